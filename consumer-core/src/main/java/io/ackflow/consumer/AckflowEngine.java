@@ -1,0 +1,298 @@
+package io.ackflow.consumer;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+
+import io.ackflow.consumer.commit.CommitObserver;
+import io.ackflow.consumer.dispatch.Conductor;
+import io.ackflow.consumer.dispatch.SubscriptionRunner;
+import io.ackflow.consumer.loop.PollLoop;
+import io.ackflow.consumer.tracking.TrackedRecord;
+
+/**
+ * A Kafka consumer that hands every record to each subscription of its topic, acks it when all
+ * of them released it, and commits each partition up to the end of its run of acked records.
+ * <p>
+ * Threads: {@link #start} starts one poll thread, which creates, owns and closes the
+ * {@link Consumer}; handlers run on the handler executor. {@link #start}, {@link #stop},
+ * {@link #commitNow}, {@link #state} and {@link #stats} are safe from any thread.
+ */
+public final class AckflowEngine {
+
+    private final String name;
+
+    private final Supplier<Consumer<byte[], byte[]>> consumerFactory;
+
+    private final EngineConfig config;
+
+    private final List<Subscription<?, ?>> subscriptions;
+
+    private final CommitObserver commitObserver;
+
+    private final Executor userExecutor;
+
+    private final EngineStats stats = new EngineStats();
+
+    private final AtomicReference<EngineState> state = new AtomicReference<>(EngineState.NEW);
+
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    private final CompletableFuture<PollLoop> loop = new CompletableFuture<>();
+
+    private volatile Throwable failure;
+
+    private AckflowEngine(Builder builder) {
+        this.name = builder.name;
+        this.consumerFactory = builder.consumerFactory;
+        this.config = builder.config;
+        this.subscriptions = List.copyOf(builder.subscriptions);
+        this.commitObserver = builder.commitObserver;
+        this.userExecutor = builder.handlerExecutor;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public String name() {
+        return this.name;
+    }
+
+    public EngineConfig config() {
+        return this.config;
+    }
+
+    public List<Subscription<?, ?>> subscriptions() {
+        return this.subscriptions;
+    }
+
+    public EngineState state() {
+        return this.state.get();
+    }
+
+    public EngineStats stats() {
+        return this.stats;
+    }
+
+    /** The error the engine stopped on, when {@link #state()} is {@link EngineState#FAILED}. */
+    public Throwable failure() {
+        return this.failure;
+    }
+
+    /**
+     * Starts the poll thread, which creates the consumer and subscribes it.
+     * @throws IllegalStateException if the engine was started before
+     */
+    public void start() {
+        if (!this.state.compareAndSet(EngineState.NEW, EngineState.RUNNING)) {
+            throw new IllegalStateException("Engine '" + this.name + "' was already started; it is " + this.state.get());
+        }
+        Thread thread = new Thread(this::runPollThread, "ackflow-poll-" + this.name);
+        thread.setDaemon(false);
+        thread.start();
+    }
+
+    /**
+     * Stops fetching, waits up to the shutdown timeout for dispatched records to finish, commits
+     * what is acked and closes the consumer; returns when that is done. Does nothing when the
+     * engine was never started or is already stopped.
+     * @return whether the engine stopped within the shutdown timeout plus {@code grace}
+     */
+    public boolean stop(Duration grace) throws InterruptedException {
+        if (this.state.compareAndSet(EngineState.NEW, EngineState.STOPPED)) {
+            this.stopped.countDown();
+            return true;
+        }
+        this.state.compareAndSet(EngineState.RUNNING, EngineState.STOPPING);
+        this.loop.thenAccept(PollLoop::requestStop);
+        return this.stopped.await(this.config.shutdownTimeout().plus(grace).toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** {@link #stop(Duration)} with 10 s of grace for the final commit and close. */
+    public boolean stop() throws InterruptedException {
+        return stop(Duration.ofSeconds(10));
+    }
+
+    /**
+     * Commits what is committable now, on the poll thread, synchronously.
+     * @return the offsets committed (empty when nothing moved since the last commit)
+     */
+    public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitNow() {
+        return this.loop.thenCompose(PollLoop::commitNow);
+    }
+
+    /**
+     * Builds the poll loop around {@code consumer} without starting a thread, for tests that run
+     * the loop step by step on their own thread with a controlled clock.
+     */
+    PollLoop newLoop(Consumer<byte[], byte[]> consumer, Executor executor) {
+        List<SubscriptionRunner> runners = new ArrayList<>();
+        for (Subscription<?, ?> subscription : this.subscriptions) {
+            runners.add(new SubscriptionRunner(subscription, executor, this.stats));
+        }
+        // The loop is the ack listener: build the conductor with a forwarding listener first.
+        AtomicReference<PollLoop> self = new AtomicReference<>();
+        Conductor conductor = new Conductor(runners, this.stats, (record) -> self.get().acked(record));
+        PollLoop pollLoop = new PollLoop(consumer, conductor, this.config, this.stats, this.commitObserver);
+        self.set(pollLoop);
+        return pollLoop;
+    }
+
+    private void runPollThread() {
+        ExecutorService owned = null;
+        try {
+            Executor executor = this.userExecutor;
+            if (executor == null) {
+                owned = HandlerExecutors.create(this.name, this.config, totalConcurrency());
+                executor = owned;
+            }
+            Consumer<byte[], byte[]> consumer = Objects.requireNonNull(this.consumerFactory.get(),
+                    "consumerFactory returned null");
+            PollLoop pollLoop = newLoop(consumer, executor);
+            this.loop.complete(pollLoop);
+            if (this.state.get() == EngineState.STOPPING) {
+                pollLoop.requestStop();
+            }
+            pollLoop.run();
+            this.failure = pollLoop.failure();
+        }
+        catch (Throwable ex) {
+            this.failure = ex;
+            this.loop.completeExceptionally(ex);
+        }
+        finally {
+            if (owned != null) {
+                owned.shutdownNow();
+            }
+            this.state.set((this.failure != null) ? EngineState.FAILED : EngineState.STOPPED);
+            this.stopped.countDown();
+        }
+    }
+
+    private int totalConcurrency() {
+        long total = 0;
+        for (Subscription<?, ?> subscription : this.subscriptions) {
+            total += subscription.concurrency();
+        }
+        return (int) Math.min(Integer.MAX_VALUE, total);
+    }
+
+    @Override
+    public String toString() {
+        return "AckflowEngine[" + this.name + ", " + this.state.get() + ", " + this.subscriptions + "]";
+    }
+
+    /**
+     * Builds an {@link AckflowEngine}; {@link #build()} validates the whole and names what is wrong.
+     */
+    public static final class Builder {
+
+        private String name = "ackflow";
+
+        private Supplier<Consumer<byte[], byte[]>> consumerFactory;
+
+        private EngineConfig config = EngineConfig.defaults();
+
+        private final List<Subscription<?, ?>> subscriptions = new ArrayList<>();
+
+        private CommitObserver commitObserver = CommitObserver.NONE;
+
+        private Executor handlerExecutor;
+
+        private Builder() {
+        }
+
+        /** Names the engine's threads and messages (default {@code ackflow}). */
+        public Builder name(String name) {
+            this.name = name;
+            return this;
+        }
+
+        /**
+         * Creates the consumer, on the poll thread. It must read {@code byte[]} keys and values and
+         * must not auto-commit: the engine owns offset commits.
+         */
+        public Builder consumerFactory(Supplier<Consumer<byte[], byte[]>> consumerFactory) {
+            this.consumerFactory = consumerFactory;
+            return this;
+        }
+
+        public Builder config(EngineConfig config) {
+            this.config = config;
+            return this;
+        }
+
+        public Builder subscription(Subscription<?, ?> subscription) {
+            this.subscriptions.add(subscription);
+            return this;
+        }
+
+        /** Told of every commit on the poll thread, for tests and metrics. */
+        public Builder commitObserver(CommitObserver commitObserver) {
+            this.commitObserver = commitObserver;
+            return this;
+        }
+
+        /**
+         * Runs handlers on this executor instead of the engine's own (virtual threads on 21+, else a
+         * bounded pool). The engine does not shut it down.
+         */
+        public Builder handlerExecutor(Executor handlerExecutor) {
+            this.handlerExecutor = handlerExecutor;
+            return this;
+        }
+
+        /**
+         * @throws IllegalArgumentException naming the setting at fault
+         */
+        public AckflowEngine build() {
+            if (this.name == null || this.name.isBlank()) {
+                throw new IllegalArgumentException("name must not be blank, was '" + this.name + "'");
+            }
+            if (this.consumerFactory == null) {
+                throw new IllegalArgumentException("Engine '" + this.name + "': consumerFactory must be set");
+            }
+            Objects.requireNonNull(this.config, "config must not be null");
+            Objects.requireNonNull(this.commitObserver, "commitObserver must not be null");
+            if (this.subscriptions.isEmpty()) {
+                throw new IllegalArgumentException("Engine '" + this.name + "': at least one subscription is needed");
+            }
+            Set<String> ids = new HashSet<>();
+            for (Subscription<?, ?> subscription : this.subscriptions) {
+                if (!ids.add(subscription.id())) {
+                    throw new IllegalArgumentException("Engine '" + this.name + "': subscription id '"
+                            + subscription.id() + "' is used twice; ids must be unique");
+                }
+            }
+            Map<String, Integer> perTopic = new HashMap<>();
+            for (Subscription<?, ?> subscription : this.subscriptions) {
+                for (String topic : subscription.topics()) {
+                    if (perTopic.merge(topic, 1, Integer::sum) > TrackedRecord.MAX_HOLDERS) {
+                        throw new IllegalArgumentException("Engine '" + this.name + "': topic '" + topic
+                                + "' has more than " + TrackedRecord.MAX_HOLDERS + " subscriptions");
+                    }
+                }
+            }
+            return new AckflowEngine(this);
+        }
+
+    }
+
+}

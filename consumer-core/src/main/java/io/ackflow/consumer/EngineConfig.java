@@ -1,0 +1,190 @@
+package io.ackflow.consumer;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The engine's settings: immutable, built once with {@link #builder()} and validated by
+ * {@link Builder#build()}, which names the setting and the value at fault.
+ */
+public final class EngineConfig {
+
+    /** Faust's default commit interval. */
+    public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofMillis(2800);
+
+    /** Faust's default for committing after this many acks. */
+    public static final int DEFAULT_COMMIT_EVERY = 10_000;
+
+    public static final Duration DEFAULT_POLL_TIMEOUT = Duration.ofSeconds(1);
+
+    public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
+
+    public static final int DEFAULT_CONCURRENCY = 16;
+
+    public static final int DEFAULT_HANDLER_THREADS = 64;
+
+    private final Duration commitInterval;
+
+    private final int commitEvery;
+
+    private final Duration pollTimeout;
+
+    private final Duration shutdownTimeout;
+
+    private final int handlerThreads;
+
+    private final boolean virtualThreads;
+
+    private final Clock clock;
+
+    private EngineConfig(Builder builder) {
+        this.commitInterval = builder.commitInterval;
+        this.commitEvery = builder.commitEvery;
+        this.pollTimeout = builder.pollTimeout;
+        this.shutdownTimeout = builder.shutdownTimeout;
+        this.handlerThreads = builder.handlerThreads;
+        this.virtualThreads = builder.virtualThreads;
+        this.clock = builder.clock;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Defaults throughout. */
+    public static EngineConfig defaults() {
+        return builder().build();
+    }
+
+    /** Longest time between two commits of acked records (default 2.8 s). */
+    public Duration commitInterval() {
+        return this.commitInterval;
+    }
+
+    /** Acks after which a commit is made before the interval is up (default 10,000). */
+    public int commitEvery() {
+        return this.commitEvery;
+    }
+
+    /** Longest single poll; the poll never runs past the next commit deadline either (default 1 s). */
+    public Duration pollTimeout() {
+        return this.pollTimeout;
+    }
+
+    /** How long a stop waits for dispatched records to finish before the final commit (default 30 s). */
+    public Duration shutdownTimeout() {
+        return this.shutdownTimeout;
+    }
+
+    /** Size of the handler thread pool when handlers do not run on virtual threads (default 64). */
+    public int handlerThreads() {
+        return this.handlerThreads;
+    }
+
+    /** Whether handlers run on virtual threads when the JVM has them (21+); default true. */
+    public boolean virtualThreads() {
+        return this.virtualThreads;
+    }
+
+    /** The time source of commit deadlines; tests move it. */
+    public Clock clock() {
+        return this.clock;
+    }
+
+    @Override
+    public String toString() {
+        return "EngineConfig[commitInterval=" + this.commitInterval + ", commitEvery=" + this.commitEvery
+                + ", pollTimeout=" + this.pollTimeout + ", shutdownTimeout=" + this.shutdownTimeout
+                + ", handlerThreads=" + this.handlerThreads + ", virtualThreads=" + this.virtualThreads + "]";
+    }
+
+    /**
+     * Builds an {@link EngineConfig}. Setters take any value; {@link #build()} checks them all.
+     */
+    public static final class Builder {
+
+        private Duration commitInterval = DEFAULT_COMMIT_INTERVAL;
+
+        private int commitEvery = DEFAULT_COMMIT_EVERY;
+
+        private Duration pollTimeout = DEFAULT_POLL_TIMEOUT;
+
+        private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
+
+        private int handlerThreads = DEFAULT_HANDLER_THREADS;
+
+        private boolean virtualThreads = true;
+
+        private Clock clock = Clock.systemUTC();
+
+        private Builder() {
+        }
+
+        public Builder commitInterval(Duration commitInterval) {
+            this.commitInterval = commitInterval;
+            return this;
+        }
+
+        public Builder commitEvery(int commitEvery) {
+            this.commitEvery = commitEvery;
+            return this;
+        }
+
+        public Builder pollTimeout(Duration pollTimeout) {
+            this.pollTimeout = pollTimeout;
+            return this;
+        }
+
+        public Builder shutdownTimeout(Duration shutdownTimeout) {
+            this.shutdownTimeout = shutdownTimeout;
+            return this;
+        }
+
+        public Builder handlerThreads(int handlerThreads) {
+            this.handlerThreads = handlerThreads;
+            return this;
+        }
+
+        public Builder virtualThreads(boolean virtualThreads) {
+            this.virtualThreads = virtualThreads;
+            return this;
+        }
+
+        public Builder clock(Clock clock) {
+            this.clock = clock;
+            return this;
+        }
+
+        /**
+         * @throws IllegalArgumentException naming the setting and the value when one is invalid
+         */
+        public EngineConfig build() {
+            positive("commitInterval", this.commitInterval);
+            positive("pollTimeout", this.pollTimeout);
+            notNegative("shutdownTimeout", this.shutdownTimeout);
+            if (this.commitEvery < 1) {
+                throw new IllegalArgumentException("commitEvery must be at least 1, was " + this.commitEvery);
+            }
+            if (this.handlerThreads < 1) {
+                throw new IllegalArgumentException("handlerThreads must be at least 1, was " + this.handlerThreads);
+            }
+            Objects.requireNonNull(this.clock, "clock must not be null");
+            return new EngineConfig(this);
+        }
+
+        private static void positive(String name, Duration value) {
+            if (value == null || value.isNegative() || value.isZero()) {
+                throw new IllegalArgumentException(name + " must be a positive duration, was " + value);
+            }
+        }
+
+        private static void notNegative(String name, Duration value) {
+            if (value == null || value.isNegative()) {
+                throw new IllegalArgumentException(name + " must not be negative, was " + value);
+            }
+        }
+
+    }
+
+}

@@ -1,0 +1,83 @@
+package io.ackflow.consumer;
+
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Running totals of one engine, safe to update and read from any thread. A read is a moment's
+ * view: two counters read one after the other may disagree by the records in between.
+ */
+public final class EngineStats {
+
+    private final LongAdder received = new LongAdder();
+
+    private final LongAdder acked = new LongAdder();
+
+    private final LongAdder handled = new LongAdder();
+
+    private final LongAdder failed = new LongAdder();
+
+    private final LongAdder commits = new LongAdder();
+
+    private final LongAdder commitFailures = new LongAdder();
+
+    /** Records that poll delivered. */
+    public long received() {
+        return this.received.sum();
+    }
+
+    /** Records released by every subscription of their topic. */
+    public long acked() {
+        return this.acked.sum();
+    }
+
+    /** Handler invocations that completed normally. */
+    public long handled() {
+        return this.handled.sum();
+    }
+
+    /** Handler invocations, or deserializations, that failed; each such record was released. */
+    public long failed() {
+        return this.failed.sum();
+    }
+
+    /** Offset commits that the broker confirmed. */
+    public long commits() {
+        return this.commits.sum();
+    }
+
+    /** Offset commits that failed (retried at the next deadline). */
+    public long commitFailures() {
+        return this.commitFailures.sum();
+    }
+
+    public void recordReceived(int count) {
+        this.received.add(count);
+    }
+
+    public void recordAcked() {
+        this.acked.increment();
+    }
+
+    public void recordHandled() {
+        this.handled.increment();
+    }
+
+    public void recordFailed() {
+        this.failed.increment();
+    }
+
+    public void recordCommit() {
+        this.commits.increment();
+    }
+
+    public void recordCommitFailure() {
+        this.commitFailures.increment();
+    }
+
+    @Override
+    public String toString() {
+        return "EngineStats[received=" + received() + ", acked=" + acked() + ", handled=" + handled() + ", failed="
+                + failed() + ", commits=" + commits() + ", commitFailures=" + commitFailures() + "]";
+    }
+
+}

@@ -1,0 +1,193 @@
+package io.ackflow.consumer;
+
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.Objects;
+import java.util.Set;
+
+import org.apache.kafka.common.serialization.Deserializer;
+
+import io.ackflow.consumer.dispatch.RawRecords;
+
+/**
+ * One handler subscribed to one or more topics, with its ordering, concurrency and
+ * deserializers. Immutable; build one with {@link #builder(String)}.
+ * <p>
+ * Every subscription of a topic receives every record of it, and the record is acked only when
+ * all of them have released it. Subscriptions of a topic whose key and value deserializers are
+ * equal (the same instances, unless the deserializer defines {@code equals}) share one
+ * deserialization per record.
+ *
+ * @param <K> the key type
+ * @param <V> the value type
+ */
+public final class Subscription<K, V> {
+
+    private final String id;
+
+    private final Set<String> topics;
+
+    private final Ordering ordering;
+
+    private final int concurrency;
+
+    private final Deserializer<K> keyDeserializer;
+
+    private final Deserializer<V> valueDeserializer;
+
+    private final RecordHandler<K, V> handler;
+
+    private Subscription(Builder<K, V> builder) {
+        this.id = builder.id;
+        this.topics = Collections.unmodifiableSet(new LinkedHashSet<>(builder.topics));
+        this.ordering = builder.ordering;
+        this.concurrency = builder.concurrency;
+        this.keyDeserializer = builder.keyDeserializer;
+        this.valueDeserializer = builder.valueDeserializer;
+        this.handler = builder.handler;
+    }
+
+    /**
+     * Starts a subscription with the given id, unique within an engine and named in every
+     * message about it.
+     */
+    public static Builder<byte[], byte[]> builder(String id) {
+        return new Builder<>(id);
+    }
+
+    public String id() {
+        return this.id;
+    }
+
+    public Set<String> topics() {
+        return this.topics;
+    }
+
+    public Ordering ordering() {
+        return this.ordering;
+    }
+
+    /** Most handler invocations of this subscription that run at once. */
+    public int concurrency() {
+        return this.concurrency;
+    }
+
+    public Deserializer<K> keyDeserializer() {
+        return this.keyDeserializer;
+    }
+
+    public Deserializer<V> valueDeserializer() {
+        return this.valueDeserializer;
+    }
+
+    public RecordHandler<K, V> handler() {
+        return this.handler;
+    }
+
+    @Override
+    public String toString() {
+        return "Subscription[" + this.id + " " + this.topics + " " + this.ordering + " x" + this.concurrency + "]";
+    }
+
+    /**
+     * Builds a {@link Subscription}; {@link #build()} validates it and names the setting at fault.
+     */
+    public static final class Builder<K, V> {
+
+        private final String id;
+
+        private Set<String> topics = new LinkedHashSet<>();
+
+        private Ordering ordering = Ordering.PARTITION;
+
+        private int concurrency = EngineConfig.DEFAULT_CONCURRENCY;
+
+        private Deserializer<K> keyDeserializer;
+
+        private Deserializer<V> valueDeserializer;
+
+        private RecordHandler<K, V> handler;
+
+        @SuppressWarnings("unchecked")
+        private Builder(String id) {
+            this.id = id;
+            this.keyDeserializer = (Deserializer<K>) RawRecords.DESERIALIZER;
+            this.valueDeserializer = (Deserializer<V>) RawRecords.DESERIALIZER;
+        }
+
+        public Builder<K, V> topics(String... topics) {
+            this.topics = new LinkedHashSet<>(Arrays.asList(topics));
+            return this;
+        }
+
+        public Builder<K, V> topics(Set<String> topics) {
+            this.topics = new LinkedHashSet<>(topics);
+            return this;
+        }
+
+        public Builder<K, V> ordering(Ordering ordering) {
+            this.ordering = ordering;
+            return this;
+        }
+
+        public Builder<K, V> concurrency(int concurrency) {
+            this.concurrency = concurrency;
+            return this;
+        }
+
+        @SuppressWarnings("unchecked")
+        public <K2> Builder<K2, V> keyDeserializer(Deserializer<K2> keyDeserializer) {
+            Builder<K2, V> self = (Builder<K2, V>) this;
+            self.keyDeserializer = keyDeserializer;
+            self.handler = null;
+            return self;
+        }
+
+        @SuppressWarnings("unchecked")
+        public <V2> Builder<K, V2> valueDeserializer(Deserializer<V2> valueDeserializer) {
+            Builder<K, V2> self = (Builder<K, V2>) this;
+            self.valueDeserializer = valueDeserializer;
+            self.handler = null;
+            return self;
+        }
+
+        public Builder<K, V> handler(RecordHandler<K, V> handler) {
+            this.handler = handler;
+            return this;
+        }
+
+        /**
+         * @throws IllegalArgumentException naming the setting and the value when one is invalid
+         */
+        public Subscription<K, V> build() {
+            if (this.id == null || this.id.isBlank()) {
+                throw new IllegalArgumentException("Subscription id must not be blank, was '" + this.id + "'");
+            }
+            String prefix = "Subscription '" + this.id + "': ";
+            if (this.topics.isEmpty()) {
+                throw new IllegalArgumentException(prefix + "topics must name at least one topic");
+            }
+            for (String topic : this.topics) {
+                if (topic == null || topic.isBlank()) {
+                    throw new IllegalArgumentException(prefix + "topics must not contain a blank name, was " + this.topics);
+                }
+            }
+            if (this.ordering == null) {
+                throw new IllegalArgumentException(prefix + "ordering must be one of "
+                        + Arrays.toString(Ordering.values()) + ", was null");
+            }
+            if (this.concurrency < 1) {
+                throw new IllegalArgumentException(prefix + "concurrency must be at least 1, was " + this.concurrency);
+            }
+            Objects.requireNonNull(this.keyDeserializer, () -> prefix + "keyDeserializer must not be null");
+            Objects.requireNonNull(this.valueDeserializer, () -> prefix + "valueDeserializer must not be null");
+            if (this.handler == null) {
+                throw new IllegalArgumentException(prefix + "handler must be set (after the deserializers, which fix its types)");
+            }
+            return new Subscription<>(this);
+        }
+
+    }
+
+}

@@ -1,0 +1,118 @@
+package io.ackflow.consumer.commit;
+
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+
+import io.ackflow.consumer.tracking.OffsetTracker;
+
+/**
+ * What to commit: the trackers of the assigned partitions and, per partition, the offset last
+ * sent in a commit and the offset last confirmed by the broker. A partition is due when its
+ * committable offset moved past the last sent one; partitions that did not move are not
+ * committed again. A failed commit rolls the sent offset back to the confirmed one, so the next
+ * commit carries it again.
+ * <p>
+ * Threads: the poll thread alone uses this class (commit callbacks run inside {@code poll}).
+ */
+public final class CommitPlanner {
+
+    private final Map<TopicPartition, PartitionCommits> partitions = new HashMap<>();
+
+    /** Starts tracking a newly assigned partition and returns its tracker; keeps an existing one. */
+    public OffsetTracker assign(TopicPartition partition) {
+        return this.partitions.computeIfAbsent(partition, PartitionCommits::new).tracker;
+    }
+
+    /** The tracker of an assigned partition, or null. */
+    public OffsetTracker tracker(TopicPartition partition) {
+        PartitionCommits commits = this.partitions.get(partition);
+        return (commits != null) ? commits.tracker : null;
+    }
+
+    /** Forgets partitions that are no longer assigned. */
+    public void remove(Collection<TopicPartition> partitions) {
+        partitions.forEach(this.partitions::remove);
+    }
+
+    public Collection<TopicPartition> partitions() {
+        return this.partitions.keySet();
+    }
+
+    /**
+     * The offsets to commit now for {@code scope} (all assigned partitions when null), marked as
+     * sent. Kafka's convention: each value is the next offset to read.
+     */
+    public Map<TopicPartition, OffsetAndMetadata> due(Collection<TopicPartition> scope) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new LinkedHashMap<>();
+        Iterable<TopicPartition> candidates = (scope != null) ? scope : this.partitions.keySet();
+        for (TopicPartition partition : candidates) {
+            PartitionCommits commits = this.partitions.get(partition);
+            if (commits == null) {
+                continue;
+            }
+            long committable = commits.tracker.committable();
+            if (committable > commits.sent) {
+                commits.sent = committable;
+                offsets.put(partition, new OffsetAndMetadata(committable));
+            }
+        }
+        return offsets;
+    }
+
+    /** The broker confirmed {@code offsets}. */
+    public void confirmed(Map<TopicPartition, OffsetAndMetadata> offsets) {
+        offsets.forEach((partition, offset) -> {
+            PartitionCommits commits = this.partitions.get(partition);
+            if (commits != null && offset.offset() > commits.confirmed) {
+                commits.confirmed = offset.offset();
+            }
+        });
+    }
+
+    /** The commit of {@code offsets} failed: they are due again at the next commit. */
+    public void failed(Map<TopicPartition, OffsetAndMetadata> offsets) {
+        offsets.forEach((partition, offset) -> {
+            PartitionCommits commits = this.partitions.get(partition);
+            if (commits != null && commits.sent == offset.offset()) {
+                commits.sent = commits.confirmed;
+            }
+        });
+    }
+
+    /** Whether every tracked record of every assigned partition is acked. */
+    public boolean allAcked() {
+        for (PartitionCommits commits : this.partitions.values()) {
+            commits.tracker.committable();
+            if (commits.tracker.pendingCount() > 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The last offset the broker confirmed for {@code partition}, or -1. */
+    public long confirmed(TopicPartition partition) {
+        PartitionCommits commits = this.partitions.get(partition);
+        return (commits != null) ? commits.confirmed : -1;
+    }
+
+    private static final class PartitionCommits {
+
+        final OffsetTracker tracker;
+
+        long sent = -1;
+
+        long confirmed = -1;
+
+        PartitionCommits(TopicPartition partition) {
+            this.tracker = new OffsetTracker(partition);
+        }
+
+    }
+
+}

@@ -1,0 +1,175 @@
+package io.ackflow.consumer.dispatch;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.ackflow.consumer.EngineStats;
+import io.ackflow.consumer.tracking.OffsetTracker;
+import io.ackflow.consumer.tracking.TrackedRecord;
+
+/**
+ * Hands each polled record to every subscription of its topic.
+ * <p>
+ * For each record the conductor (1) tracks it and sets its reference count to the number of
+ * subscriptions of its topic, before any of them can see it; (2) deserializes it once per group
+ * of subscriptions whose key and value deserializers are equal; (3) queues it in each
+ * subscription's runner. A record whose topic has no subscription is acked at once. A record
+ * that a group cannot deserialize (a poison pill) is logged with its coordinates, counted as
+ * failed and released for every subscription of that group; the other groups still get it.
+ * <p>
+ * Threads: the poll thread alone calls {@link #dispatch}. The routing tables are built in the
+ * constructor and never change.
+ */
+public final class Conductor {
+
+    private static final Logger logger = LoggerFactory.getLogger(Conductor.class);
+
+    private final Map<String, Route> routes;
+
+    private final List<SubscriptionRunner> runners;
+
+    private final EngineStats stats;
+
+    private final TrackedRecord.AckListener ackListener;
+
+    public Conductor(List<SubscriptionRunner> runners, EngineStats stats, TrackedRecord.AckListener ackListener) {
+        this.runners = List.copyOf(runners);
+        this.stats = stats;
+        this.ackListener = ackListener;
+        Map<String, List<SubscriptionRunner>> byTopic = new LinkedHashMap<>();
+        for (SubscriptionRunner runner : runners) {
+            for (String topic : runner.subscription().topics()) {
+                byTopic.computeIfAbsent(topic, (t) -> new ArrayList<>()).add(runner);
+            }
+        }
+        Map<String, Route> routes = new HashMap<>();
+        byTopic.forEach((topic, subscribers) -> {
+            if (subscribers.size() > TrackedRecord.MAX_HOLDERS) {
+                throw new IllegalArgumentException("Topic '" + topic + "' has " + subscribers.size()
+                        + " subscriptions; at most " + TrackedRecord.MAX_HOLDERS + " are supported");
+            }
+            routes.put(topic, new Route(subscribers));
+        });
+        this.routes = routes;
+    }
+
+    /** Every topic some subscription listens to. */
+    public Set<String> topics() {
+        return new LinkedHashSet<>(this.routes.keySet());
+    }
+
+    public List<SubscriptionRunner> runners() {
+        return this.runners;
+    }
+
+    /**
+     * Tracks the record in {@code tracker} and hands it to the subscriptions of its topic. Poll thread only.
+     */
+    public void dispatch(ConsumerRecord<byte[], byte[]> raw, OffsetTracker tracker) {
+        Route route = this.routes.get(raw.topic());
+        int holders = (route != null) ? route.runners.length : 0;
+        TrackedRecord tracked = new TrackedRecord(raw, tracker, holders, this.ackListener);
+        if (route == null) {
+            return;
+        }
+        for (Group group : route.groups) {
+            ConsumerRecord<Object, Object> record;
+            try {
+                record = group.deserialize(raw);
+            }
+            catch (RuntimeException ex) {
+                logger.error("Cannot deserialize {} for subscriptions {}: {}; the record is skipped by them",
+                        tracked, group.ids(route), ex.toString(), ex);
+                for (int index : group.members) {
+                    this.stats.recordFailed();
+                    tracked.release(index, route.runners[index].subscription().id());
+                }
+                continue;
+            }
+            for (int index : group.members) {
+                route.runners[index].submit(new Delivery(tracked, index, record));
+            }
+        }
+    }
+
+    /** Starts nothing more in any subscription. Any thread. */
+    public void close() {
+        this.runners.forEach(SubscriptionRunner::close);
+    }
+
+    /** The subscriptions of one topic, in holder-index order, and their deserialization groups. */
+    private static final class Route {
+
+        final SubscriptionRunner[] runners;
+
+        final Group[] groups;
+
+        Route(List<SubscriptionRunner> subscribers) {
+            this.runners = subscribers.toArray(new SubscriptionRunner[0]);
+            Map<List<Object>, List<Integer>> byDeserializers = new LinkedHashMap<>();
+            for (int i = 0; i < this.runners.length; i++) {
+                var subscription = this.runners[i].subscription();
+                byDeserializers.computeIfAbsent(List.of(subscription.keyDeserializer(), subscription.valueDeserializer()),
+                        (k) -> new ArrayList<>()).add(i);
+            }
+            this.groups = byDeserializers.entrySet().stream()
+                .map((entry) -> new Group(entry.getKey().get(0), entry.getKey().get(1), entry.getValue()))
+                .toArray(Group[]::new);
+        }
+
+    }
+
+    /** Subscriptions of a topic that share one deserialization per record. */
+    private static final class Group {
+
+        private final Deserializer<Object> keyDeserializer;
+
+        private final Deserializer<Object> valueDeserializer;
+
+        private final boolean raw;
+
+        final int[] members;
+
+        @SuppressWarnings("unchecked")
+        Group(Object keyDeserializer, Object valueDeserializer, Collection<Integer> members) {
+            this.keyDeserializer = (Deserializer<Object>) keyDeserializer;
+            this.valueDeserializer = (Deserializer<Object>) valueDeserializer;
+            this.raw = keyDeserializer == RawRecords.DESERIALIZER && valueDeserializer == RawRecords.DESERIALIZER;
+            this.members = members.stream().mapToInt(Integer::intValue).toArray();
+        }
+
+        @SuppressWarnings("unchecked")
+        ConsumerRecord<Object, Object> deserialize(ConsumerRecord<byte[], byte[]> raw) {
+            if (this.raw) {
+                return (ConsumerRecord<Object, Object>) (ConsumerRecord<?, ?>) raw;
+            }
+            Object key = this.keyDeserializer.deserialize(raw.topic(), raw.headers(), raw.key());
+            Object value = this.valueDeserializer.deserialize(raw.topic(), raw.headers(), raw.value());
+            return new ConsumerRecord<>(raw.topic(), raw.partition(), raw.offset(), raw.timestamp(),
+                    raw.timestampType(), raw.serializedKeySize(), raw.serializedValueSize(), key, value,
+                    raw.headers(), raw.leaderEpoch());
+        }
+
+        List<String> ids(Route route) {
+            List<String> ids = new ArrayList<>();
+            for (int index : this.members) {
+                ids.add(Objects.toString(route.runners[index].subscription().id()));
+            }
+            return ids;
+        }
+
+    }
+
+}

@@ -1,0 +1,388 @@
+package io.ackflow.consumer.loop;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InterruptException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.ackflow.consumer.EngineConfig;
+import io.ackflow.consumer.EngineStats;
+import io.ackflow.consumer.commit.CommitObserver;
+import io.ackflow.consumer.commit.CommitPlanner;
+import io.ackflow.consumer.dispatch.Conductor;
+import io.ackflow.consumer.tracking.OffsetTracker;
+import io.ackflow.consumer.tracking.TrackedRecord;
+
+/**
+ * The body of the poll thread: poll, track and dispatch, commit when due; on stop, drain and
+ * make a final commit.
+ *
+ * <h2>Threads</h2>
+ * One thread, the <b>poll thread</b>, runs {@link #run} (or, in tests, {@link #runOnce} and
+ * {@link #shutdown}) and is the only caller of the {@link Consumer}: poll, commit, pause, close.
+ * It alone owns the {@link CommitPlanner} and the trackers' poll-side state. Other threads talk
+ * to it only through {@link #submit}, {@link #requestStop} and {@link #commitNow}, which queue a
+ * command and wake the consumer if the poll thread is inside {@code poll}: a wakeup outside
+ * {@code poll} would abort the next {@code commitSync} instead (hence the {@code inPoll} flag).
+ * Handler threads reach it only through the ack listener, which counts acks and wakes the poll
+ * when {@code commitEvery} acks are waiting.
+ *
+ * <h2>Commit deadline</h2>
+ * A commit is due when the commit interval has passed since the last one or when
+ * {@code commitEvery} acks arrived since. A poll never blocks past the next deadline, so
+ * commits are on time without a second thread touching the consumer. Steady-state commits are
+ * asynchronous, one at a time; commits on revoke, on {@link #commitNow} and on shutdown are
+ * synchronous.
+ */
+public final class PollLoop implements Runnable, TrackedRecord.AckListener {
+
+    private static final Logger logger = LoggerFactory.getLogger(PollLoop.class);
+
+    private final Consumer<byte[], byte[]> consumer;
+
+    private final Conductor conductor;
+
+    private final EngineConfig config;
+
+    private final Clock clock;
+
+    private final EngineStats stats;
+
+    private final CommitObserver observer;
+
+    private final CommitPlanner planner = new CommitPlanner();
+
+    private final Queue<Runnable> commands = new ConcurrentLinkedQueue<>();
+
+    private final AtomicBoolean inPoll = new AtomicBoolean();
+
+    private final AtomicLong acksSinceCommit = new AtomicLong();
+
+    private volatile boolean stopRequested;
+
+    /** Poll thread only. */
+    private long nextCommitAt;
+
+    /** Whether an asynchronous commit awaits its callback. Poll thread only. */
+    private boolean commitInFlight;
+
+    /** Set when the loop ended on an unexpected error. */
+    private volatile Throwable failure;
+
+    public PollLoop(Consumer<byte[], byte[]> consumer, Conductor conductor, EngineConfig config, EngineStats stats,
+            CommitObserver observer) {
+        this.consumer = consumer;
+        this.conductor = conductor;
+        this.config = config;
+        this.clock = config.clock();
+        this.stats = stats;
+        this.observer = observer;
+    }
+
+    /**
+     * Polls until a stop is requested, then shuts down. Poll thread.
+     */
+    @Override
+    public void run() {
+        try {
+            subscribe();
+            while (!this.stopRequested) {
+                runOnce();
+            }
+        }
+        catch (WakeupException | InterruptException ex) {
+            if (!this.stopRequested) {
+                this.failure = ex;
+                logger.error("Poll loop of {} interrupted unexpectedly", this.conductor.topics(), ex);
+            }
+        }
+        catch (Throwable ex) {
+            this.failure = ex;
+            logger.error("Poll loop of {} failed; stopping with a final commit of what is acked",
+                    this.conductor.topics(), ex);
+        }
+        finally {
+            shutdown();
+        }
+    }
+
+    /** Subscribes the consumer to the subscriptions' topics and starts the commit clock. Poll thread. */
+    public void subscribe() {
+        this.consumer.subscribe(this.conductor.topics(), new Rebalance());
+        this.nextCommitAt = this.clock.millis() + this.config.commitInterval().toMillis();
+    }
+
+    /**
+     * One turn of the loop: run queued commands, poll until the next commit deadline at the most,
+     * dispatch what came, commit if due. Poll thread.
+     */
+    public void runOnce() {
+        runCommands();
+        long timeout = Math.max(0, Math.min(this.config.pollTimeout().toMillis(), this.nextCommitAt - this.clock.millis()));
+        ConsumerRecords<byte[], byte[]> records = poll(Duration.ofMillis(timeout));
+        dispatch(records);
+        commitIfDue();
+    }
+
+    /**
+     * Stops fetching, waits up to the shutdown timeout for dispatched records to be acked, starts
+     * no more handlers, commits what is committable synchronously and closes the consumer.
+     * Poll thread.
+     */
+    public void shutdown() {
+        try {
+            this.consumer.pause(this.consumer.assignment());
+            long deadline = this.clock.millis() + this.config.shutdownTimeout().toMillis();
+            while (!this.planner.allAcked()) {
+                long remaining = deadline - this.clock.millis();
+                if (remaining <= 0) {
+                    logger.warn("Shutdown timeout {} passed with records still in flight; committing the acked prefix,"
+                            + " the rest is read again on restart", this.config.shutdownTimeout());
+                    break;
+                }
+                runCommands();
+                // Paused: keeps the member in its group and runs commit callbacks; returns no records,
+                // and any it did return would be neither tracked nor committed, so read again.
+                poll(Duration.ofMillis(Math.min(remaining, 50)));
+            }
+            this.conductor.close();
+            commitSync(null);
+        }
+        catch (RuntimeException ex) {
+            logger.error("Final commit of {} failed; records acked since the last commit are read again on restart",
+                    this.conductor.topics(), ex);
+        }
+        finally {
+            this.conductor.close();
+            failPendingCommands();
+            try {
+                this.consumer.close();
+            }
+            catch (RuntimeException ex) {
+                logger.warn("Closing the consumer failed", ex);
+            }
+        }
+    }
+
+    /** Asks the loop to stop at its next turn. Any thread. */
+    public void requestStop() {
+        this.stopRequested = true;
+        wakeupIfPolling();
+    }
+
+    /** Whether a stop was requested. */
+    public boolean stopRequested() {
+        return this.stopRequested;
+    }
+
+    /** The error the loop ended on, or null. */
+    public Throwable failure() {
+        return this.failure;
+    }
+
+    /**
+     * Runs {@code command} on the poll thread at its next turn, waking a blocked poll. Any thread.
+     */
+    public void submit(Runnable command) {
+        this.commands.add(command);
+        wakeupIfPolling();
+    }
+
+    /**
+     * Commits what is committable now, synchronously on the poll thread. Any thread.
+     * @return the offsets committed (empty when nothing moved), or the commit's failure
+     */
+    public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitNow() {
+        CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> result = new CompletableFuture<>();
+        submit(() -> {
+            try {
+                result.complete(commitSync(null));
+            }
+            catch (RuntimeException ex) {
+                result.completeExceptionally(ex);
+            }
+        });
+        return result;
+    }
+
+    /** Counts the ack; wakes the poll when {@code commitEvery} acks are waiting. Any thread. */
+    @Override
+    public void acked(TrackedRecord record) {
+        this.stats.recordAcked();
+        if (this.acksSinceCommit.incrementAndGet() == this.config.commitEvery()) {
+            wakeupIfPolling();
+        }
+    }
+
+    private void wakeupIfPolling() {
+        if (this.inPoll.get()) {
+            this.consumer.wakeup();
+        }
+    }
+
+    private void runCommands() {
+        for (Runnable command; (command = this.commands.poll()) != null;) {
+            command.run();
+        }
+    }
+
+    private void failPendingCommands() {
+        // Commands queued after the last turn: run them so their futures complete; the consumer is
+        // still open here, commits are still possible.
+        try {
+            runCommands();
+        }
+        catch (RuntimeException ex) {
+            logger.debug("Command after shutdown failed", ex);
+        }
+    }
+
+    private ConsumerRecords<byte[], byte[]> poll(Duration timeout) {
+        this.inPoll.set(true);
+        try {
+            return this.consumer.poll(timeout);
+        }
+        catch (WakeupException woken) {
+            // A command, a stop or commitEvery acks are waiting; the caller's turn handles them.
+            return ConsumerRecords.empty();
+        }
+        finally {
+            this.inPoll.set(false);
+        }
+    }
+
+    private void dispatch(ConsumerRecords<byte[], byte[]> records) {
+        if (records.isEmpty()) {
+            return;
+        }
+        this.stats.recordReceived(records.count());
+        for (TopicPartition partition : records.partitions()) {
+            OffsetTracker tracker = this.planner.tracker(partition);
+            if (tracker == null) {
+                // Delivered without an assignment callback (a consumer that was assigned, not
+                // subscribed): track it all the same, it is committed like any other.
+                tracker = this.planner.assign(partition);
+            }
+            List<ConsumerRecord<byte[], byte[]>> batch = records.records(partition);
+            for (int i = 0; i < batch.size(); i++) {
+                this.conductor.dispatch(batch.get(i), tracker);
+            }
+        }
+    }
+
+    private void commitIfDue() {
+        if (this.commitInFlight) {
+            return;
+        }
+        long now = this.clock.millis();
+        long acks = this.acksSinceCommit.get();
+        if (now < this.nextCommitAt && acks < this.config.commitEvery()) {
+            return;
+        }
+        this.acksSinceCommit.addAndGet(-acks);
+        this.nextCommitAt = now + this.config.commitInterval().toMillis();
+        Map<TopicPartition, OffsetAndMetadata> offsets = this.planner.due(null);
+        if (offsets.isEmpty()) {
+            return;
+        }
+        this.observer.beforeCommit(offsets);
+        this.commitInFlight = true;
+        this.consumer.commitAsync(offsets, (committed, exception) -> {
+            this.commitInFlight = false;
+            committed(offsets, exception);
+        });
+    }
+
+    /**
+     * Commits what is due in {@code scope} (all partitions when null) and waits for the answer.
+     * Poll thread.
+     */
+    private Map<TopicPartition, OffsetAndMetadata> commitSync(Collection<TopicPartition> scope) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = this.planner.due(scope);
+        if (offsets.isEmpty()) {
+            return offsets;
+        }
+        this.observer.beforeCommit(offsets);
+        try {
+            try {
+                this.consumer.commitSync(offsets);
+            }
+            catch (WakeupException stray) {
+                // A wakeup meant for a poll that had just returned; the commit itself was not tried.
+                this.consumer.commitSync(offsets);
+            }
+        }
+        catch (RuntimeException ex) {
+            committed(offsets, ex);
+            throw ex;
+        }
+        committed(offsets, null);
+        return offsets;
+    }
+
+    private void committed(Map<TopicPartition, OffsetAndMetadata> offsets, Exception exception) {
+        if (exception == null) {
+            this.planner.confirmed(offsets);
+            this.stats.recordCommit();
+            logger.debug("Committed {}", offsets);
+        }
+        else {
+            this.planner.failed(offsets);
+            this.stats.recordCommitFailure();
+            logger.warn("Commit of {} failed; it is retried at the next commit: {}", offsets, exception.toString());
+        }
+        this.observer.afterCommit(offsets, exception);
+    }
+
+    /** Runs on the poll thread, inside {@code poll}. */
+    private final class Rebalance implements ConsumerRebalanceListener {
+
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            if (partitions.isEmpty()) {
+                return;
+            }
+            try {
+                commitSync(partitions);
+            }
+            catch (RuntimeException ex) {
+                logger.warn("Commit on revoke of {} failed; the next owner reads acked records again", partitions, ex);
+            }
+            PollLoop.this.planner.remove(partitions);
+            logger.info("Partitions revoked: {}", partitions);
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            PollLoop.this.planner.remove(partitions);
+            logger.info("Partitions lost (not committed, another member owns them): {}", partitions);
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            partitions.forEach(PollLoop.this.planner::assign);
+            if (!partitions.isEmpty()) {
+                logger.info("Partitions assigned: {}", partitions);
+            }
+        }
+
+    }
+
+}

@@ -1,0 +1,228 @@
+package io.ackflow.consumer.tracking;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * The acked/pending state of the records of one partition that poll delivered and that are
+ * not yet committed, and the partition's committable offset.
+ *
+ * <h2>Terms</h2>
+ * <ul>
+ * <li><b>tracked</b>: poll delivered the record and {@link #track} recorded its offset.</li>
+ * <li><b>acked</b>: every subscription released the record; {@link #ack} marked it done.</li>
+ * <li><b>committable</b>: the next offset to read after the longest run of acked records that
+ * starts at the head of the window: the offset of the first tracked record that is not acked, or,
+ * when every tracked record is acked, the offset after the last one. Offsets that poll never
+ * delivered (compaction gaps, transaction markers, aborted records) lie between tracked offsets
+ * and count as done: contiguity is computed over the tracked offsets, never by arithmetic on
+ * offset values, so one missing offset can never let the commit slip past an in-flight record.</li>
+ * </ul>
+ *
+ * <h2>Structure</h2>
+ * Each tracked record gets a <em>sequence number</em>: 0 for the first record tracked, 1 for the
+ * next, and so on. The window holds the sequence numbers {@code [head, tail)}: a ring of offsets
+ * ({@code long[]}) and a ring bitset of acked flags ({@code long[]} words). Both rings have a
+ * power-of-two capacity and double when the window fills; after warm-up, {@code track},
+ * {@code ack} and {@link #committable} allocate nothing and are O(1) amortized.
+ *
+ * <h2>Threads</h2>
+ * The <b>poll thread</b> owns this object: it alone calls {@link #track}, {@link #committable},
+ * {@link #pendingCount} and {@link #lowestPendingOffset}, and it alone moves {@code head},
+ * {@code tail}, grows the rings and clears acked bits behind the head. {@link #ack} is safe from
+ * <b>any thread</b>: it sets one bit with an atomic OR and touches nothing else. Growth publishes
+ * the new bitset first and copies the old bits into it afterwards, and an acker re-reads the
+ * published bitset after its OR and repeats the OR there when it changed; so an ack that races
+ * with growth lands in the new bitset either through the copy or through the acker's second OR.
+ * An ack is visible to the poll thread at its next {@link #committable} call.
+ */
+public final class OffsetTracker {
+
+    private static final VarHandle WORDS = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle BITS;
+
+    static {
+        try {
+            BITS = MethodHandles.lookup().findVarHandle(OffsetTracker.class, "bits", long[].class);
+        }
+        catch (ReflectiveOperationException ex) {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
+
+    private static final int DEFAULT_INITIAL_CAPACITY = 1024;
+
+    private final TopicPartition partition;
+
+    /** Acked flags by sequence number; published with a volatile write, read by ackers. */
+    @SuppressWarnings("unused") // accessed through BITS
+    private volatile long[] bits;
+
+    /** Offsets by sequence number. Poll thread only. */
+    private long[] offsets;
+
+    /** First sequence number in the window (the oldest record not yet known to be committable). Poll thread only. */
+    private long head;
+
+    /** Next sequence number to hand out. Poll thread only. */
+    private long tail;
+
+    /** Offset of the last tracked record, or -1 before the first. Poll thread only. */
+    private long lastOffset = -1;
+
+    /** Committable offset as of the last {@link #committable} call, or -1 before the first record. Poll thread only. */
+    private long committable = -1;
+
+    public OffsetTracker(TopicPartition partition) {
+        this(partition, DEFAULT_INITIAL_CAPACITY);
+    }
+
+    /**
+     * @param partition the partition this tracker is for (named in messages)
+     * @param initialCapacity records the window holds before it first grows; rounded up to a power of two, at least 64
+     */
+    public OffsetTracker(TopicPartition partition, int initialCapacity) {
+        if (initialCapacity <= 0) {
+            throw new IllegalArgumentException("initialCapacity must be positive, was " + initialCapacity);
+        }
+        this.partition = partition;
+        int capacity = Math.max(64, Integer.highestOneBit(initialCapacity - 1) << 1);
+        this.offsets = new long[capacity];
+        this.bits = new long[capacity >>> 6];
+    }
+
+    public TopicPartition partition() {
+        return this.partition;
+    }
+
+    /**
+     * Records that poll delivered the record at {@code offset}. Poll thread only. Offsets must
+     * increase from one call to the next; a consumer that seeks back must start a new tracker.
+     * @return the record's sequence number, to pass to {@link #ack}
+     * @throws IllegalStateException if {@code offset} is not above the last tracked offset
+     */
+    public long track(long offset) {
+        if (offset <= this.lastOffset) {
+            throw new IllegalStateException("Offset " + offset + " of " + this.partition
+                    + " is not above the last tracked offset " + this.lastOffset
+                    + "; a partition that is re-read from an earlier offset needs a new tracker");
+        }
+        if (offset < 0) {
+            throw new IllegalArgumentException("Offset of " + this.partition + " must not be negative, was " + offset);
+        }
+        if (this.tail - this.head == this.offsets.length) {
+            grow();
+        }
+        long seq = this.tail;
+        this.offsets[(int) seq & (this.offsets.length - 1)] = offset;
+        this.tail = seq + 1;
+        this.lastOffset = offset;
+        if (this.committable < 0) {
+            this.committable = offset;
+        }
+        return seq;
+    }
+
+    /**
+     * Marks the record with sequence number {@code seq} as acked. Safe from any thread. The caller
+     * (reference counting) guarantees that each tracked record is acked at most once.
+     */
+    public void ack(long seq) {
+        long[] words = (long[]) BITS.getVolatile(this);
+        setBit(words, seq);
+        long[] now = (long[]) BITS.getVolatile(this);
+        if (now != words) {
+            setBit(now, seq);
+        }
+    }
+
+    /**
+     * The next offset to read after the acked run at the head of the window, or -1 when nothing
+     * was ever tracked. Moves the head past the acked run and clears its bits. Poll thread only.
+     */
+    public long committable() {
+        long[] words = (long[]) BITS.getVolatile(this);
+        int mask = (words.length << 6) - 1;
+        long seq = this.head;
+        long end = this.tail;
+        while (seq < end) {
+            int index = (int) seq & mask;
+            int word = index >>> 6;
+            long value = (long) WORDS.getVolatile(words, word);
+            // Fast path: a whole word of acked records, aligned, below the tail.
+            if ((index & 63) == 0 && value == -1L && seq + 64 <= end) {
+                WORDS.getAndBitwiseAnd(words, word, 0L);
+                seq += 64;
+                continue;
+            }
+            long bit = 1L << index;
+            if ((value & bit) == 0) {
+                break;
+            }
+            WORDS.getAndBitwiseAnd(words, word, ~bit);
+            seq++;
+        }
+        this.head = seq;
+        if (seq < end) {
+            this.committable = this.offsets[(int) seq & (this.offsets.length - 1)];
+        }
+        else if (this.lastOffset >= 0) {
+            this.committable = this.lastOffset + 1;
+        }
+        return this.committable;
+    }
+
+    /** Tracked records not yet passed by the head (pending or acked above a gap), as of the last {@link #committable}. Poll thread only. */
+    public long pendingCount() {
+        return this.tail - this.head;
+    }
+
+    /** Offset of the last tracked record, or -1. Poll thread only. */
+    public long lastTrackedOffset() {
+        return this.lastOffset;
+    }
+
+    /** Capacity of the window before it grows again. Poll thread only. */
+    int capacity() {
+        return this.offsets.length;
+    }
+
+    private void grow() {
+        long[] oldOffsets = this.offsets;
+        long[] oldBits = (long[]) BITS.getVolatile(this);
+        int oldMask = oldOffsets.length - 1;
+        int capacity = oldOffsets.length << 1;
+        if (capacity <= 0) {
+            throw new IllegalStateException("Too many unacked records in " + this.partition);
+        }
+        int newMask = capacity - 1;
+        long[] newOffsets = new long[capacity];
+        long[] newBits = new long[capacity >>> 6];
+        // Publish first, copy after: see the class comment.
+        BITS.setVolatile(this, newBits);
+        for (long seq = this.head; seq < this.tail; seq++) {
+            int from = (int) seq & oldMask;
+            int to = (int) seq & newMask;
+            newOffsets[to] = oldOffsets[from];
+            long word = (long) WORDS.getVolatile(oldBits, from >>> 6);
+            if ((word & (1L << from)) != 0) {
+                setBit(newBits, seq);
+            }
+        }
+        this.offsets = newOffsets;
+    }
+
+    private static void setBit(long[] words, long seq) {
+        int index = (int) seq & ((words.length << 6) - 1);
+        WORDS.getAndBitwiseOr(words, index >>> 6, 1L << index);
+    }
+
+    @Override
+    public String toString() {
+        return "OffsetTracker[" + this.partition + ", committable=" + this.committable + ", window="
+                + (this.tail - this.head) + "]";
+    }
+
+}

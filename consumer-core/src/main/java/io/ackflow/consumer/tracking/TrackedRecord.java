@@ -1,0 +1,119 @@
+package io.ackflow.consumer.tracking;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+/**
+ * A polled record with its reference count: which subscriptions still hold it.
+ * <p>
+ * The count is a bit mask, one bit per subscription of the record's topic, set in full by the
+ * conductor on the poll thread before any subscription can see the record. {@link #release}
+ * clears one bit with a compare-and-set from any thread; the release that clears the last bit
+ * acks the record in its partition's {@link OffsetTracker}. A second release by the same
+ * subscription throws and changes nothing, so a bug in a handler path can never ack a record
+ * that another subscription still holds.
+ */
+public final class TrackedRecord {
+
+    private static final VarHandle HOLDERS;
+
+    static {
+        try {
+            HOLDERS = MethodHandles.lookup().findVarHandle(TrackedRecord.class, "holders", long.class);
+        }
+        catch (ReflectiveOperationException ex) {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
+
+    /** Most subscriptions one topic may have: one bit each in a {@code long}. */
+    public static final int MAX_HOLDERS = 64;
+
+    private final ConsumerRecord<byte[], byte[]> raw;
+
+    private final OffsetTracker tracker;
+
+    private final long seq;
+
+    private final AckListener listener;
+
+    @SuppressWarnings("unused") // accessed through HOLDERS
+    private volatile long holders;
+
+    /**
+     * Tracks {@code raw} in {@code tracker} and holds it for {@code holderCount} subscriptions;
+     * with none, acks it at once. Poll thread only.
+     */
+    public TrackedRecord(ConsumerRecord<byte[], byte[]> raw, OffsetTracker tracker, int holderCount, AckListener listener) {
+        if (holderCount < 0 || holderCount > MAX_HOLDERS) {
+            throw new IllegalArgumentException("holderCount must be 0 to " + MAX_HOLDERS + ", was " + holderCount);
+        }
+        this.raw = raw;
+        this.tracker = tracker;
+        this.listener = listener;
+        this.seq = tracker.track(raw.offset());
+        this.holders = (holderCount == MAX_HOLDERS) ? -1L : (1L << holderCount) - 1;
+        if (holderCount == 0) {
+            ack();
+        }
+    }
+
+    public ConsumerRecord<byte[], byte[]> raw() {
+        return this.raw;
+    }
+
+    /**
+     * Releases the record for the subscription at {@code holderIndex}. Safe from any thread.
+     * @param holderIndex the subscription's index among the topic's subscriptions
+     * @param holderId the subscription's id, for the message of a second release
+     * @return whether this release acked the record
+     * @throws IllegalStateException if this subscription already released the record
+     */
+    public boolean release(int holderIndex, String holderId) {
+        long bit = 1L << holderIndex;
+        long current = (long) HOLDERS.getVolatile(this);
+        while (true) {
+            if ((current & bit) == 0) {
+                throw new IllegalStateException("Subscription '" + holderId + "' released " + this.raw.topic() + "-"
+                        + this.raw.partition() + "@" + this.raw.offset() + " a second time; each subscription"
+                        + " releases a record exactly once");
+            }
+            long witness = (long) HOLDERS.compareAndExchange(this, current, current & ~bit);
+            if (witness == current) {
+                break;
+            }
+            current = witness;
+        }
+        if ((current & ~bit) == 0) {
+            ack();
+            return true;
+        }
+        return false;
+    }
+
+    /** Whether the subscription at {@code holderIndex} still holds the record. */
+    public boolean isHeldBy(int holderIndex) {
+        return ((long) HOLDERS.getVolatile(this) & (1L << holderIndex)) != 0;
+    }
+
+    private void ack() {
+        this.tracker.ack(this.seq);
+        this.listener.acked(this);
+    }
+
+    @Override
+    public String toString() {
+        return this.raw.topic() + "-" + this.raw.partition() + "@" + this.raw.offset();
+    }
+
+    /** Told of each ack, on the thread of the last release. */
+    @FunctionalInterface
+    public interface AckListener {
+
+        void acked(TrackedRecord record);
+
+    }
+
+}

@@ -1,0 +1,68 @@
+package io.ackflow.consumer;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.MockConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.consumer.OffsetCommitCallback;
+import org.apache.kafka.common.TopicPartition;
+
+/** kafka-clients' {@link MockConsumer} that remembers every commit the engine sent, in order. */
+public final class RecordingConsumer extends MockConsumer<byte[], byte[]> {
+
+    private final List<Map<TopicPartition, Long>> commits = new ArrayList<>();
+
+    private final List<String> commitKinds = new ArrayList<>();
+
+    public RecordingConsumer() {
+        super("earliest");
+    }
+
+    /** Assigns the partitions as a group rebalance would, each starting at offset 0. */
+    public void assignAtZero(TopicPartition... partitions) {
+        Map<TopicPartition, Long> beginning = new HashMap<>();
+        for (TopicPartition partition : partitions) {
+            beginning.put(partition, 0L);
+        }
+        updateBeginningOffsets(beginning);
+        rebalance(List.of(partitions));
+    }
+
+    public void add(String topic, int partition, long offset, String key, String value) {
+        addRecord(new ConsumerRecord<>(topic, partition, offset, (key != null) ? key.getBytes() : null,
+                (value != null) ? value.getBytes() : null));
+    }
+
+    @Override
+    public synchronized void commitAsync(Map<TopicPartition, OffsetAndMetadata> offsets, OffsetCommitCallback callback) {
+        record(offsets, "async");
+        super.commitAsync(offsets, callback);
+    }
+
+    @Override
+    public synchronized void commitSync(Map<TopicPartition, OffsetAndMetadata> offsets) {
+        record(offsets, "sync");
+        super.commitSync(offsets);
+    }
+
+    private void record(Map<TopicPartition, OffsetAndMetadata> offsets, String kind) {
+        this.commits.add(offsets.entrySet().stream()
+            .collect(Collectors.toMap(Map.Entry::getKey, (e) -> e.getValue().offset())));
+        this.commitKinds.add(kind);
+    }
+
+    /** Every commit sent, each as partition to next offset to read. */
+    public synchronized List<Map<TopicPartition, Long>> commits() {
+        return new ArrayList<>(this.commits);
+    }
+
+    public synchronized List<String> commitKinds() {
+        return new ArrayList<>(this.commitKinds);
+    }
+
+}

@@ -1,0 +1,253 @@
+package io.ackflow.consumer.tracking;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+
+class OffsetTrackerTest {
+
+    private static final TopicPartition TP = new TopicPartition("orders", 3);
+
+    private final OffsetTracker tracker = new OffsetTracker(TP, 64);
+
+    @Test
+    void nothingTrackedHasNoCommittableOffset() {
+        assertThat(this.tracker.committable()).isEqualTo(-1);
+    }
+
+    @Test
+    void offsetZeroIsHeldUntilAcked() {
+        long seq = this.tracker.track(0);
+        assertThat(this.tracker.committable()).isZero();
+        this.tracker.ack(seq);
+        assertThat(this.tracker.committable()).isEqualTo(1);
+    }
+
+    @Test
+    void inOrderAcksAdvanceOneByOne() {
+        long[] seqs = trackRange(0, 10);
+        for (int i = 0; i < 10; i++) {
+            this.tracker.ack(seqs[i]);
+            assertThat(this.tracker.committable()).isEqualTo(i + 1);
+        }
+        assertThat(this.tracker.pendingCount()).isZero();
+    }
+
+    @Test
+    void reverseOrderAcksCommitNothingUntilTheFirstIsAcked() {
+        long[] seqs = trackRange(100, 10);
+        for (int i = 9; i >= 1; i--) {
+            this.tracker.ack(seqs[i]);
+            assertThat(this.tracker.committable()).isEqualTo(100);
+        }
+        this.tracker.ack(seqs[0]);
+        assertThat(this.tracker.committable()).isEqualTo(110);
+    }
+
+    @Test
+    void oneInFlightRecordRightAfterTheLastCommitHoldsTheFourAckedAfterIt() {
+        long[] seqs = trackRange(0, 6);
+        this.tracker.ack(seqs[0]);
+        assertThat(this.tracker.committable()).as("last commit").isEqualTo(1);
+        // offset 1 is in flight; the four after it are acked
+        for (int i = 2; i <= 5; i++) {
+            this.tracker.ack(seqs[i]);
+        }
+        assertThat(this.tracker.committable()).isEqualTo(1);
+        assertThat(this.tracker.pendingCount()).isEqualTo(5);
+        this.tracker.ack(seqs[1]);
+        assertThat(this.tracker.committable()).isEqualTo(6);
+        assertThat(this.tracker.pendingCount()).isZero();
+    }
+
+    @Test
+    void holeInTheMiddleHoldsTheCommitUntilFilled() {
+        long[] seqs = trackRange(0, 8);
+        for (int i : new int[] { 0, 1, 2, 4, 5, 6, 7 }) {
+            this.tracker.ack(seqs[i]);
+        }
+        assertThat(this.tracker.committable()).isEqualTo(3);
+        this.tracker.ack(seqs[3]);
+        assertThat(this.tracker.committable()).isEqualTo(8);
+    }
+
+    @Test
+    void offsetsNeverDeliveredCountAsDone() {
+        // Compaction removed 11-14 and 16; poll delivered 10, 15, 17.
+        long a = this.tracker.track(10);
+        long b = this.tracker.track(15);
+        long c = this.tracker.track(17);
+        this.tracker.ack(a);
+        assertThat(this.tracker.committable()).isEqualTo(15);
+        this.tracker.ack(c);
+        assertThat(this.tracker.committable()).as("17 is acked but 15 is not").isEqualTo(15);
+        this.tracker.ack(b);
+        assertThat(this.tracker.committable()).isEqualTo(18);
+    }
+
+    @Test
+    void missingOffsetAtTheHeadNeverLetsTheCommitPassAnInFlightRecord() {
+        // Faust's _new_offset: with 5 committed and 6 never delivered, an acked 7 must not move
+        // the commit past an in-flight 8... nor past an in-flight 7 when only 8 is acked.
+        long seven = this.tracker.track(7);
+        long eight = this.tracker.track(8);
+        this.tracker.ack(eight);
+        assertThat(this.tracker.committable()).isEqualTo(7);
+        this.tracker.ack(seven);
+        assertThat(this.tracker.committable()).isEqualTo(9);
+    }
+
+    @Test
+    void readCommittedTransactionMarkersLeaveHolesThatDoNotBlock() {
+        // Transaction 1: records 0-2, commit marker at 3; transaction 2: records 4-5, marker 6;
+        // an aborted transaction 7-9 with its marker 10 is filtered out; then 11.
+        long[] seqs = { this.tracker.track(0), this.tracker.track(1), this.tracker.track(2),
+            this.tracker.track(4), this.tracker.track(5), this.tracker.track(11) };
+        for (long seq : seqs) {
+            this.tracker.ack(seq);
+        }
+        assertThat(this.tracker.committable()).isEqualTo(12);
+        assertThat(this.tracker.pendingCount()).isZero();
+    }
+
+    @Test
+    void windowGrowsPastItsInitialCapacityKeepingAcks() {
+        int count = 64 * 40 + 7;
+        long[] seqs = new long[count];
+        for (int i = 0; i < count; i++) {
+            seqs[i] = this.tracker.track(i);
+            if (i % 2 == 1) {
+                this.tracker.ack(seqs[i]); // odd offsets acked while the window grows
+            }
+        }
+        assertThat(this.tracker.capacity()).isGreaterThanOrEqualTo(count);
+        assertThat(this.tracker.committable()).isZero();
+        for (int i = 0; i < count; i += 2) {
+            this.tracker.ack(seqs[i]);
+            long expected = (i + 2 <= count) ? i + 2 : count;
+            assertThat(this.tracker.committable()).isEqualTo(Math.min(expected, count));
+        }
+        assertThat(this.tracker.committable()).isEqualTo(count);
+    }
+
+    @Test
+    void steadyStateReusesTheWindowWithoutGrowing() {
+        for (int round = 0; round < 1000; round++) {
+            long[] seqs = trackRange(round * 50L, 50);
+            for (long seq : seqs) {
+                this.tracker.ack(seq);
+            }
+            assertThat(this.tracker.committable()).isEqualTo((round + 1) * 50L);
+        }
+        assertThat(this.tracker.capacity()).isEqualTo(64);
+    }
+
+    @Test
+    void offsetNotAboveTheLastTrackedIsRefusedNamingThePartition() {
+        this.tracker.track(5);
+        assertThatIllegalStateException().isThrownBy(() -> this.tracker.track(5))
+            .withMessageContaining("orders-3").withMessageContaining("5");
+    }
+
+    @Test
+    void shuffledAcksWithinWindowsMatchAReferenceModel() {
+        Random random = new Random(42);
+        long offset = 0;
+        List<long[]> pending = new ArrayList<>();
+        long expectedCommittable = -1;
+        java.util.TreeSet<Long> unacked = new java.util.TreeSet<>();
+        for (int step = 0; step < 20_000; step++) {
+            if (random.nextInt(3) > 0 || pending.isEmpty()) {
+                offset += 1 + ((random.nextInt(10) == 0) ? random.nextInt(5) : 0); // some gaps
+                pending.add(new long[] { this.tracker.track(offset), offset });
+                unacked.add(offset);
+            }
+            else {
+                long[] record = pending.remove(random.nextInt(pending.size()));
+                this.tracker.ack(record[0]);
+                unacked.remove(record[1]);
+            }
+            expectedCommittable = unacked.isEmpty() ? offset + 1 : unacked.first();
+            assertThat(this.tracker.committable()).isEqualTo(expectedCommittable);
+        }
+    }
+
+    @Test
+    void concurrentAcksFromManyThreadsWhileTheWindowGrows() throws Exception {
+        OffsetTracker tracker = new OffsetTracker(TP, 64);
+        int records = 400_000;
+        int threads = 8;
+        List<BlockingQueue<Long>> queues = new ArrayList<>();
+        for (int i = 0; i < threads; i++) {
+            queues.add(new ArrayBlockingQueue<>(records));
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        CountDownLatch done = new CountDownLatch(threads);
+        List<Future<?>> futures = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            BlockingQueue<Long> queue = queues.get(t);
+            futures.add(pool.submit(() -> {
+                try {
+                    for (long seq; (seq = queue.take()) >= 0;) {
+                        tracker.ack(seq);
+                    }
+                }
+                catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+                finally {
+                    done.countDown();
+                }
+            }));
+        }
+        // This thread is the poll thread: tracks, reads committable, and spreads acks over threads
+        // in shuffled chunks so acks arrive out of order and during window growth.
+        Random random = new Random(7);
+        List<Long> chunk = new ArrayList<>();
+        long lastCommittable = -1;
+        for (int offset = 0; offset < records; offset++) {
+            chunk.add(tracker.track(offset * 2L)); // every other offset: gaps too
+            if (chunk.size() == 5000 || offset == records - 1) {
+                Collections.shuffle(chunk, random);
+                for (int i = 0; i < chunk.size(); i++) {
+                    queues.get(i % threads).add(chunk.get(i));
+                }
+                chunk.clear();
+                long committable = tracker.committable();
+                assertThat(committable).isGreaterThanOrEqualTo(lastCommittable);
+                lastCommittable = committable;
+            }
+        }
+        queues.forEach((queue) -> queue.add(-1L));
+        assertThat(done.await(60, TimeUnit.SECONDS)).isTrue();
+        for (Future<?> future : futures) {
+            future.get();
+        }
+        pool.shutdown();
+        assertThat(tracker.committable()).isEqualTo((records - 1) * 2L + 1);
+        assertThat(tracker.pendingCount()).isZero();
+    }
+
+    private long[] trackRange(long from, int count) {
+        long[] seqs = new long[count];
+        for (int i = 0; i < count; i++) {
+            seqs[i] = this.tracker.track(from + i);
+        }
+        return seqs;
+    }
+
+}
