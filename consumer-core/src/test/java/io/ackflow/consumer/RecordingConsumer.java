@@ -10,6 +10,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.consumer.OffsetCommitCallback;
+import org.apache.kafka.clients.consumer.RetriableCommitFailedException;
 import org.apache.kafka.common.TopicPartition;
 
 /** kafka-clients' {@link MockConsumer} that remembers every commit the engine sent, in order. */
@@ -18,6 +19,11 @@ public final class RecordingConsumer extends MockConsumer<byte[], byte[]> {
     private final List<Map<TopicPartition, Long>> commits = new ArrayList<>();
 
     private final List<String> commitKinds = new ArrayList<>();
+
+    private boolean failNextAsyncCommit;
+
+    /** MockConsumer's commitSync goes through commitAsync: record the outer call only. */
+    private boolean inCommit;
 
     public RecordingConsumer() {
         super("earliest");
@@ -41,19 +47,38 @@ public final class RecordingConsumer extends MockConsumer<byte[], byte[]> {
     @Override
     public synchronized void commitAsync(Map<TopicPartition, OffsetAndMetadata> offsets, OffsetCommitCallback callback) {
         record(offsets, "async");
+        if (this.failNextAsyncCommit) {
+            this.failNextAsyncCommit = false;
+            callback.onComplete(offsets, new RetriableCommitFailedException("injected commit failure"));
+            return;
+        }
         super.commitAsync(offsets, callback);
     }
 
     @Override
     public synchronized void commitSync(Map<TopicPartition, OffsetAndMetadata> offsets) {
         record(offsets, "sync");
-        super.commitSync(offsets);
+        this.inCommit = true;
+        try {
+            super.commitSync(offsets);
+        }
+        finally {
+            this.inCommit = false;
+        }
     }
 
     private void record(Map<TopicPartition, OffsetAndMetadata> offsets, String kind) {
+        if (this.inCommit) {
+            return;
+        }
         this.commits.add(offsets.entrySet().stream()
             .collect(Collectors.toMap(Map.Entry::getKey, (e) -> e.getValue().offset())));
         this.commitKinds.add(kind);
+    }
+
+    /** The next asynchronous commit fails without committing. */
+    public synchronized void failNextAsyncCommit() {
+        this.failNextAsyncCommit = true;
     }
 
     /** Every commit sent, each as partition to next offset to read. */

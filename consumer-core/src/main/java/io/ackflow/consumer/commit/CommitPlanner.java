@@ -13,8 +13,8 @@ import io.ackflow.consumer.tracking.OffsetTracker;
 /**
  * What to commit: the trackers of the assigned partitions and, per partition, the offset last
  * sent in a commit and the offset last confirmed by the broker. A partition is due when its
- * committable offset moved past the last sent one; partitions that did not move are not
- * committed again. A failed commit rolls the sent offset back to the confirmed one, so the next
+ * committable offset moved past the last sent one and past where reading started; partitions
+ * that did not move are not committed again. A failed commit rolls the sent offset back to the confirmed one, so the next
  * commit carries it again.
  * <p>
  * Threads: the poll thread alone uses this class (commit callbacks run inside {@code poll}).
@@ -56,7 +56,8 @@ public final class CommitPlanner {
                 continue;
             }
             long committable = commits.tracker.committable();
-            if (committable > commits.sent) {
+            // At the first tracked offset nothing is acked yet: that is where reading started.
+            if (committable > commits.sent && committable > commits.tracker.firstTrackedOffset()) {
                 commits.sent = committable;
                 offsets.put(partition, new OffsetAndMetadata(committable));
             }

@@ -72,6 +72,9 @@ public final class OffsetTracker {
     /** Offset of the last tracked record, or -1 before the first. Poll thread only. */
     private long lastOffset = -1;
 
+    /** Offset of the first tracked record, or -1 before it. Poll thread only. */
+    private long firstOffset = -1;
+
     /** Committable offset as of the last {@link #committable} call, or -1 before the first record. Poll thread only. */
     private long committable = -1;
 
@@ -121,6 +124,7 @@ public final class OffsetTracker {
         this.lastOffset = offset;
         if (this.committable < 0) {
             this.committable = offset;
+            this.firstOffset = offset;
         }
         return seq;
     }
@@ -177,6 +181,14 @@ public final class OffsetTracker {
     /** Tracked records not yet passed by the head (pending or acked above a gap), as of the last {@link #committable}. Poll thread only. */
     public long pendingCount() {
         return this.tail - this.head;
+    }
+
+    /**
+     * Offset of the first record this tracker was given, or -1: where reading started, so a
+     * committable offset equal to it means nothing was acked yet. Poll thread only.
+     */
+    public long firstTrackedOffset() {
+        return this.firstOffset;
     }
 
     /** Offset of the last tracked record, or -1. Poll thread only. */
