@@ -1,0 +1,135 @@
+package io.ackflow.consumer.dispatch;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.Test;
+
+import io.ackflow.consumer.EngineStats;
+import io.ackflow.consumer.RecordHandler;
+import io.ackflow.consumer.Subscription;
+import io.ackflow.consumer.tracking.OffsetTracker;
+import io.ackflow.consumer.tracking.TrackedRecord;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+
+class ConductorTest {
+
+    private final List<String> seen = Collections.synchronizedList(new ArrayList<>());
+
+    private final List<TrackedRecord> acked = new ArrayList<>();
+
+    private final EngineStats stats = new EngineStats();
+
+    private final OffsetTracker orders = new OffsetTracker(new TopicPartition("orders", 0));
+
+    @Test
+    void subscriptionsWithTheSameDeserializersShareOneDeserializationPerRecord() {
+        CountingDeserializer shared = new CountingDeserializer();
+        CountingDeserializer other = new CountingDeserializer();
+        Conductor conductor = conductor(
+                stringSubscription("audit", shared), stringSubscription("charge", shared),
+                stringSubscription("notify", other));
+        for (long offset = 0; offset < 3; offset++) {
+            conductor.dispatch(record("orders", offset, "v" + offset), this.orders);
+        }
+        assertThat(shared.calls).as("one value deserialization per record for audit and charge").hasValue(3);
+        assertThat(other.calls).hasValue(3);
+        assertThat(this.seen).containsExactly("audit v0", "charge v0", "notify v0", "audit v1", "charge v1",
+                "notify v1", "audit v2", "charge v2", "notify v2");
+        assertThat(this.acked).hasSize(3);
+        assertThat(this.orders.committable()).isEqualTo(3);
+    }
+
+    @Test
+    void recordOfATopicWithNoSubscriptionIsAckedAtOnce() {
+        Conductor conductor = conductor(stringSubscription("audit", new CountingDeserializer()));
+        OffsetTracker unheard = new OffsetTracker(new TopicPartition("unheard", 0));
+        conductor.dispatch(record("unheard", 9, "x"), unheard);
+        assertThat(this.acked).extracting(TrackedRecord::toString).containsExactly("unheard-0@9");
+        assertThat(unheard.committable()).isEqualTo(10);
+        assertThat(this.seen).isEmpty();
+    }
+
+    @Test
+    void undeserializableRecordIsReleasedByItsGroupAndStillReachesTheOthers() {
+        CountingDeserializer strict = new CountingDeserializer(true);
+        Conductor conductor = conductor(stringSubscription("strict", strict),
+                stringSubscription("lenient", new CountingDeserializer()));
+        conductor.dispatch(record("orders", 0, "poison"), this.orders);
+        conductor.dispatch(record("orders", 1, "fine"), this.orders);
+        assertThat(this.seen).containsExactly("lenient poison", "strict fine", "lenient fine");
+        assertThat(this.stats.failed()).isEqualTo(1);
+        assertThat(this.orders.committable()).as("the poison pill does not stall the partition").isEqualTo(2);
+    }
+
+    @Test
+    void moreThanSixtyFourSubscriptionsOfOneTopicAreRefused() {
+        List<SubscriptionRunner> runners = new ArrayList<>();
+        for (int i = 0; i < 65; i++) {
+            runners.add(new SubscriptionRunner(stringSubscription("s" + i, new CountingDeserializer()), Runnable::run,
+                    this.stats));
+        }
+        assertThatIllegalArgumentException().isThrownBy(() -> new Conductor(runners, this.stats, this.acked::add))
+            .withMessageContaining("'orders'").withMessageContaining("65");
+    }
+
+    private Conductor conductor(Subscription<?, ?>... subscriptions) {
+        List<SubscriptionRunner> runners = new ArrayList<>();
+        for (Subscription<?, ?> subscription : subscriptions) {
+            runners.add(new SubscriptionRunner(subscription, Runnable::run, this.stats));
+        }
+        return new Conductor(runners, this.stats, this.acked::add);
+    }
+
+    private Subscription<String, String> stringSubscription(String id, Deserializer<String> valueDeserializer) {
+        return Subscription.builder(id).topics("orders")
+            .keyDeserializer(KEYS)
+            .valueDeserializer(valueDeserializer)
+            .handler(RecordHandler.<String, String>blocking((record) -> this.seen.add(id + " " + record.value())))
+            .build();
+    }
+
+    private static final StringDeserializer KEYS = new StringDeserializer();
+
+    private static ConsumerRecord<byte[], byte[]> record(String topic, long offset, String value) {
+        return new ConsumerRecord<>(topic, 0, offset, null, value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Counts its calls; a strict one refuses the value "poison". */
+    private static final class CountingDeserializer implements Deserializer<String> {
+
+        final AtomicInteger calls = new AtomicInteger();
+
+        private final boolean strict;
+
+        CountingDeserializer() {
+            this(false);
+        }
+
+        CountingDeserializer(boolean strict) {
+            this.strict = strict;
+        }
+
+        @Override
+        public String deserialize(String topic, byte[] data) {
+            this.calls.incrementAndGet();
+            String value = new String(data, StandardCharsets.UTF_8);
+            if (this.strict && value.equals("poison")) {
+                throw new SerializationException("not a valid order");
+            }
+            return value;
+        }
+
+    }
+
+}
