@@ -1,0 +1,242 @@
+package io.ackflow.consumer;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.stream.Collectors;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
+
+import io.ackflow.consumer.commit.CommitObserver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The engine against a real KRaft broker: two subscriptions on one topic, every record seen
+ * exactly once by each, per-key order under KEY ordering, nothing committed before both
+ * released it, and everything committed after a clean stop.
+ */
+class EngineBrokerIT {
+
+    private static final String TOPIC = "orders";
+
+    private static final int PARTITIONS = 4;
+
+    private static final int RECORDS = 20_000;
+
+    private static final int KEYS = 500;
+
+    private static EmbeddedKafkaKraftBroker broker;
+
+    @BeforeAll
+    static void startBroker() {
+        broker = new EmbeddedKafkaKraftBroker(1, PARTITIONS, TOPIC);
+        broker.afterPropertiesSet();
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        broker.destroy();
+    }
+
+    @Test
+    void twoSubscriptionsSeeEveryRecordOnceKeepKeyOrderAndCommitOnlyReleasedRecords() throws Exception {
+        produce();
+
+        // Per subscription, per partition: how often each offset was handled, and the handled set.
+        Handled byPartition = new Handled();
+        Handled byKey = new Handled();
+        Map<String, List<Integer>> keySequence = new ConcurrentHashMap<>();
+        Set<String> keysRunning = ConcurrentHashMap.newKeySet();
+        List<String> violations = Collections.synchronizedList(new ArrayList<>());
+
+        Subscription<String, String> partitionOrdered = Subscription.builder("ledger").topics(TOPIC)
+            .keyDeserializer(new StringDeserializer())
+            .valueDeserializer(new StringDeserializer())
+            .handler(RecordHandler.<String, String>blocking(byPartition::handled))
+            .build();
+        Subscription<String, String> keyOrdered = Subscription.builder("charge").topics(TOPIC)
+            .ordering(Ordering.KEY)
+            .concurrency(32)
+            .keyDeserializer(new StringDeserializer())
+            .valueDeserializer(new StringDeserializer())
+            .handler((record) -> {
+                if (!keysRunning.add(record.key())) {
+                    violations.add("key " + record.key() + " ran twice at once at " + record.offset());
+                }
+                keySequence.computeIfAbsent(record.key(), (k) -> Collections.synchronizedList(new ArrayList<>()))
+                    .add(Integer.parseInt(record.value()));
+                long delay = ThreadLocalRandom.current().nextLong(0, 4);
+                return CompletableFuture.runAsync(() -> {
+                    byKey.handled(record);
+                    keysRunning.remove(record.key());
+                }, CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS));
+            })
+            .build();
+
+        CommitObserver releasedBeforeCommit = new CommitObserver() {
+            @Override
+            public void beforeCommit(Map<TopicPartition, OffsetAndMetadata> offsets) {
+                offsets.forEach((partition, offset) -> {
+                    for (Handled handled : List.of(byPartition, byKey)) {
+                        int firstMissing = handled.firstMissing(partition.partition());
+                        if (firstMissing < offset.offset()) {
+                            violations.add("commit of " + partition + " at " + offset.offset() + " before offset "
+                                    + firstMissing + " was released");
+                        }
+                    }
+                });
+            }
+        };
+
+        AckflowEngine engine = AckflowEngine.builder()
+            .name("it")
+            .consumerFactory(() -> new KafkaConsumer<>(consumerProperties("engine-it"), new ByteArrayDeserializer(),
+                    new ByteArrayDeserializer()))
+            .config(EngineConfig.builder().commitInterval(Duration.ofMillis(200)).commitEvery(2000).build())
+            .subscription(partitionOrdered)
+            .subscription(keyOrdered)
+            .commitObserver(releasedBeforeCommit)
+            .build();
+        engine.start();
+        await().atMost(Duration.ofSeconds(90))
+            .until(() -> byPartition.total() == RECORDS && byKey.total() == RECORDS);
+        assertThat(engine.stop()).isTrue();
+        assertThat(engine.state()).isEqualTo(EngineState.STOPPED);
+
+        assertThat(byPartition.duplicates()).as("ledger saw each record once").isEmpty();
+        assertThat(byKey.duplicates()).as("charge saw each record once").isEmpty();
+        assertThat(violations).isEmpty();
+        assertThat(keySequence).hasSize(KEYS);
+        keySequence.forEach((key, sequence) -> assertThat(sequence).as("order of key " + key)
+            .isEqualTo(java.util.stream.IntStream.range(0, RECORDS / KEYS).boxed().toList()));
+
+        Map<TopicPartition, Long> endOffsets = endOffsets();
+        assertThat(endOffsets.values().stream().mapToLong(Long::longValue).sum()).isEqualTo(RECORDS);
+        assertThat(committedOffsets("engine-it")).isEqualTo(endOffsets);
+        assertThat(engine.stats().received()).isEqualTo(RECORDS);
+        assertThat(engine.stats().acked()).isEqualTo(RECORDS);
+        assertThat(engine.stats().failed()).isZero();
+    }
+
+    private static void produce() throws Exception {
+        Map<String, Object> props = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString(),
+                ProducerConfig.LINGER_MS_CONFIG, 5, ProducerConfig.ACKS_CONFIG, "all");
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(props, new StringSerializer(),
+                new StringSerializer())) {
+            for (int i = 0; i < RECORDS; i++) {
+                // value: the record's sequence number within its key
+                producer.send(new ProducerRecord<>(TOPIC, "key-" + (i % KEYS), Integer.toString(i / KEYS)));
+            }
+            producer.flush();
+        }
+    }
+
+    private static Map<String, Object> consumerProperties(String group) {
+        Map<String, Object> props = new HashMap<>();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString());
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        return props;
+    }
+
+    private static Map<TopicPartition, Long> endOffsets() throws Exception {
+        try (Admin admin = admin()) {
+            Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+            for (int p = 0; p < PARTITIONS; p++) {
+                request.put(new TopicPartition(TOPIC, p), OffsetSpec.latest());
+            }
+            return admin.listOffsets(request).all().get(30, TimeUnit.SECONDS).entrySet().stream()
+                .collect(Collectors.toMap(Map.Entry::getKey, (e) -> e.getValue().offset()));
+        }
+    }
+
+    private static Map<TopicPartition, Long> committedOffsets(String group) throws Exception {
+        try (Admin admin = admin()) {
+            return admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS)
+                .entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey, (e) -> e.getValue().offset()));
+        }
+    }
+
+    private static Admin admin() {
+        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString()));
+    }
+
+    /** How often one subscription handled each offset of each partition; thread-safe. */
+    private static final class Handled {
+
+        private final AtomicIntegerArray[] counts = new AtomicIntegerArray[PARTITIONS];
+
+        private final BitSet[] done = new BitSet[PARTITIONS];
+
+        private final java.util.concurrent.atomic.AtomicInteger total = new java.util.concurrent.atomic.AtomicInteger();
+
+        Handled() {
+            for (int p = 0; p < PARTITIONS; p++) {
+                this.counts[p] = new AtomicIntegerArray(RECORDS);
+                this.done[p] = new BitSet();
+            }
+        }
+
+        void handled(ConsumerRecord<String, String> record) {
+            this.counts[record.partition()].incrementAndGet((int) record.offset());
+            synchronized (this.done[record.partition()]) {
+                this.done[record.partition()].set((int) record.offset());
+            }
+            this.total.incrementAndGet();
+        }
+
+        int firstMissing(int partition) {
+            synchronized (this.done[partition]) {
+                return this.done[partition].nextClearBit(0);
+            }
+        }
+
+        int total() {
+            return this.total.get();
+        }
+
+        List<String> duplicates() {
+            List<String> duplicates = new ArrayList<>();
+            for (int p = 0; p < PARTITIONS; p++) {
+                for (int o = 0; o < RECORDS; o++) {
+                    if (this.counts[p].get(o) > 1) {
+                        duplicates.add(p + "@" + o + " x" + this.counts[p].get(o));
+                    }
+                }
+            }
+            return duplicates;
+        }
+
+    }
+
+}
