@@ -145,7 +145,7 @@ public final class AckflowEngine {
     PollLoop newLoop(Consumer<byte[], byte[]> consumer, Executor executor) {
         List<SubscriptionRunner> runners = new ArrayList<>();
         for (Subscription<?, ?> subscription : this.subscriptions) {
-            runners.add(new SubscriptionRunner(subscription, executor, this.stats));
+            runners.add(new SubscriptionRunner(subscription, executor, this.stats, this.config.clock()));
         }
         // The loop is the ack listener: build the conductor with a forwarding listener first.
         AtomicReference<PollLoop> self = new AtomicReference<>();

@@ -2,7 +2,6 @@ package io.ackflow.consumer;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Objects;
 
 /**
  * The engine's settings: immutable, built once with {@link #builder()} and validated by
@@ -24,6 +23,15 @@ public final class EngineConfig {
 
     public static final int DEFAULT_HANDLER_THREADS = 64;
 
+    /** Faust's default commit livelock soft timeout. */
+    public static final Duration DEFAULT_COMMIT_LIVELOCK_SOFT_TIMEOUT = Duration.ofSeconds(300);
+
+    public static final int DEFAULT_MAX_IN_FLIGHT = 20_000;
+
+    public static final int DEFAULT_MAX_IN_FLIGHT_PER_PARTITION = 5_000;
+
+    public static final double DEFAULT_LOW_MARK = 0.5;
+
     private final Duration commitInterval;
 
     private final int commitEvery;
@@ -36,6 +44,14 @@ public final class EngineConfig {
 
     private final boolean virtualThreads;
 
+    private final Duration commitLivelockSoftTimeout;
+
+    private final int maxInFlight;
+
+    private final int maxInFlightPerPartition;
+
+    private final double lowMark;
+
     private final Clock clock;
 
     private EngineConfig(Builder builder) {
@@ -45,6 +61,10 @@ public final class EngineConfig {
         this.shutdownTimeout = builder.shutdownTimeout;
         this.handlerThreads = builder.handlerThreads;
         this.virtualThreads = builder.virtualThreads;
+        this.commitLivelockSoftTimeout = builder.commitLivelockSoftTimeout;
+        this.maxInFlight = builder.maxInFlight;
+        this.maxInFlightPerPartition = builder.maxInFlightPerPartition;
+        this.lowMark = builder.lowMark;
         this.clock = builder.clock;
     }
 
@@ -87,6 +107,33 @@ public final class EngineConfig {
         return this.virtualThreads;
     }
 
+    /**
+     * How long a partition may hold pending records without its committable offset moving before
+     * it is reported as stuck (default 300 s, Faust's).
+     */
+    public Duration commitLivelockSoftTimeout() {
+        return this.commitLivelockSoftTimeout;
+    }
+
+    /**
+     * Most in-flight records of the whole engine; above it every partition is paused until the
+     * count falls to the low mark (default 20,000). In flight: fetched, from the first unacked
+     * record of its partition on.
+     */
+    public int maxInFlight() {
+        return this.maxInFlight;
+    }
+
+    /** Most in-flight records of one partition; above it that partition is paused (default 5,000). */
+    public int maxInFlightPerPartition() {
+        return this.maxInFlightPerPartition;
+    }
+
+    /** Fraction of a bound at or below which a partition paused by flow control resumes (default 0.5). */
+    public double lowMark() {
+        return this.lowMark;
+    }
+
     /** The time source of commit deadlines; tests move it. */
     public Clock clock() {
         return this.clock;
@@ -96,7 +143,9 @@ public final class EngineConfig {
     public String toString() {
         return "EngineConfig[commitInterval=" + this.commitInterval + ", commitEvery=" + this.commitEvery
                 + ", pollTimeout=" + this.pollTimeout + ", shutdownTimeout=" + this.shutdownTimeout
-                + ", handlerThreads=" + this.handlerThreads + ", virtualThreads=" + this.virtualThreads + "]";
+                + ", handlerThreads=" + this.handlerThreads + ", virtualThreads=" + this.virtualThreads
+                + ", commitLivelockSoftTimeout=" + this.commitLivelockSoftTimeout + ", maxInFlight=" + this.maxInFlight
+                + ", maxInFlightPerPartition=" + this.maxInFlightPerPartition + ", lowMark=" + this.lowMark + "]";
     }
 
     /**
@@ -116,9 +165,37 @@ public final class EngineConfig {
 
         private boolean virtualThreads = true;
 
+        private Duration commitLivelockSoftTimeout = DEFAULT_COMMIT_LIVELOCK_SOFT_TIMEOUT;
+
+        private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
+
+        private int maxInFlightPerPartition = DEFAULT_MAX_IN_FLIGHT_PER_PARTITION;
+
+        private double lowMark = DEFAULT_LOW_MARK;
+
         private Clock clock = Clock.systemUTC();
 
         private Builder() {
+        }
+
+        public Builder commitLivelockSoftTimeout(Duration commitLivelockSoftTimeout) {
+            this.commitLivelockSoftTimeout = commitLivelockSoftTimeout;
+            return this;
+        }
+
+        public Builder maxInFlight(int maxInFlight) {
+            this.maxInFlight = maxInFlight;
+            return this;
+        }
+
+        public Builder maxInFlightPerPartition(int maxInFlightPerPartition) {
+            this.maxInFlightPerPartition = maxInFlightPerPartition;
+            return this;
+        }
+
+        public Builder lowMark(double lowMark) {
+            this.lowMark = lowMark;
+            return this;
         }
 
         public Builder commitInterval(Duration commitInterval) {
@@ -157,31 +234,41 @@ public final class EngineConfig {
         }
 
         /**
-         * @throws IllegalArgumentException naming the setting and the value when one is invalid
+         * @throws InvalidSettingException naming the setting and the value when one is invalid
          */
         public EngineConfig build() {
             positive("commitInterval", this.commitInterval);
             positive("pollTimeout", this.pollTimeout);
             notNegative("shutdownTimeout", this.shutdownTimeout);
-            if (this.commitEvery < 1) {
-                throw new IllegalArgumentException("commitEvery must be at least 1, was " + this.commitEvery);
+            positive("commitLivelockSoftTimeout", this.commitLivelockSoftTimeout);
+            atLeastOne("commitEvery", this.commitEvery);
+            atLeastOne("handlerThreads", this.handlerThreads);
+            atLeastOne("maxInFlight", this.maxInFlight);
+            atLeastOne("maxInFlightPerPartition", this.maxInFlightPerPartition);
+            if (!(this.lowMark > 0 && this.lowMark < 1)) {
+                throw new InvalidSettingException("lowMark", this.lowMark, "must be above 0 and below 1");
             }
-            if (this.handlerThreads < 1) {
-                throw new IllegalArgumentException("handlerThreads must be at least 1, was " + this.handlerThreads);
+            if (this.clock == null) {
+                throw new InvalidSettingException("clock", null, "must not be null");
             }
-            Objects.requireNonNull(this.clock, "clock must not be null");
             return new EngineConfig(this);
+        }
+
+        private static void atLeastOne(String name, int value) {
+            if (value < 1) {
+                throw new InvalidSettingException(name, value, "must be at least 1");
+            }
         }
 
         private static void positive(String name, Duration value) {
             if (value == null || value.isNegative() || value.isZero()) {
-                throw new IllegalArgumentException(name + " must be a positive duration, was " + value);
+                throw new InvalidSettingException(name, value, "must be a positive duration");
             }
         }
 
         private static void notNegative(String name, Duration value) {
             if (value == null || value.isNegative()) {
-                throw new IllegalArgumentException(name + " must not be negative, was " + value);
+                throw new InvalidSettingException(name, value, "must not be negative");
             }
         }
 

@@ -3,7 +3,6 @@ package io.ackflow.consumer;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashSet;
-import java.util.Objects;
 import java.util.Set;
 
 import org.apache.kafka.common.serialization.Deserializer;
@@ -158,32 +157,36 @@ public final class Subscription<K, V> {
         }
 
         /**
-         * @throws IllegalArgumentException naming the setting and the value when one is invalid
+         * @throws InvalidSettingException naming the subscription, the setting and the value when one is invalid
          */
         public Subscription<K, V> build() {
             if (this.id == null || this.id.isBlank()) {
-                throw new IllegalArgumentException("Subscription id must not be blank, was '" + this.id + "'");
+                throw new InvalidSettingException("id", "'" + this.id + "'", "of a subscription must not be blank");
             }
-            String prefix = "Subscription '" + this.id + "': ";
             if (this.topics.isEmpty()) {
-                throw new IllegalArgumentException(prefix + "topics must name at least one topic");
+                throw new InvalidSettingException(this.id, "topics", this.topics, "must name at least one topic");
             }
             for (String topic : this.topics) {
                 if (topic == null || topic.isBlank()) {
-                    throw new IllegalArgumentException(prefix + "topics must not contain a blank name, was " + this.topics);
+                    throw new InvalidSettingException(this.id, "topics", this.topics, "must not contain a blank name");
                 }
             }
             if (this.ordering == null) {
-                throw new IllegalArgumentException(prefix + "ordering must be one of "
-                        + Arrays.toString(Ordering.values()) + ", was null");
+                throw new InvalidSettingException(this.id, "ordering", null,
+                        "must be one of " + Arrays.toString(Ordering.values()));
             }
             if (this.concurrency < 1) {
-                throw new IllegalArgumentException(prefix + "concurrency must be at least 1, was " + this.concurrency);
+                throw new InvalidSettingException(this.id, "concurrency", this.concurrency, "must be at least 1");
             }
-            Objects.requireNonNull(this.keyDeserializer, () -> prefix + "keyDeserializer must not be null");
-            Objects.requireNonNull(this.valueDeserializer, () -> prefix + "valueDeserializer must not be null");
+            if (this.keyDeserializer == null) {
+                throw new InvalidSettingException(this.id, "keyDeserializer", null, "must not be null");
+            }
+            if (this.valueDeserializer == null) {
+                throw new InvalidSettingException(this.id, "valueDeserializer", null, "must not be null");
+            }
             if (this.handler == null) {
-                throw new IllegalArgumentException(prefix + "handler must be set (after the deserializers, which fix its types)");
+                throw new InvalidSettingException(this.id, "handler", null,
+                        "must be set (after the deserializers, which fix its types)");
             }
             return new Subscription<>(this);
         }

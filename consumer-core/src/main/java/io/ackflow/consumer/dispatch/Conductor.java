@@ -36,6 +36,8 @@ public final class Conductor {
 
     private static final Logger logger = LoggerFactory.getLogger(Conductor.class);
 
+    private static final String[] NO_HOLDERS = new String[0];
+
     private final Map<String, Route> routes;
 
     private final List<SubscriptionRunner> runners;
@@ -79,8 +81,8 @@ public final class Conductor {
      */
     public void dispatch(ConsumerRecord<byte[], byte[]> raw, OffsetTracker tracker) {
         Route route = this.routes.get(raw.topic());
-        int holders = (route != null) ? route.runners.length : 0;
-        TrackedRecord tracked = new TrackedRecord(raw, tracker, holders, this.ackListener);
+        TrackedRecord tracked = new TrackedRecord(raw, tracker, (route != null) ? route.ids : NO_HOLDERS,
+                this.ackListener);
         if (route == null) {
             return;
         }
@@ -94,7 +96,7 @@ public final class Conductor {
                         tracked, group.ids(route), ex.toString(), ex);
                 for (int index : group.members) {
                     this.stats.recordFailed();
-                    tracked.release(index, route.runners[index].subscription().id());
+                    tracked.release(index);
                 }
                 continue;
             }
@@ -114,10 +116,13 @@ public final class Conductor {
 
         final SubscriptionRunner[] runners;
 
+        final String[] ids;
+
         final Group[] groups;
 
         Route(List<SubscriptionRunner> subscribers) {
             this.runners = subscribers.toArray(new SubscriptionRunner[0]);
+            this.ids = subscribers.stream().map((runner) -> runner.subscription().id()).toArray(String[]::new);
             Map<List<Object>, List<Integer>> byDeserializers = new LinkedHashMap<>();
             for (int i = 0; i < this.runners.length; i++) {
                 var subscription = this.runners[i].subscription();

@@ -1,6 +1,7 @@
 package io.ackflow.consumer.dispatch;
 
 import java.nio.ByteBuffer;
+import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
@@ -52,6 +53,8 @@ public final class SubscriptionRunner {
 
     private final EngineStats stats;
 
+    private final Clock clock;
+
     private final int concurrency;
 
     private final Map<Object, Lane> lanes = new HashMap<>();
@@ -67,8 +70,9 @@ public final class SubscriptionRunner {
     private boolean closed;
 
     @SuppressWarnings("unchecked")
-    public SubscriptionRunner(Subscription<?, ?> subscription, Executor executor, EngineStats stats) {
+    public SubscriptionRunner(Subscription<?, ?> subscription, Executor executor, EngineStats stats, Clock clock) {
         this.subscription = (Subscription<Object, Object>) subscription;
+        this.clock = clock;
         this.handler = this.subscription.handler();
         this.executor = executor;
         this.stats = stats;
@@ -209,6 +213,7 @@ public final class SubscriptionRunner {
     /** Calls the handler; returns its stage when it is still running, else null after completing the delivery. */
     private CompletionStage<?> invoke(Delivery delivery) {
         CompletionStage<?> stage;
+        delivery.tracked.started(this.clock.millis());
         try {
             stage = this.handler.handle(delivery.record);
         }
@@ -247,7 +252,7 @@ public final class SubscriptionRunner {
             }
         }
         finally {
-            delivery.tracked.release(delivery.holderIndex, this.subscription.id());
+            delivery.tracked.release(delivery.holderIndex);
         }
     }
 

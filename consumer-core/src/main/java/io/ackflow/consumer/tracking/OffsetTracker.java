@@ -63,6 +63,9 @@ public final class OffsetTracker {
     /** Offsets by sequence number. Poll thread only. */
     private long[] offsets;
 
+    /** What the caller attached to each tracked offset (its record), by sequence number; cleared behind the head. Poll thread only. */
+    private Object[] attachments;
+
     /** First sequence number in the window (the oldest record not yet known to be committable). Poll thread only. */
     private long head;
 
@@ -93,6 +96,7 @@ public final class OffsetTracker {
         this.partition = partition;
         int capacity = Math.max(64, Integer.highestOneBit(initialCapacity - 1) << 1);
         this.offsets = new long[capacity];
+        this.attachments = new Object[capacity];
         this.bits = new long[capacity >>> 6];
     }
 
@@ -107,6 +111,14 @@ public final class OffsetTracker {
      * @throws IllegalStateException if {@code offset} is not above the last tracked offset
      */
     public long track(long offset) {
+        return track(offset, null);
+    }
+
+    /**
+     * As {@link #track(long)}, keeping {@code attachment} with the offset until the head passes
+     * it, for {@link #head()}.
+     */
+    public long track(long offset, Object attachment) {
         if (offset <= this.lastOffset) {
             throw new IllegalStateException("Offset " + offset + " of " + this.partition
                     + " is not above the last tracked offset " + this.lastOffset
@@ -119,7 +131,9 @@ public final class OffsetTracker {
             grow();
         }
         long seq = this.tail;
-        this.offsets[(int) seq & (this.offsets.length - 1)] = offset;
+        int slot = (int) seq & (this.offsets.length - 1);
+        this.offsets[slot] = offset;
+        this.attachments[slot] = attachment;
         this.tail = seq + 1;
         this.lastOffset = offset;
         if (this.committable < 0) {
@@ -158,6 +172,9 @@ public final class OffsetTracker {
             // Fast path: a whole word of acked records, aligned, below the tail.
             if ((index & 63) == 0 && value == -1L && seq + 64 <= end) {
                 WORDS.getAndBitwiseAnd(words, word, 0L);
+                for (int i = 0; i < 64; i++) {
+                    this.attachments[(int) (seq + i) & (this.attachments.length - 1)] = null;
+                }
                 seq += 64;
                 continue;
             }
@@ -166,6 +183,7 @@ public final class OffsetTracker {
                 break;
             }
             WORDS.getAndBitwiseAnd(words, word, ~bit);
+            this.attachments[(int) seq & (this.attachments.length - 1)] = null;
             seq++;
         }
         this.head = seq;
@@ -176,6 +194,14 @@ public final class OffsetTracker {
             this.committable = this.lastOffset + 1;
         }
         return this.committable;
+    }
+
+    /**
+     * The attachment of the first record that is not acked, as of the last {@link #committable}
+     * call, or null when every tracked record is acked. Poll thread only.
+     */
+    public Object head() {
+        return (this.head < this.tail) ? this.attachments[(int) this.head & (this.attachments.length - 1)] : null;
     }
 
     /** Tracked records not yet passed by the head (pending or acked above a gap), as of the last {@link #committable}. Poll thread only. */
@@ -211,6 +237,7 @@ public final class OffsetTracker {
         }
         int newMask = capacity - 1;
         long[] newOffsets = new long[capacity];
+        Object[] newAttachments = new Object[capacity];
         long[] newBits = new long[capacity >>> 6];
         // Publish first, copy after: see the class comment.
         BITS.setVolatile(this, newBits);
@@ -218,12 +245,14 @@ public final class OffsetTracker {
             int from = (int) seq & oldMask;
             int to = (int) seq & newMask;
             newOffsets[to] = oldOffsets[from];
+            newAttachments[to] = this.attachments[from];
             long word = (long) WORDS.getVolatile(oldBits, from >>> 6);
             if ((word & (1L << from)) != 0) {
                 setBit(newBits, seq);
             }
         }
         this.offsets = newOffsets;
+        this.attachments = newAttachments;
     }
 
     private static void setBit(long[] words, long seq) {

@@ -39,21 +39,33 @@ public final class TrackedRecord {
 
     private final AckListener listener;
 
+    /** Ids of the subscriptions by holder index; shared by all records of the topic. */
+    private final String[] holderIds;
+
+    /** When the first handler started on this record (clock millis), 0 before. */
+    private volatile long startedAt;
+
+    /** The thread of the handler that started last, null before. */
+    private volatile Thread lastThread;
+
     @SuppressWarnings("unused") // accessed through HOLDERS
     private volatile long holders;
 
     /**
-     * Tracks {@code raw} in {@code tracker} and holds it for {@code holderCount} subscriptions;
-     * with none, acks it at once. Poll thread only.
+     * Tracks {@code raw} in {@code tracker} and holds it for the subscriptions named by
+     * {@code holderIds} (by holder index); with none, acks it at once. Poll thread only.
      */
-    public TrackedRecord(ConsumerRecord<byte[], byte[]> raw, OffsetTracker tracker, int holderCount, AckListener listener) {
-        if (holderCount < 0 || holderCount > MAX_HOLDERS) {
+    public TrackedRecord(ConsumerRecord<byte[], byte[]> raw, OffsetTracker tracker, String[] holderIds,
+            AckListener listener) {
+        int holderCount = holderIds.length;
+        if (holderCount > MAX_HOLDERS) {
             throw new IllegalArgumentException("holderCount must be 0 to " + MAX_HOLDERS + ", was " + holderCount);
         }
         this.raw = raw;
         this.tracker = tracker;
         this.listener = listener;
-        this.seq = tracker.track(raw.offset());
+        this.holderIds = holderIds;
+        this.seq = tracker.track(raw.offset(), this);
         this.holders = (holderCount == MAX_HOLDERS) ? -1L : (1L << holderCount) - 1;
         if (holderCount == 0) {
             ack();
@@ -67,11 +79,11 @@ public final class TrackedRecord {
     /**
      * Releases the record for the subscription at {@code holderIndex}. Safe from any thread.
      * @param holderIndex the subscription's index among the topic's subscriptions
-     * @param holderId the subscription's id, for the message of a second release
      * @return whether this release acked the record
      * @throws IllegalStateException if this subscription already released the record
      */
-    public boolean release(int holderIndex, String holderId) {
+    public boolean release(int holderIndex) {
+        String holderId = this.holderIds[holderIndex];
         long bit = 1L << holderIndex;
         long current = (long) HOLDERS.getVolatile(this);
         while (true) {
@@ -91,6 +103,36 @@ public final class TrackedRecord {
             return true;
         }
         return false;
+    }
+
+    /** Notes that a handler started on this record now, on the current thread. Any thread. */
+    public void started(long nowMillis) {
+        if (this.startedAt == 0) {
+            this.startedAt = nowMillis;
+        }
+        this.lastThread = Thread.currentThread();
+    }
+
+    /** When the first handler started on this record (clock millis), or 0 if none has. */
+    public long startedAt() {
+        return this.startedAt;
+    }
+
+    /** The thread the last started handler ran on, or null. */
+    public Thread lastThread() {
+        return this.lastThread;
+    }
+
+    /** Ids of the subscriptions that have not released the record yet. */
+    public java.util.List<String> holders() {
+        long mask = (long) HOLDERS.getVolatile(this);
+        java.util.List<String> ids = new java.util.ArrayList<>();
+        for (int i = 0; i < this.holderIds.length; i++) {
+            if ((mask & (1L << i)) != 0) {
+                ids.add(this.holderIds[i]);
+            }
+        }
+        return ids;
     }
 
     /** Whether the subscription at {@code holderIndex} still holds the record. */

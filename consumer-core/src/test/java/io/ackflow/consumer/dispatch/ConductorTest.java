@@ -77,7 +77,7 @@ class ConductorTest {
         List<SubscriptionRunner> runners = new ArrayList<>();
         for (int i = 0; i < 65; i++) {
             runners.add(new SubscriptionRunner(stringSubscription("s" + i, new CountingDeserializer()), Runnable::run,
-                    this.stats));
+                    this.stats, java.time.Clock.systemUTC()));
         }
         assertThatIllegalArgumentException().isThrownBy(() -> new Conductor(runners, this.stats, this.acked::add))
             .withMessageContaining("'orders'").withMessageContaining("65");
@@ -86,7 +86,7 @@ class ConductorTest {
     private Conductor conductor(Subscription<?, ?>... subscriptions) {
         List<SubscriptionRunner> runners = new ArrayList<>();
         for (Subscription<?, ?> subscription : subscriptions) {
-            runners.add(new SubscriptionRunner(subscription, Runnable::run, this.stats));
+            runners.add(new SubscriptionRunner(subscription, Runnable::run, this.stats, java.time.Clock.systemUTC()));
         }
         return new Conductor(runners, this.stats, this.acked::add);
     }

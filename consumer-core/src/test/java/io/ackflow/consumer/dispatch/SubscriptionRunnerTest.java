@@ -126,7 +126,7 @@ class SubscriptionRunnerTest {
                 return null;
             })
             .build();
-        SubscriptionRunner runner = new SubscriptionRunner(subscription, this.executor, new EngineStats());
+        SubscriptionRunner runner = new SubscriptionRunner(subscription, this.executor, new EngineStats(), java.time.Clock.systemUTC());
         submit(runner, 0, 0, null);
         submit(runner, 0, 1, null);
         submit(runner, 0, 2, null);
@@ -160,14 +160,14 @@ class SubscriptionRunnerTest {
                 return future;
             })
             .build();
-        return new SubscriptionRunner(subscription, this.executor, new EngineStats());
+        return new SubscriptionRunner(subscription, this.executor, new EngineStats(), java.time.Clock.systemUTC());
     }
 
     private void submit(SubscriptionRunner runner, int partition, long offset, String key) {
         OffsetTracker tracker = this.trackers.computeIfAbsent(new TopicPartition("t", partition), OffsetTracker::new);
         ConsumerRecord<byte[], byte[]> raw = new ConsumerRecord<>("t", partition, offset,
                 (key != null) ? key.getBytes() : null, new byte[0]);
-        TrackedRecord tracked = new TrackedRecord(raw, tracker, 1, (r) -> this.acked.add(partition + "@" + offset));
+        TrackedRecord tracked = new TrackedRecord(raw, tracker, new String[] { "s" }, (r) -> this.acked.add(partition + "@" + offset));
         @SuppressWarnings("unchecked")
         ConsumerRecord<Object, Object> record = (ConsumerRecord<Object, Object>) (ConsumerRecord<?, ?>) raw;
         runner.submit(new Delivery(tracked, 0, record));

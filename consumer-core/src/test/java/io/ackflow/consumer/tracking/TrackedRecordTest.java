@@ -19,11 +19,11 @@ class TrackedRecordTest {
     @Test
     void recordIsAckedOnlyWhenEverySubscriptionReleasedIt() {
         TrackedRecord record = track(40, 3);
-        assertThat(record.release(1, "audit")).isFalse();
-        assertThat(record.release(0, "charge")).isFalse();
+        assertThat(record.release(1)).isFalse();
+        assertThat(record.release(0)).isFalse();
         assertThat(this.acked).isEmpty();
         assertThat(this.tracker.committable()).isEqualTo(40);
-        assertThat(record.release(2, "notify")).isTrue();
+        assertThat(record.release(2)).isTrue();
         assertThat(this.acked).containsExactly(record);
         assertThat(this.tracker.committable()).isEqualTo(41);
     }
@@ -31,22 +31,23 @@ class TrackedRecordTest {
     @Test
     void secondReleaseThrowsNamingTheRecordAndSubscriptionAndDoesNotCountTwice() {
         TrackedRecord record = track(7, 2);
-        record.release(0, "audit");
-        assertThatIllegalStateException().isThrownBy(() -> record.release(0, "audit"))
-            .withMessageContaining("'audit'")
+        record.release(0);
+        assertThatIllegalStateException().isThrownBy(() -> record.release(0))
+            .withMessageContaining("'charge'")
             .withMessageContaining("orders-2@7");
         assertThat(record.isHeldBy(1)).isTrue();
+        assertThat(record.holders()).containsExactly("audit");
         assertThat(this.acked).isEmpty();
         assertThat(this.tracker.committable()).isEqualTo(7);
-        record.release(1, "charge");
+        record.release(1);
         assertThat(this.acked).containsExactly(record);
     }
 
     @Test
     void releaseAfterAckIsASecondRelease() {
         TrackedRecord record = track(0, 1);
-        record.release(0, "only");
-        assertThatIllegalStateException().isThrownBy(() -> record.release(0, "only"));
+        record.release(0);
+        assertThatIllegalStateException().isThrownBy(() -> record.release(0));
         assertThat(this.acked).hasSize(1);
     }
 
@@ -61,14 +62,19 @@ class TrackedRecordTest {
     void sixtyFourHoldersUseEveryBit() {
         TrackedRecord record = track(0, 64);
         for (int i = 0; i < 63; i++) {
-            assertThat(record.release(i, "s" + i)).isFalse();
+            assertThat(record.release(i)).isFalse();
         }
-        assertThat(record.release(63, "s63")).isTrue();
+        assertThat(record.release(63)).isTrue();
     }
 
     private TrackedRecord track(long offset, int holders) {
+        String[] ids = new String[holders];
+        String[] names = { "charge", "audit", "notify" };
+        for (int i = 0; i < holders; i++) {
+            ids[i] = (i < names.length) ? names[i] : "s" + i;
+        }
         return new TrackedRecord(new ConsumerRecord<>("orders", 2, offset, new byte[0], new byte[0]), this.tracker,
-                holders, this.acked::add);
+                ids, this.acked::add);
     }
 
 }
