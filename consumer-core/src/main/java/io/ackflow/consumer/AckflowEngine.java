@@ -48,6 +48,8 @@ public final class AckflowEngine {
 
     private final Executor userExecutor;
 
+    private final List<RebalanceListener> rebalanceListeners;
+
     private final EngineStats stats = new EngineStats();
 
     private final AtomicReference<EngineState> state = new AtomicReference<>(EngineState.NEW);
@@ -65,6 +67,7 @@ public final class AckflowEngine {
         this.subscriptions = List.copyOf(builder.subscriptions);
         this.commitObserver = builder.commitObserver;
         this.userExecutor = builder.handlerExecutor;
+        this.rebalanceListeners = List.copyOf(builder.rebalanceListeners);
     }
 
     public static Builder builder() {
@@ -150,7 +153,8 @@ public final class AckflowEngine {
         // The loop is the ack listener: build the conductor with a forwarding listener first.
         AtomicReference<PollLoop> self = new AtomicReference<>();
         Conductor conductor = new Conductor(runners, this.stats, (record) -> self.get().acked(record));
-        PollLoop pollLoop = new PollLoop(consumer, conductor, this.config, this.stats, this.commitObserver);
+        PollLoop pollLoop = new PollLoop(consumer, conductor, this.config, this.stats, this.commitObserver,
+                this.rebalanceListeners);
         self.set(pollLoop);
         return pollLoop;
     }
@@ -216,7 +220,15 @@ public final class AckflowEngine {
 
         private Executor handlerExecutor;
 
+        private final List<RebalanceListener> rebalanceListeners = new ArrayList<>();
+
         private Builder() {
+        }
+
+        /** Told of assignment changes on the poll thread, in the order added. */
+        public Builder rebalanceListener(RebalanceListener listener) {
+            this.rebalanceListeners.add(Objects.requireNonNull(listener, "listener must not be null"));
+            return this;
         }
 
         /** Names the engine's threads and messages (default {@code ackflow}). */

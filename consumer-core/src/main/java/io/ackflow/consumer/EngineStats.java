@@ -20,6 +20,8 @@ public final class EngineStats {
 
     private final LongAdder commitFailures = new LongAdder();
 
+    private final LongAdder stuckPartitionReports = new LongAdder();
+
     /** Records that poll delivered. */
     public long received() {
         return this.received.sum();
@@ -50,6 +52,15 @@ public final class EngineStats {
         return this.commitFailures.sum();
     }
 
+    /** Stuck-partition (commit livelock) warnings logged. */
+    public long stuckPartitionReports() {
+        return this.stuckPartitionReports.sum();
+    }
+
+    public void recordStuckPartition() {
+        this.stuckPartitionReports.increment();
+    }
+
     public void recordReceived(int count) {
         this.received.add(count);
     }
@@ -77,7 +88,7 @@ public final class EngineStats {
     @Override
     public String toString() {
         return "EngineStats[received=" + received() + ", acked=" + acked() + ", handled=" + handled() + ", failed="
-                + failed() + ", commits=" + commits() + ", commitFailures=" + commitFailures() + "]";
+                + failed() + ", commits=" + commits() + ", commitFailures=" + commitFailures() + ", stuckPartitionReports=" + stuckPartitionReports() + "]";
     }
 
 }

@@ -1,8 +1,10 @@
 package io.ackflow.consumer.commit;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -41,6 +43,15 @@ public final class CommitPlanner {
 
     public Collection<TopicPartition> partitions() {
         return this.partitions.keySet();
+    }
+
+    /** The trackers of the assigned partitions. */
+    public List<OffsetTracker> trackers() {
+        List<OffsetTracker> trackers = new ArrayList<>(this.partitions.size());
+        for (PartitionCommits commits : this.partitions.values()) {
+            trackers.add(commits.tracker);
+        }
+        return trackers;
     }
 
     /**

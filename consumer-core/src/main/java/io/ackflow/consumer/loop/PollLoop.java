@@ -2,10 +2,13 @@ package io.ackflow.consumer.loop;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -24,9 +27,13 @@ import org.slf4j.LoggerFactory;
 
 import io.ackflow.consumer.EngineConfig;
 import io.ackflow.consumer.EngineStats;
+import io.ackflow.consumer.RebalanceListener;
 import io.ackflow.consumer.commit.CommitObserver;
 import io.ackflow.consumer.commit.CommitPlanner;
 import io.ackflow.consumer.dispatch.Conductor;
+import io.ackflow.consumer.flow.FlowControl;
+import io.ackflow.consumer.flow.PauseReason;
+import io.ackflow.consumer.state.LivelockDetector;
 import io.ackflow.consumer.tracking.OffsetTracker;
 import io.ackflow.consumer.tracking.TrackedRecord;
 
@@ -55,6 +62,8 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
 
     private static final Logger logger = LoggerFactory.getLogger(PollLoop.class);
 
+    private static final long FLOW_RECHECK_MILLIS = 10;
+
     private final Consumer<byte[], byte[]> consumer;
 
     private final Conductor conductor;
@@ -68,6 +77,12 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
     private final CommitObserver observer;
 
     private final CommitPlanner planner = new CommitPlanner();
+
+    private final FlowControl flow;
+
+    private final LivelockDetector livelock;
+
+    private final List<RebalanceListener> rebalanceListeners;
 
     private final Queue<Runnable> commands = new ConcurrentLinkedQueue<>();
 
@@ -87,13 +102,16 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
     private volatile Throwable failure;
 
     public PollLoop(Consumer<byte[], byte[]> consumer, Conductor conductor, EngineConfig config, EngineStats stats,
-            CommitObserver observer) {
+            CommitObserver observer, List<RebalanceListener> rebalanceListeners) {
         this.consumer = consumer;
         this.conductor = conductor;
         this.config = config;
         this.clock = config.clock();
         this.stats = stats;
         this.observer = observer;
+        this.rebalanceListeners = List.copyOf(rebalanceListeners);
+        this.flow = new FlowControl(config.maxInFlight(), config.maxInFlightPerPartition(), config.lowMark());
+        this.livelock = new LivelockDetector(config.commitLivelockSoftTimeout(), stats);
     }
 
     /**
@@ -136,9 +154,40 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
     public void runOnce() {
         runCommands();
         long timeout = Math.max(0, Math.min(this.config.pollTimeout().toMillis(), this.nextCommitAt - this.clock.millis()));
+        if (this.flow.anyFlowPaused()) {
+            // Acks do not wake the poll: look again soon whether paused partitions can resume.
+            timeout = Math.min(timeout, FLOW_RECHECK_MILLIS);
+        }
         ConsumerRecords<byte[], byte[]> records = poll(Duration.ofMillis(timeout));
         dispatch(records);
         commitIfDue();
+        applyFlowControl();
+        this.livelock.check(this.planner.trackers(), this.clock.millis());
+    }
+
+    /** The pause reasons of {@code partition}; empty when it is fetched. Poll thread. */
+    public Set<PauseReason> pauseReasons(TopicPartition partition) {
+        return this.flow.reasons(partition);
+    }
+
+    /** Pauses and resumes partitions by their in-flight windows; see {@link FlowControl}. Poll thread. */
+    private void applyFlowControl() {
+        Map<TopicPartition, Long> windows = new HashMap<>();
+        for (OffsetTracker tracker : this.planner.trackers()) {
+            tracker.committable();
+            windows.put(tracker.partition(), tracker.pendingCount());
+        }
+        List<TopicPartition> toPause = new ArrayList<>();
+        List<TopicPartition> toResume = new ArrayList<>();
+        this.flow.update(windows, toPause, toResume);
+        if (!toPause.isEmpty()) {
+            this.consumer.pause(toPause);
+            logger.debug("Paused {}: too many records in flight", toPause);
+        }
+        if (!toResume.isEmpty()) {
+            this.consumer.resume(toResume);
+            logger.debug("Resumed {}: in-flight records down to the low mark", toResume);
+        }
     }
 
     /**
@@ -365,22 +414,39 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             catch (RuntimeException ex) {
                 logger.warn("Commit on revoke of {} failed; the next owner reads acked records again", partitions, ex);
             }
-            PollLoop.this.planner.remove(partitions);
+            forget(partitions);
             logger.info("Partitions revoked: {}", partitions);
+            for (RebalanceListener listener : PollLoop.this.rebalanceListeners) {
+                listener.onPartitionsRevoked(partitions);
+            }
         }
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
-            PollLoop.this.planner.remove(partitions);
+            forget(partitions);
             logger.info("Partitions lost (not committed, another member owns them): {}", partitions);
+            for (RebalanceListener listener : PollLoop.this.rebalanceListeners) {
+                listener.onPartitionsLost(partitions);
+            }
         }
 
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
             partitions.forEach(PollLoop.this.planner::assign);
-            if (!partitions.isEmpty()) {
-                logger.info("Partitions assigned: {}", partitions);
+            if (partitions.isEmpty()) {
+                return;
             }
+            int generation = PollLoop.this.consumer.groupMetadata().generationId();
+            logger.info("Partitions assigned in generation {}: {}", generation, partitions);
+            for (RebalanceListener listener : PollLoop.this.rebalanceListeners) {
+                listener.onPartitionsAssigned(partitions, generation);
+            }
+        }
+
+        private void forget(Collection<TopicPartition> partitions) {
+            PollLoop.this.planner.remove(partitions);
+            PollLoop.this.flow.remove(partitions);
+            PollLoop.this.livelock.remove(partitions);
         }
 
     }
