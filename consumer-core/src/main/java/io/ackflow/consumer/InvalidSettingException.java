@@ -15,6 +15,8 @@ public class InvalidSettingException extends IllegalArgumentException {
 
     private final String subscriptionId;
 
+    private final String requirement;
+
     public InvalidSettingException(String setting, Object value, String requirement) {
         this(null, setting, value, requirement);
     }
@@ -25,6 +27,12 @@ public class InvalidSettingException extends IllegalArgumentException {
         this.setting = setting;
         this.value = value;
         this.subscriptionId = subscriptionId;
+        this.requirement = requirement;
+    }
+
+    /** What the value must be, for example {@code must be at least 1}. */
+    public String requirement() {
+        return this.requirement;
     }
 
     /** The setting's name as the builders spell it, for example {@code commitInterval}. */

@@ -1,0 +1,65 @@
+package io.ackflow.spring;
+
+import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.kafka.core.ConsumerFactory;
+import tools.jackson.databind.json.JsonMapper;
+
+import io.ackflow.consumer.AckflowEngine;
+import io.ackflow.consumer.RebalanceListener;
+
+/**
+ * Auto-configuration of Ackflow: {@code @StreamListener} methods run on one engine whose Kafka
+ * client settings come from Spring Boot's {@code spring.kafka.*} and whose own settings come
+ * from {@code ackflow.*}.
+ */
+@AutoConfiguration(after = KafkaAutoConfiguration.class,
+        afterName = "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration")
+@ConditionalOnClass({ AckflowEngine.class, ConsumerFactory.class })
+@EnableConfigurationProperties(AckflowProperties.class)
+public final class AckflowAutoConfiguration {
+
+    AckflowAutoConfiguration() {
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    static StreamListenerAnnotationBeanPostProcessor streamListenerAnnotationBeanPostProcessor() {
+        return new StreamListenerAnnotationBeanPostProcessor();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    PayloadDeserializers ackflowPayloadDeserializers(ObjectProvider<PayloadDeserializers.JsonDeserializerFactory> json) {
+        return new PayloadDeserializers(json.getIfAvailable());
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    StreamListenerRegistry streamListenerRegistry(AckflowProperties properties,
+            ObjectProvider<ConsumerFactory<?, ?>> consumerFactory, PayloadDeserializers deserializers,
+            ObjectProvider<RebalanceListener> rebalanceListeners, BeanFactory beanFactory) {
+        return new StreamListenerRegistry(properties, consumerFactory.getIfAvailable(), deserializers,
+                rebalanceListeners.orderedStream().toList(), beanFactory);
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(JsonMapper.class)
+    static class JacksonConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean
+        PayloadDeserializers.JsonDeserializerFactory ackflowJsonDeserializerFactory(ObjectProvider<JsonMapper> jsonMapper) {
+            return new JacksonJsonDeserializerFactory(jsonMapper.getIfAvailable(JsonMapper::new));
+        }
+
+    }
+
+}

@@ -1,0 +1,204 @@
+package io.ackflow.spring;
+
+import java.time.Duration;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+import io.ackflow.consumer.Ordering;
+
+/**
+ * Configuration properties of Ackflow. Kafka client settings (bootstrap servers, group id, SSL,
+ * SASL, ...) stay under Spring Boot's {@code spring.kafka.*}.
+ */
+@ConfigurationProperties("ackflow")
+public class AckflowProperties {
+
+    /**
+     * Longest time between two commits of acked records.
+     */
+    private Duration commitInterval = Duration.ofMillis(2800);
+
+    /**
+     * Number of acked records after which a commit is made before the commit interval is up.
+     */
+    private int commitEvery = 10_000;
+
+    /**
+     * How long a handler may hold the first unacked record of a partition before the partition
+     * is reported as stuck (a WARN naming the partition, offset, handlers and thread).
+     */
+    private Duration commitLivelockSoftTimeout = Duration.ofSeconds(300);
+
+    /**
+     * How long a shutdown waits for dispatched records to finish before the final commit.
+     */
+    private Duration shutdownTimeout = Duration.ofSeconds(30);
+
+    /**
+     * Longest single poll of the consumer; a poll never runs past the next commit deadline
+     * either.
+     */
+    private Duration pollTimeout = Duration.ofSeconds(1);
+
+    /**
+     * Ordering of @StreamListener methods that do not set their own.
+     */
+    private Ordering ordering = Ordering.PARTITION;
+
+    /**
+     * Concurrency of @StreamListener methods that do not set their own: the most records one
+     * handler processes at once.
+     */
+    private int concurrency = 16;
+
+    /**
+     * Whether the consumer starts with the application context.
+     */
+    private boolean autoStartup = true;
+
+    /**
+     * Number of platform threads handlers run on when the JVM has no virtual threads (before
+     * Java 21) or virtual threads are turned off.
+     */
+    private int handlerThreads = 64;
+
+    /**
+     * Whether handlers run on virtual threads when the JVM has them (Java 21+).
+     */
+    private boolean virtualThreads = true;
+
+    private final MaxInFlight maxInFlight = new MaxInFlight();
+
+    public Duration getCommitInterval() {
+        return this.commitInterval;
+    }
+
+    public void setCommitInterval(Duration commitInterval) {
+        this.commitInterval = commitInterval;
+    }
+
+    public int getCommitEvery() {
+        return this.commitEvery;
+    }
+
+    public void setCommitEvery(int commitEvery) {
+        this.commitEvery = commitEvery;
+    }
+
+    public Duration getCommitLivelockSoftTimeout() {
+        return this.commitLivelockSoftTimeout;
+    }
+
+    public void setCommitLivelockSoftTimeout(Duration commitLivelockSoftTimeout) {
+        this.commitLivelockSoftTimeout = commitLivelockSoftTimeout;
+    }
+
+    public Duration getShutdownTimeout() {
+        return this.shutdownTimeout;
+    }
+
+    public void setShutdownTimeout(Duration shutdownTimeout) {
+        this.shutdownTimeout = shutdownTimeout;
+    }
+
+    public Duration getPollTimeout() {
+        return this.pollTimeout;
+    }
+
+    public void setPollTimeout(Duration pollTimeout) {
+        this.pollTimeout = pollTimeout;
+    }
+
+    public Ordering getOrdering() {
+        return this.ordering;
+    }
+
+    public void setOrdering(Ordering ordering) {
+        this.ordering = ordering;
+    }
+
+    public int getConcurrency() {
+        return this.concurrency;
+    }
+
+    public void setConcurrency(int concurrency) {
+        this.concurrency = concurrency;
+    }
+
+    public boolean isAutoStartup() {
+        return this.autoStartup;
+    }
+
+    public void setAutoStartup(boolean autoStartup) {
+        this.autoStartup = autoStartup;
+    }
+
+    public int getHandlerThreads() {
+        return this.handlerThreads;
+    }
+
+    public void setHandlerThreads(int handlerThreads) {
+        this.handlerThreads = handlerThreads;
+    }
+
+    public boolean isVirtualThreads() {
+        return this.virtualThreads;
+    }
+
+    public void setVirtualThreads(boolean virtualThreads) {
+        this.virtualThreads = virtualThreads;
+    }
+
+    public MaxInFlight getMaxInFlight() {
+        return this.maxInFlight;
+    }
+
+    /**
+     * Bounds on in-flight records: fetched records from the first unacked one of their
+     * partition on. Over a bound, partitions are paused (the consumer keeps polling, so it stays
+     * in its group) until they are down to the low mark.
+     */
+    public static class MaxInFlight {
+
+        /**
+         * Most in-flight records of the whole consumer; above it every partition is paused.
+         */
+        private int total = 20_000;
+
+        /**
+         * Most in-flight records of one partition; above it that partition is paused.
+         */
+        private int perPartition = 5_000;
+
+        /**
+         * Fraction of a bound (above 0, below 1) at or below which paused partitions resume.
+         */
+        private double lowMark = 0.5;
+
+        public int getTotal() {
+            return this.total;
+        }
+
+        public void setTotal(int total) {
+            this.total = total;
+        }
+
+        public int getPerPartition() {
+            return this.perPartition;
+        }
+
+        public void setPerPartition(int perPartition) {
+            this.perPartition = perPartition;
+        }
+
+        public double getLowMark() {
+            return this.lowMark;
+        }
+
+        public void setLowMark(double lowMark) {
+            this.lowMark = lowMark;
+        }
+
+    }
+
+}

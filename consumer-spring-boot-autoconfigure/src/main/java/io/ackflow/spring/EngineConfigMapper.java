@@ -1,0 +1,62 @@
+package io.ackflow.spring;
+
+import java.util.Map;
+
+import io.ackflow.consumer.EngineConfig;
+import io.ackflow.consumer.InvalidSettingException;
+
+/**
+ * The one place where {@link AckflowProperties} become the engine's {@link EngineConfig}. The
+ * engine validates; a value it refuses is reported under the property's own name.
+ */
+final class EngineConfigMapper {
+
+    /** Engine setting to property, for the failure message. */
+    private static final Map<String, String> PROPERTIES = Map.ofEntries(
+            Map.entry("commitInterval", "ackflow.commit-interval"),
+            Map.entry("commitEvery", "ackflow.commit-every"),
+            Map.entry("commitLivelockSoftTimeout", "ackflow.commit-livelock-soft-timeout"),
+            Map.entry("shutdownTimeout", "ackflow.shutdown-timeout"),
+            Map.entry("pollTimeout", "ackflow.poll-timeout"),
+            Map.entry("handlerThreads", "ackflow.handler-threads"),
+            Map.entry("maxInFlight", "ackflow.max-in-flight.total"),
+            Map.entry("maxInFlightPerPartition", "ackflow.max-in-flight.per-partition"),
+            Map.entry("lowMark", "ackflow.max-in-flight.low-mark"));
+
+    private EngineConfigMapper() {
+    }
+
+    static EngineConfig toEngineConfig(AckflowProperties properties) {
+        if (properties.getConcurrency() < 1) {
+            throw invalid("ackflow.concurrency", properties.getConcurrency(), "must be at least 1");
+        }
+        if (properties.getOrdering() == null) {
+            throw invalid("ackflow.ordering", null, "must be one of PARTITION, KEY, UNORDERED");
+        }
+        try {
+            return EngineConfig.builder()
+                .commitInterval(properties.getCommitInterval())
+                .commitEvery(properties.getCommitEvery())
+                .commitLivelockSoftTimeout(properties.getCommitLivelockSoftTimeout())
+                .shutdownTimeout(properties.getShutdownTimeout())
+                .pollTimeout(properties.getPollTimeout())
+                .handlerThreads(properties.getHandlerThreads())
+                .virtualThreads(properties.isVirtualThreads())
+                .maxInFlight(properties.getMaxInFlight().getTotal())
+                .maxInFlightPerPartition(properties.getMaxInFlight().getPerPartition())
+                .lowMark(properties.getMaxInFlight().getLowMark())
+                .build();
+        }
+        catch (InvalidSettingException ex) {
+            String property = PROPERTIES.getOrDefault(ex.setting(), "ackflow." + ex.setting());
+            throw invalid(property, ex.value(), ex.requirement());
+        }
+    }
+
+    private static AckflowConfigurationException invalid(String property, Object value, String requirement) {
+        return new AckflowConfigurationException("Property '" + property + "' " + requirement + ", was " + value + ".",
+                "Change '" + property + "' in your configuration (application.yml or application.properties) to a"
+                        + " value that " + requirement.replaceFirst("^must ", "") + ".");
+    }
+
+}
