@@ -86,6 +86,11 @@ public final class AckflowEngine {
         return this.subscriptions;
     }
 
+    /** The rebalance listeners, in the order they are told. */
+    public List<RebalanceListener> rebalanceListeners() {
+        return this.rebalanceListeners;
+    }
+
     public EngineState state() {
         return this.state.get();
     }
