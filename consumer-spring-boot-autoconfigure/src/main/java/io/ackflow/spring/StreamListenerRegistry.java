@@ -19,6 +19,7 @@ import org.springframework.messaging.handler.annotation.support.DefaultMessageHa
 
 import io.ackflow.consumer.AckflowEngine;
 import io.ackflow.consumer.EngineConfig;
+import io.ackflow.consumer.EngineState;
 import io.ackflow.consumer.Ordering;
 import io.ackflow.consumer.RebalanceListener;
 import io.ackflow.consumer.Subscription;
@@ -57,6 +58,9 @@ public class StreamListenerRegistry implements SmartLifecycle {
     private final MessagingMessageConverter messageConverter = new MessagingMessageConverter();
 
     private volatile List<StreamListenerEndpoint> endpoints = List.of();
+
+    /** Builds a fresh engine for each start: an engine runs once, a lifecycle bean may be restarted. */
+    private volatile AckflowEngine.@Nullable Builder engineBuilder;
 
     private volatile @Nullable AckflowEngine engine;
 
@@ -106,6 +110,7 @@ public class StreamListenerRegistry implements SmartLifecycle {
         }
         this.rebalanceListeners.forEach(builder::rebalanceListener);
         this.engine = builder.build();
+        this.engineBuilder = builder;
         logger.info("Ackflow: {} @StreamListener handler(s) on one consumer: {}", endpoints.size(), endpoints);
     }
 
@@ -119,22 +124,26 @@ public class StreamListenerRegistry implements SmartLifecycle {
         return this.endpoints;
     }
 
-    /** The engine running the endpoints, or null when there are none. */
+    /** The engine running the endpoints (the latest, after a restart), or null when there are none. */
     public @Nullable AckflowEngine getEngine() {
         return this.engine;
     }
 
     @Override
-    public void start() {
+    public synchronized void start() {
         AckflowEngine current = this.engine;
         if (current != null && !this.running) {
+            if (current.state() != EngineState.NEW) {
+                current = this.engineBuilder.build();
+                this.engine = current;
+            }
             current.start();
         }
         this.running = true;
     }
 
     @Override
-    public void stop() {
+    public synchronized void stop() {
         AckflowEngine current = this.engine;
         if (current != null && this.running) {
             try {

@@ -1,0 +1,43 @@
+package io.ackflow.spring;
+
+import java.io.InputStream;
+import java.util.HashMap;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The IDE metadata that spring-boot-configuration-processor generates from the properties'
+ * field comments: every property is there, typed and described.
+ */
+class ConfigurationMetadataTests {
+
+    @Test
+    void everyPropertyIsDescribedWithItsTypeAndDefault() throws Exception {
+        Map<String, JsonNode> properties = new HashMap<>();
+        try (InputStream json = getClass().getResourceAsStream("/META-INF/spring-configuration-metadata.json")) {
+            assertThat(json).as("generated metadata").isNotNull();
+            for (JsonNode property : new JsonMapper().readTree(json).get("properties")) {
+                properties.put(property.get("name").asString(), property);
+            }
+        }
+        assertThat(properties).containsOnlyKeys("ackflow.commit-interval", "ackflow.commit-every",
+                "ackflow.commit-livelock-soft-timeout", "ackflow.shutdown-timeout", "ackflow.poll-timeout",
+                "ackflow.ordering", "ackflow.concurrency", "ackflow.auto-startup", "ackflow.handler-threads",
+                "ackflow.virtual-threads", "ackflow.max-in-flight.total", "ackflow.max-in-flight.per-partition",
+                "ackflow.max-in-flight.low-mark");
+        properties.forEach((name, property) -> assertThat(property.path("description").asString())
+            .as("description of " + name).isNotBlank());
+        assertThat(properties.get("ackflow.commit-interval").get("type").asString()).isEqualTo("java.time.Duration");
+        assertThat(properties.get("ackflow.commit-interval").get("description").asString())
+            .isEqualTo("Longest time between two commits of acked records.");
+        assertThat(properties.get("ackflow.ordering").get("type").asString()).isEqualTo("io.ackflow.consumer.Ordering");
+        assertThat(properties.get("ackflow.max-in-flight.per-partition").get("defaultValue").asInt()).isEqualTo(5000);
+        assertThat(properties.get("ackflow.commit-every").get("defaultValue").asInt()).isEqualTo(10000);
+    }
+
+}
