@@ -139,6 +139,15 @@ public final class AckflowEngine {
     }
 
     /**
+     * The offsets last committed for the assigned partitions (next offset to read), as the
+     * broker confirmed them; empty before the first commit.
+     */
+    public Map<TopicPartition, Long> committedOffsets() {
+        PollLoop current = this.loop.getNow(null);
+        return (current != null) ? current.committedOffsets() : Map.of();
+    }
+
+    /**
      * Commits what is committable now, on the poll thread, synchronously.
      * @return the offsets committed (empty when nothing moved since the last commit)
      */

@@ -174,6 +174,7 @@ class EngineCommitTest {
         this.loop.runOnce();
         assertThat(result).isCompletedWithValue(Map.of(P0, new OffsetAndMetadata(4)));
         assertThat(this.consumer.commitKinds()).containsExactly("sync");
+        assertThat(this.loop.committedOffsets()).isEqualTo(Map.of(P0, 4L));
     }
 
     @Test

@@ -13,7 +13,8 @@ import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 /**
  * Starts an in-JVM Kafka broker for the sample when {@code spring.kafka.bootstrap-servers} is not
- * set, and points Spring Boot's Kafka settings at it. The broker is a disposable singleton, so
+ * set (and {@code sample.embedded-broker} is not {@code false}), and points Spring Boot's Kafka
+ * settings at it. The broker is a disposable singleton, so
  * it stops after the consumers' final commit (lifecycle beans stop before singletons are
  * destroyed).
  */
@@ -24,7 +25,8 @@ final class EmbeddedBrokerInitializer implements ApplicationContextInitializer<C
     @Override
     public void initialize(ConfigurableApplicationContext context) {
         ConfigurableEnvironment environment = context.getEnvironment();
-        if (environment.containsProperty("spring.kafka.bootstrap-servers")) {
+        if (environment.containsProperty("spring.kafka.bootstrap-servers")
+                || !environment.getProperty("sample.embedded-broker", Boolean.class, true)) {
             return;
         }
         String topic = environment.getProperty("sample.topic", "orders");

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -89,6 +90,9 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
     private final AtomicBoolean inPoll = new AtomicBoolean();
 
     private final AtomicLong acksSinceCommit = new AtomicLong();
+
+    /** Offsets the broker confirmed, by assigned partition; written by the poll thread, read by any. */
+    private final Map<TopicPartition, Long> committedView = new ConcurrentHashMap<>();
 
     private volatile boolean stopRequested;
 
@@ -228,6 +232,11 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
                 logger.warn("Closing the consumer failed", ex);
             }
         }
+    }
+
+    /** The last committed offset of each assigned partition that had a commit. Any thread. */
+    public Map<TopicPartition, Long> committedOffsets() {
+        return Map.copyOf(this.committedView);
     }
 
     /** Asks the loop to stop at its next turn. Any thread. */
@@ -389,6 +398,11 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
     private void committed(Map<TopicPartition, OffsetAndMetadata> offsets, Exception exception) {
         if (exception == null) {
             this.planner.confirmed(offsets);
+            offsets.forEach((partition, offset) -> {
+                if (this.planner.tracker(partition) != null) {
+                    this.committedView.merge(partition, offset.offset(), Math::max);
+                }
+            });
             this.stats.recordCommit();
             logger.debug("Committed {}", offsets);
         }
@@ -445,6 +459,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
 
         private void forget(Collection<TopicPartition> partitions) {
             PollLoop.this.planner.remove(partitions);
+            partitions.forEach(PollLoop.this.committedView::remove);
             PollLoop.this.flow.remove(partitions);
             PollLoop.this.livelock.remove(partitions);
         }
