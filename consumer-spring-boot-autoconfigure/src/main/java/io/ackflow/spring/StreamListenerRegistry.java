@@ -111,7 +111,8 @@ public class StreamListenerRegistry implements SmartLifecycle {
         this.rebalanceListeners.forEach(builder::rebalanceListener);
         this.engine = builder.build();
         this.engineBuilder = builder;
-        logger.info("Ackflow: {} @StreamListener handler(s) on one consumer: {}", endpoints.size(), endpoints);
+        logger.info("Ackflow: {} @StreamListener handler(s) on one consumer: {}", endpoints.size(),
+                this.engine.subscriptions());
     }
 
     /** The engine settings mapped from {@code ackflow.*}. */
