@@ -55,8 +55,7 @@ final class EngineConfigMapper {
 
     private static AckflowConfigurationException invalid(String property, Object value, String requirement) {
         return new AckflowConfigurationException("Property '" + property + "' " + requirement + ", was " + value + ".",
-                "Change '" + property + "' in your configuration (application.yml or application.properties) to a"
-                        + " value that " + requirement.replaceFirst("^must ", "") + ".");
+                "Change '" + property + "' in application.yml or application.properties: it " + requirement + ".");
     }
 
 }
