@@ -14,12 +14,14 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.context.properties.bind.BindException;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
+import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.annotation.Order;
 import org.springframework.kafka.support.KafkaHeaders;
 import org.springframework.messaging.handler.annotation.Header;
+import tools.jackson.databind.json.JsonMapper;
 
 import io.ackflow.consumer.AckflowEngine;
 import io.ackflow.consumer.EngineConfig;
@@ -108,6 +110,34 @@ class AckflowAutoConfigurationTests {
     void userDeserializersReplaceOurs() {
         this.contextRunner.withUserConfiguration(CustomDeserializers.class).run((context) -> assertThat(context)
             .getBean(PayloadDeserializers.class).isSameAs(CustomDeserializers.INSTANCE));
+    }
+
+    @Test
+    void withoutJacksonStringHandlersWorkAndJsonHandlersFailStartupSayingWhatToAdd() {
+        this.contextRunner.withClassLoader(new FilteredClassLoader(JsonMapper.class))
+            .withUserConfiguration(AuditListener.class)
+            .run((context) -> assertThat(context).doesNotHaveBean(PayloadDeserializers.JsonDeserializerFactory.class)
+                .hasNotFailed());
+        this.contextRunner.withClassLoader(new FilteredClassLoader(JsonMapper.class))
+            .withPropertyValues("orders.topic=orders")
+            .withUserConfiguration(ChargeListener.class)
+            .run((context) -> {
+                FailureAnalysis analysis = analysis(context.getStartupFailure());
+                assertThat(analysis.getDescription()).isEqualTo("@StreamListener method"
+                        + " AckflowAutoConfigurationTests.ChargeListener.charge(Purchase, String) takes"
+                        + " io.ackflow.spring.AckflowAutoConfigurationTests$Purchase, which Ackflow reads as JSON, but"
+                        + " Jackson is not on the classpath.");
+            });
+    }
+
+    @Test
+    void userJsonDeserializerFactoryReplacesOurs() {
+        this.contextRunner.withPropertyValues("orders.topic=orders")
+            .withUserConfiguration(ChargeListener.class, CustomJson.class)
+            .run((context) -> {
+                AckflowEngine engine = context.getBean(StreamListenerRegistry.class).getEngine();
+                assertThat(subscription(engine, "charge").valueDeserializer()).isSameAs(CustomJson.DESERIALIZER);
+            });
     }
 
     @Test
@@ -356,6 +386,18 @@ class AckflowAutoConfigurationTests {
             AckflowProperties properties = new AckflowProperties();
             properties.setCommitEvery(77);
             return new StreamListenerRegistry(properties, null, new PayloadDeserializers(null), List.of(), beanFactory);
+        }
+
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class CustomJson {
+
+        static final org.apache.kafka.common.serialization.Deserializer<Object> DESERIALIZER = (topic, data) -> null;
+
+        @Bean
+        PayloadDeserializers.JsonDeserializerFactory jsonDeserializerFactory() {
+            return (type) -> DESERIALIZER;
         }
 
     }
