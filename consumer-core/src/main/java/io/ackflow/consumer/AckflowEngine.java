@@ -2,6 +2,7 @@ package io.ackflow.consumer;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -153,6 +154,34 @@ public final class AckflowEngine {
      */
     public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitNow() {
         return this.loop.thenCompose(PollLoop::commitNow);
+    }
+
+    /** Pauses fetching from {@code partitions} until {@link #resume}; kept across rebalances. */
+    public CompletableFuture<Void> pause(Collection<TopicPartition> partitions) {
+        return this.loop.thenCompose((l) -> l.pausePartitions(partitions));
+    }
+
+    /** Resumes partitions paused by {@link #pause(Collection)}; flow-control pauses stay. */
+    public CompletableFuture<Void> resume(Collection<TopicPartition> partitions) {
+        return this.loop.thenCompose((l) -> l.resumePartitions(partitions));
+    }
+
+    /** Pauses every partition of {@code topic}, also those assigned later. */
+    public CompletableFuture<Void> pause(String topic) {
+        return this.loop.thenCompose((l) -> l.pauseTopic(topic));
+    }
+
+    /** Resumes a topic paused by {@link #pause(String)}. */
+    public CompletableFuture<Void> resume(String topic) {
+        return this.loop.thenCompose((l) -> l.resumeTopic(topic));
+    }
+
+    /**
+     * Reads {@code partition} from {@code offset} next; records of it in flight are dropped and
+     * their late completions ignored. A partition not assigned yet is sought when it is.
+     */
+    public CompletableFuture<Void> seek(TopicPartition partition, long offset) {
+        return this.loop.thenCompose((l) -> l.seek(partition, offset));
     }
 
     /**

@@ -32,6 +32,8 @@ public final class EngineConfig {
 
     public static final double DEFAULT_LOW_MARK = 0.5;
 
+    public static final Duration DEFAULT_REBALANCE_DRAIN_TIMEOUT = Duration.ofSeconds(10);
+
     private final Duration commitInterval;
 
     private final int commitEvery;
@@ -52,6 +54,8 @@ public final class EngineConfig {
 
     private final double lowMark;
 
+    private final Duration rebalanceDrainTimeout;
+
     private final Clock clock;
 
     private EngineConfig(Builder builder) {
@@ -65,6 +69,7 @@ public final class EngineConfig {
         this.maxInFlight = builder.maxInFlight;
         this.maxInFlightPerPartition = builder.maxInFlightPerPartition;
         this.lowMark = builder.lowMark;
+        this.rebalanceDrainTimeout = builder.rebalanceDrainTimeout;
         this.clock = builder.clock;
     }
 
@@ -134,6 +139,15 @@ public final class EngineConfig {
         return this.lowMark;
     }
 
+    /**
+     * How long a revoke waits for handlers still running on records of the revoked partitions
+     * before it commits what is acked and lets the partitions go (default 10 s). Measured in real
+     * time: it is a wait.
+     */
+    public Duration rebalanceDrainTimeout() {
+        return this.rebalanceDrainTimeout;
+    }
+
     /** The time source of commit deadlines; tests move it. */
     public Clock clock() {
         return this.clock;
@@ -145,7 +159,8 @@ public final class EngineConfig {
                 + ", pollTimeout=" + this.pollTimeout + ", shutdownTimeout=" + this.shutdownTimeout
                 + ", handlerThreads=" + this.handlerThreads + ", virtualThreads=" + this.virtualThreads
                 + ", commitLivelockSoftTimeout=" + this.commitLivelockSoftTimeout + ", maxInFlight=" + this.maxInFlight
-                + ", maxInFlightPerPartition=" + this.maxInFlightPerPartition + ", lowMark=" + this.lowMark + "]";
+                + ", maxInFlightPerPartition=" + this.maxInFlightPerPartition + ", lowMark=" + this.lowMark
+                + ", rebalanceDrainTimeout=" + this.rebalanceDrainTimeout + "]";
     }
 
     /**
@@ -173,6 +188,8 @@ public final class EngineConfig {
 
         private double lowMark = DEFAULT_LOW_MARK;
 
+        private Duration rebalanceDrainTimeout = DEFAULT_REBALANCE_DRAIN_TIMEOUT;
+
         private Clock clock = Clock.systemUTC();
 
         private Builder() {
@@ -190,6 +207,11 @@ public final class EngineConfig {
 
         public Builder maxInFlightPerPartition(int maxInFlightPerPartition) {
             this.maxInFlightPerPartition = maxInFlightPerPartition;
+            return this;
+        }
+
+        public Builder rebalanceDrainTimeout(Duration rebalanceDrainTimeout) {
+            this.rebalanceDrainTimeout = rebalanceDrainTimeout;
             return this;
         }
 
@@ -240,6 +262,7 @@ public final class EngineConfig {
             positive("commitInterval", this.commitInterval);
             positive("pollTimeout", this.pollTimeout);
             notNegative("shutdownTimeout", this.shutdownTimeout);
+            notNegative("rebalanceDrainTimeout", this.rebalanceDrainTimeout);
             positive("commitLivelockSoftTimeout", this.commitLivelockSoftTimeout);
             atLeastOne("commitEvery", this.commitEvery);
             atLeastOne("handlerThreads", this.handlerThreads);

@@ -22,6 +22,10 @@ public final class EngineStats {
 
     private final LongAdder stuckPartitionReports = new LongAdder();
 
+    private final LongAdder lateAcks = new LongAdder();
+
+    private final LongAdder droppedOnRebalance = new LongAdder();
+
     /** Records that poll delivered. */
     public long received() {
         return this.received.sum();
@@ -57,6 +61,27 @@ public final class EngineStats {
         return this.stuckPartitionReports.sum();
     }
 
+    /**
+     * Records acked after their partition was revoked, lost or sought away from: ignored, since
+     * the partition's next owner (or the new position) decides what is read again.
+     */
+    public long lateAcks() {
+        return this.lateAcks.sum();
+    }
+
+    /** Queued deliveries dropped because their partition was revoked, lost or sought away from. */
+    public long droppedOnRebalance() {
+        return this.droppedOnRebalance.sum();
+    }
+
+    public void recordLateAck() {
+        this.lateAcks.increment();
+    }
+
+    public void recordDroppedOnRebalance(int count) {
+        this.droppedOnRebalance.add(count);
+    }
+
     public void recordStuckPartition() {
         this.stuckPartitionReports.increment();
     }
@@ -88,7 +113,8 @@ public final class EngineStats {
     @Override
     public String toString() {
         return "EngineStats[received=" + received() + ", acked=" + acked() + ", handled=" + handled() + ", failed="
-                + failed() + ", commits=" + commits() + ", commitFailures=" + commitFailures() + ", stuckPartitionReports=" + stuckPartitionReports() + "]";
+                + failed() + ", commits=" + commits() + ", commitFailures=" + commitFailures() + ", stuckPartitionReports=" + stuckPartitionReports() + ", lateAcks=" + lateAcks()
+                + ", droppedOnRebalance=" + droppedOnRebalance() + "]";
     }
 
 }

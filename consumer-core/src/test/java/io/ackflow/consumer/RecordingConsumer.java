@@ -1,11 +1,13 @@
 package io.ackflow.consumer;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -74,6 +76,19 @@ public final class RecordingConsumer extends MockConsumer<byte[], byte[]> {
         this.commits.add(offsets.entrySet().stream()
             .collect(Collectors.toMap(Map.Entry::getKey, (e) -> e.getValue().offset())));
         this.commitKinds.add(kind);
+    }
+
+    private ConsumerRebalanceListener rebalanceListener;
+
+    @Override
+    public synchronized void subscribe(Collection<String> topics, ConsumerRebalanceListener listener) {
+        this.rebalanceListener = listener;
+        super.subscribe(topics, listener);
+    }
+
+    /** The listener the engine subscribed with, to call what MockConsumer cannot (partitions lost). */
+    public synchronized ConsumerRebalanceListener rebalanceListener() {
+        return this.rebalanceListener;
     }
 
     /** The next asynchronous commit fails without committing. */

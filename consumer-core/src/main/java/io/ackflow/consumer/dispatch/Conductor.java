@@ -11,6 +11,7 @@ import java.util.Objects;
 import java.util.Set;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -104,6 +105,15 @@ public final class Conductor {
                 route.runners[index].submit(new Delivery(tracked, index, record));
             }
         }
+    }
+
+    /** Drops the queued deliveries of {@code partitions} in every subscription. Poll thread. */
+    public int dropQueued(Set<TopicPartition> partitions) {
+        int dropped = 0;
+        for (SubscriptionRunner runner : this.runners) {
+            dropped += runner.dropQueued(partitions);
+        }
+        return dropped;
     }
 
     /** Starts nothing more in any subscription. Any thread. */

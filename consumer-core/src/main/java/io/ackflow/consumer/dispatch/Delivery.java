@@ -20,6 +20,9 @@ final class Delivery {
     /** Set by the runner when queued; read under the runner's lock or by the thread that runs this delivery. */
     SubscriptionRunner.Lane lane;
 
+    /** Whether a handler started on it; written and read by the thread that runs this delivery. */
+    boolean started;
+
     Delivery(TrackedRecord tracked, int holderIndex, ConsumerRecord<Object, Object> record) {
         this.tracked = tracked;
         this.holderIndex = holderIndex;

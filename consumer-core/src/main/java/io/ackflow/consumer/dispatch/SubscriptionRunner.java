@@ -3,8 +3,12 @@ package io.ackflow.consumer.dispatch;
 import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -117,6 +121,40 @@ public final class SubscriptionRunner {
         this.lanes.clear();
     }
 
+    /**
+     * Drops the queued (not started) deliveries of {@code partitions}: their records stay
+     * unreleased, so uncommitted, and are read again by whoever owns the partition next. Poll thread.
+     * @return how many were dropped
+     */
+    public synchronized int dropQueued(Set<TopicPartition> partitions) {
+        int dropped = 0;
+        List<Lane> all = new ArrayList<>(this.lanes.values());
+        if (this.unordered != null) {
+            all.add(this.unordered);
+        }
+        for (Lane lane : all) {
+            Iterator<Delivery> queued = lane.queue.iterator();
+            while (queued.hasNext()) {
+                ConsumerRecord<byte[], byte[]> raw = queued.next().tracked.raw();
+                if (partitions.contains(new TopicPartition(raw.topic(), raw.partition()))) {
+                    queued.remove();
+                    dropped++;
+                }
+            }
+            if (lane.queue.isEmpty() && lane.active == 0 && lane != this.unordered) {
+                this.lanes.remove(lane.key);
+            }
+        }
+        this.ready.removeIf((lane) -> {
+            if (lane.queue.isEmpty()) {
+                lane.inReady = false;
+                return true;
+            }
+            return false;
+        });
+        return dropped;
+    }
+
     /** Deliveries queued or running, for diagnostics. */
     public synchronized int backlog() {
         int queued = (this.unordered != null) ? this.unordered.queue.size() : 0;
@@ -213,6 +251,7 @@ public final class SubscriptionRunner {
     /** Calls the handler; returns its stage when it is still running, else null after completing the delivery. */
     private CompletionStage<?> invoke(Delivery delivery) {
         CompletionStage<?> stage;
+        delivery.started = true;
         delivery.tracked.started(this.clock.millis());
         try {
             stage = this.handler.handle(delivery.record);
@@ -252,7 +291,14 @@ public final class SubscriptionRunner {
             }
         }
         finally {
-            delivery.tracked.release(delivery.holderIndex);
+            try {
+                delivery.tracked.release(delivery.holderIndex);
+            }
+            finally {
+                if (delivery.started) {
+                    delivery.tracked.finished();
+                }
+            }
         }
     }
 

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
@@ -101,6 +102,14 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
 
     /** Whether an asynchronous commit awaits its callback. Poll thread only. */
     private boolean commitInFlight;
+
+    /** Partitions and topics the application paused; kept across rebalances. Poll thread only. */
+    private final Set<TopicPartition> userPaused = new HashSet<>();
+
+    private final Set<String> userPausedTopics = new HashSet<>();
+
+    /** Seeks asked for partitions not assigned yet, applied on assignment. Poll thread only. */
+    private final Map<TopicPartition, Long> pendingSeeks = new HashMap<>();
 
     /** Set when the loop ended on an unexpected error. */
     private volatile Throwable failure;
@@ -201,6 +210,9 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
      */
     public void shutdown() {
         try {
+            for (TopicPartition partition : this.consumer.assignment()) {
+                this.flow.pause(partition, PauseReason.REBALANCE);
+            }
             this.consumer.pause(this.consumer.assignment());
             long deadline = this.clock.millis() + this.config.shutdownTimeout().toMillis();
             while (!this.planner.allAcked()) {
@@ -237,6 +249,108 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
     /** The last committed offset of each assigned partition that had a commit. Any thread. */
     public Map<TopicPartition, Long> committedOffsets() {
         return Map.copyOf(this.committedView);
+    }
+
+    /**
+     * Pauses fetching from {@code partitions} for the application, until {@link #resumePartitions};
+     * the pause is kept across rebalances. Any thread; done on the poll thread.
+     */
+    public CompletableFuture<Void> pausePartitions(Collection<TopicPartition> partitions) {
+        Set<TopicPartition> copy = Set.copyOf(partitions);
+        return run(() -> {
+            this.userPaused.addAll(copy);
+            copy.stream().filter(this.consumer.assignment()::contains).forEach(this::userPause);
+        });
+    }
+
+    /** Resumes partitions paused by {@link #pausePartitions}. Any thread; done on the poll thread. */
+    public CompletableFuture<Void> resumePartitions(Collection<TopicPartition> partitions) {
+        Set<TopicPartition> copy = Set.copyOf(partitions);
+        return run(() -> {
+            this.userPaused.removeAll(copy);
+            copy.forEach(this::userResume);
+        });
+    }
+
+    /**
+     * Pauses every partition of {@code topic}, those assigned later included, for the application.
+     * Any thread; done on the poll thread.
+     */
+    public CompletableFuture<Void> pauseTopic(String topic) {
+        return run(() -> {
+            this.userPausedTopics.add(topic);
+            this.consumer.assignment().stream().filter((p) -> p.topic().equals(topic)).forEach(this::userPause);
+        });
+    }
+
+    /** Resumes a topic paused by {@link #pauseTopic} (partitions paused one by one stay paused). */
+    public CompletableFuture<Void> resumeTopic(String topic) {
+        return run(() -> {
+            this.userPausedTopics.remove(topic);
+            this.consumer.assignment().stream()
+                .filter((p) -> p.topic().equals(topic) && !this.userPaused.contains(p))
+                .forEach(this::userResume);
+        });
+    }
+
+    /**
+     * Reads {@code partition} from {@code offset} next. Records of the partition queued or in flight
+     * are dropped (their late completions are ignored), its tracker starts afresh. A partition not
+     * assigned yet is sought when it is. Any thread; done on the poll thread.
+     */
+    public CompletableFuture<Void> seek(TopicPartition partition, long offset) {
+        if (offset < 0) {
+            throw new IllegalArgumentException("Offset to seek " + partition + " to must not be negative, was " + offset);
+        }
+        return run(() -> {
+            if (this.planner.tracker(partition) == null) {
+                this.pendingSeeks.put(partition, offset);
+                return;
+            }
+            retire(Set.of(partition));
+            this.planner.remove(Set.of(partition));
+            this.planner.assign(partition);
+            this.consumer.seek(partition, offset);
+            logger.info("Partition {} sought to offset {}", partition, offset);
+        });
+    }
+
+    private CompletableFuture<Void> run(Runnable action) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        submit(() -> {
+            try {
+                action.run();
+                done.complete(null);
+            }
+            catch (RuntimeException ex) {
+                done.completeExceptionally(ex);
+            }
+        });
+        return done;
+    }
+
+    private void userPause(TopicPartition partition) {
+        if (this.flow.pause(partition, PauseReason.USER)) {
+            this.consumer.pause(List.of(partition));
+        }
+    }
+
+    private void userResume(TopicPartition partition) {
+        if (this.flow.resume(partition, PauseReason.USER) && this.consumer.assignment().contains(partition)) {
+            this.consumer.resume(List.of(partition));
+        }
+    }
+
+    /** Drops queued deliveries of {@code partitions} and marks their trackers' completions late. Poll thread. */
+    private void retire(Set<TopicPartition> partitions) {
+        int dropped = this.conductor.dropQueued(partitions);
+        this.stats.recordDroppedOnRebalance(dropped);
+        for (TopicPartition partition : partitions) {
+            OffsetTracker tracker = this.planner.tracker(partition);
+            if (tracker != null) {
+                tracker.retire();
+            }
+        }
     }
 
     /** Asks the loop to stop at its next turn. Any thread. */
@@ -283,6 +397,10 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
     /** Counts the ack; wakes the poll when {@code commitEvery} acks are waiting. Any thread. */
     @Override
     public void acked(TrackedRecord record) {
+        if (record.isLate()) {
+            this.stats.recordLateAck();
+            return;
+        }
         this.stats.recordAcked();
         if (this.acksSinceCommit.incrementAndGet() == this.config.commitEvery()) {
             wakeupIfPolling();
@@ -422,39 +540,78 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             if (partitions.isEmpty()) {
                 return;
             }
+            Set<TopicPartition> revoked = Set.copyOf(partitions);
+            // Queued records of the revoked partitions go back to Kafka; running ones may finish.
+            int dropped = PollLoop.this.conductor.dropQueued(revoked);
+            PollLoop.this.stats.recordDroppedOnRebalance(dropped);
+            boolean drained = drain(revoked);
             try {
-                commitSync(partitions);
+                commitSync(revoked);
             }
             catch (RuntimeException ex) {
-                logger.warn("Commit on revoke of {} failed; the next owner reads acked records again", partitions, ex);
+                logger.warn("Commit on revoke of {} failed; the next owner reads acked records again", revoked, ex);
             }
-            forget(partitions);
-            logger.info("Partitions revoked: {}", partitions);
+            retire(revoked);
+            forget(revoked);
+            logger.info("Partitions revoked: {} ({} queued records handed back{})", revoked, dropped,
+                    drained ? "" : ", drain timed out: records still running are left uncommitted");
             for (RebalanceListener listener : PollLoop.this.rebalanceListeners) {
-                listener.onPartitionsRevoked(partitions);
+                listener.onPartitionsRevoked(revoked);
             }
         }
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
-            forget(partitions);
-            logger.info("Partitions lost (not committed, another member owns them): {}", partitions);
+            Set<TopicPartition> lost = Set.copyOf(partitions);
+            retire(lost);
+            forget(lost);
+            logger.info("Partitions lost (not committed, another member owns them): {}", lost);
             for (RebalanceListener listener : PollLoop.this.rebalanceListeners) {
-                listener.onPartitionsLost(partitions);
+                listener.onPartitionsLost(lost);
             }
         }
 
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-            partitions.forEach(PollLoop.this.planner::assign);
             if (partitions.isEmpty()) {
                 return;
+            }
+            for (TopicPartition partition : partitions) {
+                OffsetTracker previous = PollLoop.this.planner.tracker(partition);
+                if (previous != null) {
+                    // Assigned again without a revoke in between: start afresh all the same.
+                    retire(Set.of(partition));
+                    PollLoop.this.planner.remove(Set.of(partition));
+                }
+                PollLoop.this.planner.assign(partition);
+                Long seek = PollLoop.this.pendingSeeks.remove(partition);
+                if (seek != null) {
+                    PollLoop.this.consumer.seek(partition, seek);
+                    logger.info("Partition {} sought to offset {} on assignment", partition, seek);
+                }
+                if (PollLoop.this.userPaused.contains(partition)
+                        || PollLoop.this.userPausedTopics.contains(partition.topic())) {
+                    userPause(partition);
+                }
             }
             int generation = PollLoop.this.consumer.groupMetadata().generationId();
             logger.info("Partitions assigned in generation {}: {}", generation, partitions);
             for (RebalanceListener listener : PollLoop.this.rebalanceListeners) {
                 listener.onPartitionsAssigned(partitions, generation);
             }
+        }
+
+        /** Waits up to the drain timeout for handlers running on records of {@code partitions}. */
+        private boolean drain(Set<TopicPartition> partitions) {
+            long deadline = System.nanoTime() + PollLoop.this.config.rebalanceDrainTimeout().toNanos();
+            boolean idle = true;
+            for (TopicPartition partition : partitions) {
+                OffsetTracker tracker = PollLoop.this.planner.tracker(partition);
+                if (tracker != null && !tracker.awaitIdle(deadline)) {
+                    idle = false;
+                }
+            }
+            return idle;
         }
 
         private void forget(Collection<TopicPartition> partitions) {

@@ -2,6 +2,8 @@ package io.ackflow.consumer.tracking;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 import org.apache.kafka.common.TopicPartition;
 
@@ -80,6 +82,15 @@ public final class OffsetTracker {
 
     /** Committable offset as of the last {@link #committable} call, or -1 before the first record. Poll thread only. */
     private long committable = -1;
+
+    /** Handlers running on records of this partition now. Any thread. */
+    private final AtomicInteger handlersRunning = new AtomicInteger();
+
+    /** Set when the partition was revoked, lost or sought: acks that still arrive are late. */
+    private volatile boolean retired;
+
+    /** The poll thread while it waits for running handlers to finish (a drain), else null. */
+    private volatile Thread drainWaiter;
 
     public OffsetTracker(TopicPartition partition) {
         this(partition, DEFAULT_INITIAL_CAPACITY);
@@ -202,6 +213,62 @@ public final class OffsetTracker {
      */
     public Object head() {
         return (this.head < this.tail) ? this.attachments[(int) this.head & (this.attachments.length - 1)] : null;
+    }
+
+    /** A handler started on a record of this partition. Any thread. */
+    public void handlerStarted() {
+        this.handlersRunning.incrementAndGet();
+    }
+
+    /** A handler finished with a record of this partition; wakes a draining poll thread at zero. Any thread. */
+    public void handlerFinished() {
+        if (this.handlersRunning.decrementAndGet() == 0) {
+            Thread waiter = this.drainWaiter;
+            if (waiter != null) {
+                LockSupport.unpark(waiter);
+            }
+        }
+    }
+
+    /** Handlers running on records of this partition now. Any thread. */
+    public int handlersRunning() {
+        return this.handlersRunning.get();
+    }
+
+    /**
+     * Waits until no handler runs on a record of this partition, or until {@code deadlineNanos}
+     * ({@link System#nanoTime()}) passes: a drain needs real time whatever clock the engine
+     * runs commits on. Poll thread.
+     * @return whether the partition is idle
+     */
+    public boolean awaitIdle(long deadlineNanos) {
+        this.drainWaiter = Thread.currentThread();
+        try {
+            while (this.handlersRunning.get() > 0) {
+                long remaining = deadlineNanos - System.nanoTime();
+                if (remaining <= 0) {
+                    return false;
+                }
+                LockSupport.parkNanos(this, remaining);
+            }
+            return true;
+        }
+        finally {
+            this.drainWaiter = null;
+        }
+    }
+
+    /**
+     * Marks this tracker as belonging to an ended assignment (revoked, lost, or sought away
+     * from): whatever still completes for it is late and must not count. Any thread.
+     */
+    public void retire() {
+        this.retired = true;
+    }
+
+    /** Whether {@link #retire()} was called. Any thread. */
+    public boolean isRetired() {
+        return this.retired;
     }
 
     /** Tracked records not yet passed by the head (pending or acked above a gap), as of the last {@link #committable}. Poll thread only. */

@@ -111,7 +111,19 @@ public final class TrackedRecord {
             this.startedAt = nowMillis;
         }
         this.lastThread = Thread.currentThread();
+        this.tracker.handlerStarted();
     }
+
+    /** Notes that a handler that {@link #started} is done with this record. Any thread. */
+    public void finished() {
+        this.tracker.handlerFinished();
+    }
+
+    /** Whether the record belongs to an assignment that has ended (its partition was revoked, lost or sought). */
+    public boolean isLate() {
+        return this.tracker.isRetired();
+    }
+
 
     /** When the first handler started on this record (clock millis), or 0 if none has. */
     public long startedAt() {
