@@ -54,11 +54,13 @@ class EngineBrokerIT {
 
     private static final int KEYS = 500;
 
+    private static final String BLOCKED_TOPIC = "blocked";
+
     private static EmbeddedKafkaKraftBroker broker;
 
     @BeforeAll
     static void startBroker() {
-        broker = new EmbeddedKafkaKraftBroker(1, PARTITIONS, TOPIC);
+        broker = new EmbeddedKafkaKraftBroker(1, PARTITIONS, TOPIC, BLOCKED_TOPIC);
         broker.afterPropertiesSet();
     }
 
@@ -139,12 +141,70 @@ class EngineBrokerIT {
         keySequence.forEach((key, sequence) -> assertThat(sequence).as("order of key " + key)
             .isEqualTo(java.util.stream.IntStream.range(0, RECORDS / KEYS).boxed().toList()));
 
-        Map<TopicPartition, Long> endOffsets = endOffsets();
+        Map<TopicPartition, Long> endOffsets = endOffsets(TOPIC);
         assertThat(endOffsets.values().stream().mapToLong(Long::longValue).sum()).isEqualTo(RECORDS);
         assertThat(committedOffsets("engine-it")).isEqualTo(endOffsets);
         assertThat(engine.stats().received()).isEqualTo(RECORDS);
         assertThat(engine.stats().acked()).isEqualTo(RECORDS);
         assertThat(engine.stats().failed()).isZero();
+    }
+
+    @Test
+    void inFlightRecordsStayWithinTheBoundsWhileHandlersBlockAndAllCompleteAfter() throws Exception {
+        int records = 5_000;
+        int perPartition = 150;
+        int maxPollRecords = 50;
+        Map<String, Object> producerProps = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString());
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerProps, new StringSerializer(),
+                new StringSerializer())) {
+            for (int i = 0; i < records; i++) {
+                producer.send(new ProducerRecord<>(BLOCKED_TOPIC, "k" + i, "v" + i)).get(30, TimeUnit.SECONDS);
+            }
+        }
+        java.util.concurrent.CountDownLatch unblock = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger handled = new java.util.concurrent.atomic.AtomicInteger();
+        Map<String, Object> props = consumerProperties("blocked-it");
+        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords);
+        AckflowEngine engine = AckflowEngine.builder()
+            .name("blocked")
+            .consumerFactory(() -> new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer()))
+            .config(EngineConfig.builder().commitInterval(Duration.ofMillis(200)).maxInFlight(10_000)
+                .maxInFlightPerPartition(perPartition).lowMark(0.5).build())
+            .subscription(Subscription.builder("blocking").topics(BLOCKED_TOPIC).ordering(Ordering.UNORDERED)
+                .concurrency(8)
+                .handler(RecordHandler.blocking((record) -> {
+                    unblock.await();
+                    handled.incrementAndGet();
+                }))
+                .build())
+            .build();
+        // Observes fetched-but-unacked records from a second thread for the whole run.
+        java.util.concurrent.atomic.AtomicLong maxInFlight = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicBoolean sampling = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Thread sampler = new Thread(() -> {
+            while (sampling.get()) {
+                maxInFlight.accumulateAndGet(engine.stats().received() - engine.stats().acked(), Math::max);
+                java.util.concurrent.locks.LockSupport.parkNanos(200_000);
+            }
+        });
+        sampler.start();
+        engine.start();
+        // Blocked handlers: fetching stops at the bound and stays stopped.
+        await().atMost(Duration.ofSeconds(30)).until(() -> engine.stats().received() >= perPartition * PARTITIONS);
+        long plateau = engine.stats().received();
+        await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(10))
+            .until(() -> engine.stats().received() == plateau);
+        assertThat(plateau).isLessThanOrEqualTo((long) perPartition * PARTITIONS + maxPollRecords);
+
+        unblock.countDown();
+        await().atMost(Duration.ofSeconds(60)).until(() -> handled.get() == records);
+        assertThat(engine.stop()).isTrue();
+        sampling.set(false);
+        sampler.join();
+        assertThat(maxInFlight.get()).as("fetched but unacked, at any moment")
+            .isLessThanOrEqualTo((long) perPartition * PARTITIONS + maxPollRecords);
+        assertThat(engine.stats().acked()).isEqualTo(records);
+        assertThat(committedOffsets("blocked-it")).isEqualTo(endOffsets(BLOCKED_TOPIC));
     }
 
     private static void produce() throws Exception {
@@ -169,11 +229,11 @@ class EngineBrokerIT {
         return props;
     }
 
-    private static Map<TopicPartition, Long> endOffsets() throws Exception {
+    private static Map<TopicPartition, Long> endOffsets(String topic) throws Exception {
         try (Admin admin = admin()) {
             Map<TopicPartition, OffsetSpec> request = new HashMap<>();
             for (int p = 0; p < PARTITIONS; p++) {
-                request.put(new TopicPartition(TOPIC, p), OffsetSpec.latest());
+                request.put(new TopicPartition(topic, p), OffsetSpec.latest());
             }
             return admin.listOffsets(request).all().get(30, TimeUnit.SECONDS).entrySet().stream()
                 .collect(Collectors.toMap(Map.Entry::getKey, (e) -> e.getValue().offset()));

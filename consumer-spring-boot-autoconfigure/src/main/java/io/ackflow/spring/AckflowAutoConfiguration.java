@@ -50,6 +50,12 @@ public final class AckflowAutoConfiguration {
                 rebalanceListeners.orderedStream().toList(), beanFactory);
     }
 
+    @Bean
+    @ConditionalOnMissingBean
+    AckflowOperations ackflowOperations(StreamListenerRegistry registry) {
+        return new AckflowOperations(registry);
+    }
+
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(JsonMapper.class)
     static class JacksonConfiguration {

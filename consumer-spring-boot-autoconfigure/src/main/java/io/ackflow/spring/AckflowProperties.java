@@ -35,6 +35,12 @@ public class AckflowProperties {
     private Duration shutdownTimeout = Duration.ofSeconds(30);
 
     /**
+     * How long a rebalance waits for handlers still running on records of the revoked
+     * partitions before it commits what is acked and lets them go.
+     */
+    private Duration rebalanceDrainTimeout = Duration.ofSeconds(10);
+
+    /**
      * Longest single poll of the consumer; a poll never runs past the next commit deadline
      * either.
      */
@@ -99,6 +105,14 @@ public class AckflowProperties {
 
     public void setShutdownTimeout(Duration shutdownTimeout) {
         this.shutdownTimeout = shutdownTimeout;
+    }
+
+    public Duration getRebalanceDrainTimeout() {
+        return this.rebalanceDrainTimeout;
+    }
+
+    public void setRebalanceDrainTimeout(Duration rebalanceDrainTimeout) {
+        this.rebalanceDrainTimeout = rebalanceDrainTimeout;
     }
 
     public Duration getPollTimeout() {

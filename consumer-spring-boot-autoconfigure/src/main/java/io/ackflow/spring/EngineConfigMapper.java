@@ -18,6 +18,7 @@ final class EngineConfigMapper {
             Map.entry("commitLivelockSoftTimeout", "ackflow.commit-livelock-soft-timeout"),
             Map.entry("shutdownTimeout", "ackflow.shutdown-timeout"),
             Map.entry("pollTimeout", "ackflow.poll-timeout"),
+            Map.entry("rebalanceDrainTimeout", "ackflow.rebalance-drain-timeout"),
             Map.entry("handlerThreads", "ackflow.handler-threads"),
             Map.entry("maxInFlight", "ackflow.max-in-flight.total"),
             Map.entry("maxInFlightPerPartition", "ackflow.max-in-flight.per-partition"),
@@ -40,6 +41,7 @@ final class EngineConfigMapper {
                 .commitLivelockSoftTimeout(properties.getCommitLivelockSoftTimeout())
                 .shutdownTimeout(properties.getShutdownTimeout())
                 .pollTimeout(properties.getPollTimeout())
+                .rebalanceDrainTimeout(properties.getRebalanceDrainTimeout())
                 .handlerThreads(properties.getHandlerThreads())
                 .virtualThreads(properties.isVirtualThreads())
                 .maxInFlight(properties.getMaxInFlight().getTotal())

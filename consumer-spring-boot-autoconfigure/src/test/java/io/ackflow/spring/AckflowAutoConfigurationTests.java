@@ -43,9 +43,25 @@ class AckflowAutoConfigurationTests {
         this.contextRunner.run((context) -> {
             assertThat(context).hasSingleBean(StreamListenerRegistry.class)
                 .hasSingleBean(StreamListenerAnnotationBeanPostProcessor.class)
-                .hasSingleBean(PayloadDeserializers.class);
+                .hasSingleBean(PayloadDeserializers.class)
+                .hasSingleBean(AckflowOperations.class);
             assertThat(context.getBean(StreamListenerRegistry.class).getEngine()).isNull();
         });
+    }
+
+    @Test
+    void operationsWithoutListenersFailSayingThereIsNoConsumer() {
+        this.contextRunner.run((context) -> assertThat(context.getBean(AckflowOperations.class).pause("orders"))
+            .failsWithin(Duration.ofSeconds(1))
+            .withThrowableThat()
+            .withMessageContaining("No @StreamListener method is registered"));
+    }
+
+    @Test
+    void negativeRebalanceDrainTimeoutFailsStartup() {
+        this.contextRunner.withPropertyValues("ackflow.rebalance-drain-timeout=-1s").run((context) -> assertThat(
+                analysis(context.getStartupFailure()).getDescription())
+            .isEqualTo("Property 'ackflow.rebalance-drain-timeout' must not be negative, was PT-1S."));
     }
 
     @Test
@@ -66,6 +82,7 @@ class AckflowAutoConfigurationTests {
         this.contextRunner
             .withPropertyValues("ackflow.commit-interval=700ms", "ackflow.commit-every=123",
                     "ackflow.commit-livelock-soft-timeout=42s", "ackflow.shutdown-timeout=9s", "ackflow.poll-timeout=250ms",
+                    "ackflow.rebalance-drain-timeout=3s",
                     "ackflow.handler-threads=7", "ackflow.virtual-threads=false", "ackflow.max-in-flight.total=900",
                     "ackflow.max-in-flight.per-partition=300", "ackflow.max-in-flight.low-mark=0.25",
                     "ackflow.ordering=KEY", "ackflow.concurrency=5")
@@ -78,6 +95,7 @@ class AckflowAutoConfigurationTests {
                 assertThat(config.commitLivelockSoftTimeout()).isEqualTo(Duration.ofSeconds(42));
                 assertThat(config.shutdownTimeout()).isEqualTo(Duration.ofSeconds(9));
                 assertThat(config.pollTimeout()).isEqualTo(Duration.ofMillis(250));
+                assertThat(config.rebalanceDrainTimeout()).isEqualTo(Duration.ofSeconds(3));
                 assertThat(config.handlerThreads()).isEqualTo(7);
                 assertThat(config.virtualThreads()).isFalse();
                 assertThat(config.maxInFlight()).isEqualTo(900);

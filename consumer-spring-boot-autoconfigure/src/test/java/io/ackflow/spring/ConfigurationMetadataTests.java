@@ -27,6 +27,7 @@ class ConfigurationMetadataTests {
         }
         assertThat(properties).containsOnlyKeys("ackflow.commit-interval", "ackflow.commit-every",
                 "ackflow.commit-livelock-soft-timeout", "ackflow.shutdown-timeout", "ackflow.poll-timeout",
+                "ackflow.rebalance-drain-timeout",
                 "ackflow.ordering", "ackflow.concurrency", "ackflow.auto-startup", "ackflow.handler-threads",
                 "ackflow.virtual-threads", "ackflow.max-in-flight.total", "ackflow.max-in-flight.per-partition",
                 "ackflow.max-in-flight.low-mark");

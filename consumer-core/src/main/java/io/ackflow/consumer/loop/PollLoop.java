@@ -22,6 +22,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
@@ -452,8 +453,13 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         for (TopicPartition partition : records.partitions()) {
             OffsetTracker tracker = this.planner.tracker(partition);
             if (tracker == null) {
-                // Delivered without an assignment callback (a consumer that was assigned, not
-                // subscribed): track it all the same, it is committed like any other.
+                if (!this.consumer.assignment().contains(partition)) {
+                    // Fetched before the partition was revoked: its next owner reads it again.
+                    logger.debug("Ignoring {} records of {}, no longer assigned", records.records(partition).size(),
+                            partition);
+                    continue;
+                }
+                // Assigned without an assignment callback having run yet: track it all the same.
                 tracker = this.planner.assign(partition);
             }
             List<ConsumerRecord<byte[], byte[]>> batch = records.records(partition);
@@ -527,7 +533,13 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         else {
             this.planner.failed(offsets);
             this.stats.recordCommitFailure();
-            logger.warn("Commit of {} failed; it is retried at the next commit: {}", offsets, exception.toString());
+            if (exception instanceof RebalanceInProgressException) {
+                // Expected while a cooperative rebalance is under way; the next commit carries it.
+                logger.info("Commit of {} deferred by a rebalance in progress; retried at the next commit", offsets);
+            }
+            else {
+                logger.warn("Commit of {} failed; it is retried at the next commit: {}", offsets, exception.toString());
+            }
         }
         this.observer.afterCommit(offsets, exception);
     }

@@ -1,0 +1,70 @@
+package io.ackflow.spring;
+
+import java.util.Collection;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+
+import io.ackflow.consumer.AckflowEngine;
+
+/**
+ * What an application may ask of the running consumer: pause and resume topics or partitions,
+ * seek, commit now. Each request is carried out by the poll thread (the only thread that touches
+ * the Kafka consumer); the returned future completes when it has been. A pause asked for by the
+ * application is kept across rebalances and is separate from flow control: neither undoes the
+ * other.
+ */
+public class AckflowOperations {
+
+    private final StreamListenerRegistry registry;
+
+    public AckflowOperations(StreamListenerRegistry registry) {
+        this.registry = registry;
+    }
+
+    /** Pauses every partition of {@code topic}, also those assigned later, until {@link #resume(String)}. */
+    public CompletableFuture<Void> pause(String topic) {
+        return withEngine((engine) -> engine.pause(topic));
+    }
+
+    /** Resumes a topic paused by {@link #pause(String)}. */
+    public CompletableFuture<Void> resume(String topic) {
+        return withEngine((engine) -> engine.resume(topic));
+    }
+
+    /** Pauses {@code partitions} until {@link #resume(Collection)}. */
+    public CompletableFuture<Void> pause(Collection<TopicPartition> partitions) {
+        return withEngine((engine) -> engine.pause(partitions));
+    }
+
+    /** Resumes partitions paused by {@link #pause(Collection)}. */
+    public CompletableFuture<Void> resume(Collection<TopicPartition> partitions) {
+        return withEngine((engine) -> engine.resume(partitions));
+    }
+
+    /**
+     * Reads {@code partition} from {@code offset} next. Its records in flight are dropped (their
+     * completions are ignored); a partition not assigned yet is sought when it is.
+     */
+    public CompletableFuture<Void> seek(TopicPartition partition, long offset) {
+        return withEngine((engine) -> engine.seek(partition, offset));
+    }
+
+    /** Commits what is committable now; completes with the offsets committed. */
+    public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitNow() {
+        return withEngine(AckflowEngine::commitNow);
+    }
+
+    private <T> CompletableFuture<T> withEngine(Function<AckflowEngine, CompletableFuture<T>> action) {
+        AckflowEngine engine = this.registry.getEngine();
+        if (engine == null) {
+            return CompletableFuture.failedFuture(new IllegalStateException(
+                    "No @StreamListener method is registered, so there is no consumer to operate on"));
+        }
+        return action.apply(engine);
+    }
+
+}
