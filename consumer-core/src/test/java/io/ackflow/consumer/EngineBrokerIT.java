@@ -157,8 +157,12 @@ class EngineBrokerIT {
         Map<String, Object> producerProps = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString());
         try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerProps, new StringSerializer(),
                 new StringSerializer())) {
+            List<java.util.concurrent.Future<?>> sends = new ArrayList<>();
             for (int i = 0; i < records; i++) {
-                producer.send(new ProducerRecord<>(BLOCKED_TOPIC, "k" + i, "v" + i)).get(30, TimeUnit.SECONDS);
+                sends.add(producer.send(new ProducerRecord<>(BLOCKED_TOPIC, "k" + i, "v" + i)));
+            }
+            for (java.util.concurrent.Future<?> send : sends) {
+                send.get(30, TimeUnit.SECONDS);
             }
         }
         java.util.concurrent.CountDownLatch unblock = new java.util.concurrent.CountDownLatch(1);
