@@ -25,6 +25,7 @@ import io.ackflow.consumer.commit.CommitObserver;
 import io.ackflow.consumer.dispatch.Conductor;
 import io.ackflow.consumer.dispatch.SubscriptionRunner;
 import io.ackflow.consumer.loop.PollLoop;
+import io.ackflow.consumer.state.EngineSnapshot;
 import io.ackflow.consumer.tracking.TrackedRecord;
 
 /**
@@ -137,6 +138,16 @@ public final class AckflowEngine {
     /** {@link #stop(Duration)} with 10 s of grace for the final commit and close. */
     public boolean stop() throws InterruptedException {
         return stop(Duration.ofSeconds(10));
+    }
+
+    /**
+     * The assigned partitions as the poll thread last published them (at most half a second old,
+     * and fresh after each rebalance): committed and committable offsets, in-flight counts, the
+     * oldest pending record with the subscriptions holding it, stuck flags and pause reasons.
+     */
+    public EngineSnapshot snapshot() {
+        PollLoop current = this.loop.getNow(null);
+        return (current != null) ? current.snapshot() : EngineSnapshot.EMPTY;
     }
 
     /**

@@ -19,7 +19,9 @@ import org.slf4j.LoggerFactory;
 
 import io.ackflow.consumer.flow.PauseReason;
 import io.ackflow.consumer.loop.PollLoop;
+import io.ackflow.consumer.state.EngineSnapshot;
 import io.ackflow.consumer.state.LivelockDetector;
+import io.ackflow.consumer.state.PartitionSnapshot;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -119,6 +121,20 @@ class FlowAndLivelockTest {
                     + " [async] (handler started at 2026-01-01T00:00:00Z on thread '" + Thread.currentThread().getName()
                     + "'); no later offset of the partition is committed until it is released");
         assertThat(this.engine.stats().stuckPartitionReports()).as("orders-1@0 is queued, not running").isEqualTo(1);
+        EngineSnapshot snapshot = this.loop.snapshot();
+        assertThat(snapshot.stuckPartitions()).extracting(PartitionSnapshot::partition).containsExactly(P0);
+        PartitionSnapshot stuck = snapshot.partitions().get(0);
+        assertThat(stuck.oldestPendingOffset()).isZero();
+        assertThat(stuck.oldestPendingHolders()).containsExactly("async");
+        assertThat(stuck.oldestPendingStartedAt()).isEqualTo(java.time.Instant.parse("2026-01-01T00:00:00Z"));
+        assertThat(stuck.oldestPendingThread()).isEqualTo(Thread.currentThread().getName());
+        assertThat(stuck.inFlight()).isEqualTo(2);
+        assertThat(stuck.committable()).isZero();
+        PartitionSnapshot queued = snapshot.partitions().get(1);
+        assertThat(queued.partition()).isEqualTo(P1);
+        assertThat(queued.stuck()).isFalse();
+        assertThat(queued.oldestPendingOffset()).isZero();
+        assertThat(queued.oldestPendingStartedAt()).as("queued, never started").isNull();
 
         this.clock.advance(Duration.ofSeconds(59));
         this.loop.runOnce();

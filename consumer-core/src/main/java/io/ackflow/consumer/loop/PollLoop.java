@@ -2,8 +2,10 @@ package io.ackflow.consumer.loop;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -17,6 +19,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -36,7 +39,9 @@ import io.ackflow.consumer.commit.CommitPlanner;
 import io.ackflow.consumer.dispatch.Conductor;
 import io.ackflow.consumer.flow.FlowControl;
 import io.ackflow.consumer.flow.PauseReason;
+import io.ackflow.consumer.state.EngineSnapshot;
 import io.ackflow.consumer.state.LivelockDetector;
+import io.ackflow.consumer.state.PartitionSnapshot;
 import io.ackflow.consumer.tracking.OffsetTracker;
 import io.ackflow.consumer.tracking.TrackedRecord;
 
@@ -66,6 +71,8 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
     private static final Logger logger = LoggerFactory.getLogger(PollLoop.class);
 
     private static final long FLOW_RECHECK_MILLIS = 10;
+
+    private static final long SNAPSHOT_EVERY_MILLIS = 500;
 
     private final Consumer<byte[], byte[]> consumer;
 
@@ -111,6 +118,11 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
 
     /** Seeks asked for partitions not assigned yet, applied on assignment. Poll thread only. */
     private final Map<TopicPartition, Long> pendingSeeks = new HashMap<>();
+
+    private volatile EngineSnapshot snapshot = EngineSnapshot.EMPTY;
+
+    /** When the snapshot is next published (clock millis); poll thread only. */
+    private long nextSnapshotAt = Long.MIN_VALUE;
 
     /** Set when the loop ended on an unexpected error. */
     private volatile Throwable failure;
@@ -176,7 +188,44 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         dispatch(records);
         commitIfDue();
         applyFlowControl();
-        this.livelock.check(this.planner.trackers(), this.clock.millis());
+        long now = this.clock.millis();
+        this.livelock.check(this.planner.trackers(), now);
+        if (now >= this.nextSnapshotAt) {
+            publishSnapshot(now);
+        }
+    }
+
+    /** The partitions as the poll thread last published them. Any thread. */
+    public EngineSnapshot snapshot() {
+        return this.snapshot;
+    }
+
+    /** Publishes what the poll thread knows of each assigned partition. Poll thread. */
+    private void publishSnapshot(long now) {
+        List<PartitionSnapshot> partitions = new ArrayList<>();
+        for (OffsetTracker tracker : this.planner.trackers()) {
+            TopicPartition partition = tracker.partition();
+            long committable = tracker.committable();
+            TrackedRecord head = (tracker.head() instanceof TrackedRecord record) ? record : null;
+            Thread thread = (head != null) ? head.lastThread() : null;
+            partitions.add(new PartitionSnapshot(partition, this.planner.confirmed(partition), committable,
+                    tracker.pendingCount(), (head != null) ? head.raw().offset() : -1,
+                    (head != null) ? head.holders() : List.of(),
+                    (head != null && head.startedAt() != 0) ? Instant.ofEpochMilli(head.startedAt()) : null,
+                    (thread != null) ? thread.getName() : null, this.livelock.isStuck(tracker, now),
+                    this.flow.reasons(partition)));
+        }
+        partitions.sort(Comparator.comparing(PartitionSnapshot::partition, Comparator
+            .comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition)));
+        int generation = -1;
+        String member = "";
+        if (!partitions.isEmpty()) {
+            ConsumerGroupMetadata group = this.consumer.groupMetadata();
+            generation = group.generationId();
+            member = group.memberId();
+        }
+        this.snapshot = new EngineSnapshot(Instant.ofEpochMilli(now), generation, member, List.copyOf(partitions));
+        this.nextSnapshotAt = now + SNAPSHOT_EVERY_MILLIS;
     }
 
     /** The pause reasons of {@code partition}; empty when it is fetched. Poll thread. */
@@ -608,6 +657,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             }
             int generation = PollLoop.this.consumer.groupMetadata().generationId();
             logger.info("Partitions assigned in generation {}: {}", generation, partitions);
+            PollLoop.this.nextSnapshotAt = Long.MIN_VALUE;
             for (RebalanceListener listener : PollLoop.this.rebalanceListeners) {
                 listener.onPartitionsAssigned(partitions, generation);
             }
@@ -627,6 +677,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         }
 
         private void forget(Collection<TopicPartition> partitions) {
+            PollLoop.this.nextSnapshotAt = Long.MIN_VALUE;
             PollLoop.this.planner.remove(partitions);
             partitions.forEach(PollLoop.this.committedView::remove);
             PollLoop.this.flow.remove(partitions);

@@ -69,6 +69,12 @@ public final class LivelockDetector {
         }
     }
 
+    /** Whether the partition's oldest pending record has been in progress for the timeout or longer. */
+    public boolean isStuck(OffsetTracker tracker, long nowMillis) {
+        return tracker.head() instanceof TrackedRecord record && record.startedAt() != 0
+                && nowMillis - record.startedAt() >= this.timeoutMillis;
+    }
+
     /** Forgets partitions that are no longer assigned. */
     public void remove(Collection<TopicPartition> partitions) {
         partitions.forEach(this.lastWarnedAt::remove);

@@ -1,0 +1,29 @@
+package io.ackflow.consumer.state;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+
+import org.apache.kafka.common.TopicPartition;
+
+import io.ackflow.consumer.flow.PauseReason;
+
+/**
+ * One assigned partition as the poll thread last saw it. Immutable; holds no record payloads
+ * or keys.
+ *
+ * @param partition the partition
+ * @param committed the last offset the broker confirmed (next to read), or -1 before the first commit
+ * @param committable the offset a commit would carry now, or -1 when nothing was fetched yet
+ * @param inFlight records fetched from the first unacked one on
+ * @param oldestPendingOffset offset of the first unacked record, or -1 when every fetched record is acked
+ * @param oldestPendingHolders subscriptions still holding that record
+ * @param oldestPendingStartedAt when the first handler started on it, or null if none has yet
+ * @param oldestPendingThread thread of the last handler that started on it, or null
+ * @param stuck whether it has been in progress for the commit livelock soft timeout or longer
+ * @param pauseReasons why the partition is paused; empty when it is fetched
+ */
+public record PartitionSnapshot(TopicPartition partition, long committed, long committable, long inFlight,
+        long oldestPendingOffset, List<String> oldestPendingHolders, Instant oldestPendingStartedAt,
+        String oldestPendingThread, boolean stuck, Set<PauseReason> pauseReasons) {
+}
