@@ -1,6 +1,8 @@
 package io.ackflow.spring;
 
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
@@ -11,8 +13,9 @@ import org.apache.kafka.common.TopicPartition;
 import io.ackflow.consumer.AckflowEngine;
 
 /**
- * What an application may ask of the running consumer: pause and resume topics or partitions,
- * seek, commit now. Each request is carried out by the poll thread (the only thread that touches
+ * What an application may ask of the running consumers: pause and resume topics or partitions,
+ * seek, commit now; each request goes to every Ackflow consumer of the application (a consumer
+ * ignores partitions it is not assigned, apart from remembering pauses and seeks for later). Each request is carried out by the poll thread (the only thread that touches
  * the Kafka consumer); the returned future completes when it has been. A pause asked for by the
  * application is kept across rebalances and is separate from flow control: neither undoes the
  * other.
@@ -55,16 +58,31 @@ public class AckflowOperations {
 
     /** Commits what is committable now; completes with the offsets committed. */
     public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitNow() {
-        return withEngine(AckflowEngine::commitNow);
+        Collection<AckflowEngine> engines = this.registry.getEngines().values();
+        if (engines.isEmpty()) {
+            return noConsumer();
+        }
+        List<CompletableFuture<Map<TopicPartition, OffsetAndMetadata>>> commits = engines.stream()
+            .map(AckflowEngine::commitNow).toList();
+        return CompletableFuture.allOf(commits.toArray(CompletableFuture[]::new)).thenApply((done) -> {
+            Map<TopicPartition, OffsetAndMetadata> all = new HashMap<>();
+            commits.forEach((commit) -> all.putAll(commit.join()));
+            return all;
+        });
     }
 
-    private <T> CompletableFuture<T> withEngine(Function<AckflowEngine, CompletableFuture<T>> action) {
-        AckflowEngine engine = this.registry.getEngine();
-        if (engine == null) {
-            return CompletableFuture.failedFuture(new IllegalStateException(
-                    "No @StreamListener method is registered, so there is no consumer to operate on"));
+    /** Applies {@code action} to every consumer's engine; completes when all are done. */
+    private CompletableFuture<Void> withEngine(Function<AckflowEngine, CompletableFuture<Void>> action) {
+        Collection<AckflowEngine> engines = this.registry.getEngines().values();
+        if (engines.isEmpty()) {
+            return noConsumer();
         }
-        return action.apply(engine);
+        return CompletableFuture.allOf(engines.stream().map(action).toArray(CompletableFuture[]::new));
+    }
+
+    private static <T> CompletableFuture<T> noConsumer() {
+        return CompletableFuture.failedFuture(new IllegalStateException(
+                "No @StreamListener method is registered, so there is no consumer to operate on"));
     }
 
 }

@@ -1,6 +1,10 @@
 package io.ackflow.spring;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
@@ -74,6 +78,13 @@ public class AckflowProperties {
     private boolean virtualThreads = true;
 
     private final MaxInFlight maxInFlight = new MaxInFlight();
+
+    /**
+     * Extra consumers, by name. All @StreamListener methods share one consumer unless listed
+     * here: each named consumer runs the listeners it lists on a consumer (and poll thread) of
+     * its own.
+     */
+    private final Map<String, Consumer> consumers = new LinkedHashMap<>();
 
     public Duration getCommitInterval() {
         return this.commitInterval;
@@ -165,6 +176,43 @@ public class AckflowProperties {
 
     public MaxInFlight getMaxInFlight() {
         return this.maxInFlight;
+    }
+
+    public Map<String, Consumer> getConsumers() {
+        return this.consumers;
+    }
+
+    /**
+     * A consumer of its own for some listeners.
+     */
+    public static class Consumer {
+
+        /**
+         * Ids of the @StreamListener methods that run on this consumer.
+         */
+        private List<String> listeners = new ArrayList<>();
+
+        /**
+         * Consumer group of this consumer; defaults to spring.kafka.consumer.group-id.
+         */
+        private String groupId;
+
+        public List<String> getListeners() {
+            return this.listeners;
+        }
+
+        public void setListeners(List<String> listeners) {
+            this.listeners = listeners;
+        }
+
+        public String getGroupId() {
+            return this.groupId;
+        }
+
+        public void setGroupId(String groupId) {
+            this.groupId = groupId;
+        }
+
     }
 
     /**

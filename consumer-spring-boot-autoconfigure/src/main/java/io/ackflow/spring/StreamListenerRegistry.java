@@ -1,6 +1,9 @@
 package io.ackflow.spring;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.TreeSet;
 import java.util.List;
 import java.util.Map;
 
@@ -25,9 +28,10 @@ import io.ackflow.consumer.RebalanceListener;
 import io.ackflow.consumer.Subscription;
 
 /**
- * Holds the {@code @StreamListener} endpoints of the application and the one engine that runs
- * them all: one consumer, one group membership, one poll thread. Started and stopped with the
- * application context.
+ * Holds the {@code @StreamListener} endpoints of the application and the engine that runs them
+ * all: one consumer, one group membership, one poll thread. Listeners placed on a named consumer
+ * with {@code ackflow.consumers.<name>.listeners} get an engine of their own (optionally in a
+ * group of their own). Started and stopped with the application context.
  * <p>
  * Kafka client settings come from the context's {@link ConsumerFactory} (Spring Boot's
  * {@code spring.kafka.*}); the engine reads raw bytes and owns offset commits, so it overrides
@@ -39,6 +43,9 @@ import io.ackflow.consumer.Subscription;
 public class StreamListenerRegistry implements SmartLifecycle {
 
     private static final Logger logger = LoggerFactory.getLogger(StreamListenerRegistry.class);
+
+    /** Name of the consumer of listeners that {@code ackflow.consumers} does not place elsewhere. */
+    public static final String DEFAULT_CONSUMER = "ackflow";
 
     /** Starts after, and stops before, other lifecycle beans, as spring-kafka's containers do. */
     public static final int PHASE = Integer.MAX_VALUE - 100;
@@ -59,10 +66,8 @@ public class StreamListenerRegistry implements SmartLifecycle {
 
     private volatile List<StreamListenerEndpoint> endpoints = List.of();
 
-    /** Builds a fresh engine for each start: an engine runs once, a lifecycle bean may be restarted. */
-    private volatile AckflowEngine.@Nullable Builder engineBuilder;
-
-    private volatile @Nullable AckflowEngine engine;
+    /** One per consumer, by consumer name, in registration order. */
+    private volatile Map<String, ConsumerSlot> consumers = Map.of();
 
     private volatile boolean running;
 
@@ -78,7 +83,8 @@ public class StreamListenerRegistry implements SmartLifecycle {
     }
 
     /**
-     * Builds the engine for the endpoints. Called once, when every singleton exists.
+     * Builds the engines for the endpoints: one for the listeners that {@code ackflow.consumers}
+     * does not place, one per configured consumer. Called once, when every singleton exists.
      * @throws AckflowConfigurationException when an endpoint or the Kafka settings cannot run
      */
     public void register(List<StreamListenerEndpoint> endpoints) {
@@ -100,19 +106,50 @@ public class StreamListenerRegistry implements SmartLifecycle {
             throw new AckflowConfigurationException("@StreamListener methods need a Kafka ConsumerFactory and there is none.",
                     "Add spring-boot-kafka (through io.ackflow:consumer-spring-boot-starter) or define a ConsumerFactory bean.");
         }
-        Map<String, Object> configs = rawConsumerConfigs(factory);
-        AckflowEngine.Builder builder = AckflowEngine.builder()
-            .name("ackflow")
-            .config(this.engineConfig)
-            .consumerFactory(() -> rawConsumer(factory, configs));
+        Map<String, String> consumerOf = placeListeners(byId);
+        Map<String, ConsumerSlot> slots = new LinkedHashMap<>();
         for (StreamListenerEndpoint endpoint : endpoints) {
-            builder.subscription(subscription(endpoint));
+            String name = consumerOf.getOrDefault(endpoint.id(), DEFAULT_CONSUMER);
+            ConsumerSlot slot = slots.get(name);
+            if (slot == null) {
+                AckflowProperties.Consumer settings = this.properties.getConsumers().get(name);
+                String groupId = (settings != null) ? settings.getGroupId() : null;
+                Map<String, Object> configs = rawConsumerConfigs(factory, groupId, name);
+                AckflowEngine.Builder builder = AckflowEngine.builder()
+                    .name(name)
+                    .config(this.engineConfig)
+                    .consumerFactory(() -> rawConsumer(factory, configs));
+                this.rebalanceListeners.forEach(builder::rebalanceListener);
+                slot = new ConsumerSlot(builder, configs);
+                slots.put(name, slot);
+            }
+            slot.builder.subscription(subscription(endpoint));
         }
-        this.rebalanceListeners.forEach(builder::rebalanceListener);
-        this.engine = builder.build();
-        this.engineBuilder = builder;
-        logger.info("Ackflow: {} @StreamListener handler(s) on one consumer: {}", endpoints.size(),
-                this.engine.subscriptions());
+        slots.values().forEach((slot) -> slot.engine = slot.builder.build());
+        this.consumers = slots;
+        slots.forEach((name, slot) -> logger.info("Ackflow consumer '{}': {} @StreamListener handler(s): {}", name,
+                slot.engine.subscriptions().size(), slot.engine.subscriptions()));
+    }
+
+    /** Listener id to consumer name, from {@code ackflow.consumers.<name>.listeners}; checks every id exists. */
+    private Map<String, String> placeListeners(Map<String, StreamListenerEndpoint> byId) {
+        Map<String, String> consumerOf = new HashMap<>();
+        this.properties.getConsumers().forEach((name, settings) -> {
+            for (String id : settings.getListeners()) {
+                String property = "ackflow.consumers." + name + ".listeners";
+                if (!byId.containsKey(id)) {
+                    throw new AckflowConfigurationException("Property '" + property + "' names the listener '" + id
+                            + "', but no @StreamListener method has that id; the ids are " + new TreeSet<>(byId.keySet())
+                            + ".", "Correct the id in '" + property + "' or remove it.");
+                }
+                String earlier = consumerOf.putIfAbsent(id, name);
+                if (earlier != null) {
+                    throw new AckflowConfigurationException("The listener '" + id + "' is placed on two consumers, '"
+                            + earlier + "' and '" + name + "'.", "Name it under one of ackflow.consumers.<name>.listeners only.");
+                }
+            }
+        });
+        return consumerOf;
     }
 
     /** The engine settings mapped from {@code ackflow.*}. */
@@ -125,43 +162,80 @@ public class StreamListenerRegistry implements SmartLifecycle {
         return this.endpoints;
     }
 
-    /** The engine running the endpoints (the latest, after a restart), or null when there are none. */
+    /**
+     * The engine of the default consumer (or, when every listener is placed on a named consumer,
+     * of the first one); the latest after a restart; null when there are no listeners.
+     */
     public @Nullable AckflowEngine getEngine() {
-        return this.engine;
+        Map<String, ConsumerSlot> slots = this.consumers;
+        ConsumerSlot slot = slots.getOrDefault(DEFAULT_CONSUMER,
+                slots.isEmpty() ? null : slots.values().iterator().next());
+        return (slot != null) ? slot.engine : null;
+    }
+
+    /** Every engine by consumer name; the latest after a restart. */
+    public Map<String, AckflowEngine> getEngines() {
+        Map<String, AckflowEngine> engines = new LinkedHashMap<>();
+        this.consumers.forEach((name, slot) -> engines.put(name, slot.engine));
+        return engines;
+    }
+
+    /** The Kafka client settings of a consumer, for tests and diagnostics; null for an unknown name. */
+    @Nullable Map<String, Object> consumerConfigs(String name) {
+        ConsumerSlot slot = this.consumers.get(name);
+        return (slot != null) ? slot.configs : null;
     }
 
     @Override
     public synchronized void start() {
-        AckflowEngine current = this.engine;
-        if (current != null && !this.running) {
-            if (current.state() != EngineState.NEW) {
-                current = this.engineBuilder.build();
-                this.engine = current;
+        if (this.running) {
+            return;
+        }
+        for (ConsumerSlot slot : this.consumers.values()) {
+            if (slot.engine.state() != EngineState.NEW) {
+                slot.engine = slot.builder.build();
             }
-            current.start();
+            slot.engine.start();
         }
         this.running = true;
     }
 
+    /** Stops every engine at once (each drains and commits) and returns when all have stopped. */
     @Override
     public synchronized void stop() {
-        AckflowEngine current = this.engine;
-        if (current != null && this.running) {
+        if (!this.running) {
+            return;
+        }
+        List<Thread> stoppers = new ArrayList<>();
+        for (ConsumerSlot slot : this.consumers.values()) {
+            AckflowEngine engine = slot.engine;
+            Thread stopper = new Thread(() -> {
+                try {
+                    engine.stop();
+                }
+                catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+                logger.info("Ackflow consumer '{}' stopped: {}", engine.name(), engine.stats());
+            }, "ackflow-stop-" + engine.name());
+            stopper.start();
+            stoppers.add(stopper);
+        }
+        for (Thread stopper : stoppers) {
             try {
-                current.stop();
+                stopper.join();
             }
             catch (InterruptedException ex) {
                 Thread.currentThread().interrupt();
+                break;
             }
-            logger.info("Ackflow stopped: {}", current.stats());
         }
         this.running = false;
     }
 
     @Override
     public void stop(Runnable callback) {
-        if (this.engine == null || !this.running) {
-            this.running = false;
+        if (!this.running) {
             callback.run();
             return;
         }
@@ -207,14 +281,43 @@ public class StreamListenerRegistry implements SmartLifecycle {
             .build();
     }
 
+    /** One consumer: how to build its engine, and the engine of the current run. */
+    private static final class ConsumerSlot {
+
+        final AckflowEngine.Builder builder;
+
+        final Map<String, Object> configs;
+
+        volatile AckflowEngine engine;
+
+        ConsumerSlot(AckflowEngine.Builder builder, Map<String, Object> configs) {
+            this.builder = builder;
+            this.configs = Map.copyOf(configs);
+        }
+
+    }
+
     @SuppressWarnings("unchecked")
     private static <K, V> io.ackflow.consumer.RecordHandler<K, V> castHandler(MethodRecordHandler handler) {
         return (io.ackflow.consumer.RecordHandler<K, V>) (io.ackflow.consumer.RecordHandler<?, ?>) handler;
     }
 
-    /** The factory's client settings with raw deserializers and auto-commit off; refuses auto-commit and a missing group. */
-    private static Map<String, Object> rawConsumerConfigs(ConsumerFactory<?, ?> factory) {
+    /**
+     * The factory's client settings with raw deserializers and auto-commit off, and the consumer's
+     * own group when it has one; refuses auto-commit and a missing group.
+     */
+    private static Map<String, Object> rawConsumerConfigs(ConsumerFactory<?, ?> factory, @Nullable String groupId,
+            String consumerName) {
         Map<String, Object> configs = new HashMap<>(factory.getConfigurationProperties());
+        if (groupId != null && !groupId.isBlank()) {
+            configs.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+        }
+        if (!DEFAULT_CONSUMER.equals(consumerName)) {
+            Object clientId = configs.get(ConsumerConfig.CLIENT_ID_CONFIG);
+            if (clientId != null) {
+                configs.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId + "-" + consumerName);
+            }
+        }
         Object autoCommit = configs.get(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG);
         if (autoCommit != null && Boolean.parseBoolean(autoCommit.toString())) {
             throw new AckflowConfigurationException("Kafka auto-commit is enabled (enable.auto.commit=true), but Ackflow"
@@ -224,8 +327,9 @@ public class StreamListenerRegistry implements SmartLifecycle {
         }
         Object group = configs.get(ConsumerConfig.GROUP_ID_CONFIG);
         if (group == null || group.toString().isBlank()) {
-            throw new AckflowConfigurationException("No Kafka consumer group is configured; Ackflow commits the offsets"
-                    + " of @StreamListener handlers for a group.", "Set spring.kafka.consumer.group-id.");
+            throw new AckflowConfigurationException("No Kafka consumer group is configured for the Ackflow consumer '"
+                    + consumerName + "'; Ackflow commits the offsets of @StreamListener handlers for a group.",
+                    "Set spring.kafka.consumer.group-id.");
         }
         configs.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         configs.remove(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG);

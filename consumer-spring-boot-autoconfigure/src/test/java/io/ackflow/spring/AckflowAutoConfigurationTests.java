@@ -203,6 +203,39 @@ class AckflowAutoConfigurationTests {
     }
 
     @Test
+    void listenersShareOneConsumerUnlessPlacedOnANamedOne() {
+        this.contextRunner
+            .withPropertyValues("orders.topic=orders", "ackflow.consumers.payments.listeners=charge",
+                    "ackflow.consumers.payments.group-id=payments-group")
+            .withUserConfiguration(AuditListener.class, ChargeListener.class, RecordListener.class)
+            .run((context) -> {
+                StreamListenerRegistry registry = context.getBean(StreamListenerRegistry.class);
+                assertThat(registry.getEngines()).containsOnlyKeys("ackflow", "payments");
+                assertThat(registry.getEngines().get("ackflow").subscriptions()).extracting(Subscription::id)
+                    .containsExactly("ackflowAutoConfigurationTests.AuditListener.audit",
+                            "ackflowAutoConfigurationTests.RecordListener.onRecord");
+                assertThat(registry.getEngines().get("payments").subscriptions()).extracting(Subscription::id)
+                    .containsExactly("charge");
+                assertThat(registry.getEngine()).isSameAs(registry.getEngines().get("ackflow"));
+                assertThat(registry.consumerConfigs("ackflow")).containsEntry("group.id", "test-group");
+                assertThat(registry.consumerConfigs("payments")).containsEntry("group.id", "payments-group")
+                    .containsEntry("enable.auto.commit", false);
+            });
+    }
+
+    @Test
+    void namedConsumerListingAnUnknownListenerFailsStartup() {
+        this.contextRunner.withPropertyValues("ackflow.consumers.payments.listeners=chrage")
+            .withUserConfiguration(AuditListener.class)
+            .run((context) -> {
+                FailureAnalysis analysis = analysis(context.getStartupFailure());
+                assertThat(analysis.getDescription()).isEqualTo("Property 'ackflow.consumers.payments.listeners' names"
+                        + " the listener 'chrage', but no @StreamListener method has that id; the ids are"
+                        + " [ackflowAutoConfigurationTests.AuditListener.audit].");
+            });
+    }
+
+    @Test
     void negativeCommitIntervalFailsStartupNamingTheProperty() {
         this.contextRunner.withPropertyValues("ackflow.commit-interval=-1s").run((context) -> {
             assertThat(context).hasFailed();

@@ -30,7 +30,7 @@ class ConfigurationMetadataTests {
                 "ackflow.rebalance-drain-timeout",
                 "ackflow.ordering", "ackflow.concurrency", "ackflow.auto-startup", "ackflow.handler-threads",
                 "ackflow.virtual-threads", "ackflow.max-in-flight.total", "ackflow.max-in-flight.per-partition",
-                "ackflow.max-in-flight.low-mark");
+                "ackflow.max-in-flight.low-mark", "ackflow.consumers");
         properties.forEach((name, property) -> assertThat(property.path("description").asString())
             .as("description of " + name).isNotBlank());
         assertThat(properties.get("ackflow.commit-interval").get("type").asString()).isEqualTo("java.time.Duration");
