@@ -27,13 +27,16 @@ import org.apache.kafka.common.TopicPartition;
  * Each tracked record gets a <em>sequence number</em>: 0 for the first record tracked, 1 for the
  * next, and so on. The window holds the sequence numbers {@code [head, tail)}: a ring of offsets
  * ({@code long[]}) and a ring bitset of acked flags ({@code long[]} words). Both rings have a
- * power-of-two capacity and double when the window fills; after warm-up, {@code track},
- * {@code ack} and {@link #committable} allocate nothing and are O(1) amortized.
+ * power-of-two capacity and double when the window comes within one word (64 records) of it;
+ * after warm-up, {@code track}, {@code ack} and {@link #committable} allocate nothing and are
+ * O(1) amortized. {@link #committable} reads a word at a time and finds the first unacked
+ * record with one bit scan; it clears a word only once the head has left it, with a plain write,
+ * because the word of slack guarantees that no tracked record maps to that word until then.
  *
  * <h2>Threads</h2>
  * The <b>poll thread</b> owns this object: it alone calls {@link #track}, {@link #committable},
  * {@link #pendingCount} and {@link #lowestPendingOffset}, and it alone moves {@code head},
- * {@code tail}, grows the rings and clears acked bits behind the head. {@link #ack} is safe from
+ * {@code tail}, grows the rings and clears the acked words the head has left. {@link #ack} is safe from
  * <b>any thread</b>: it sets one bit with an atomic OR and touches nothing else. Growth publishes
  * the new bitset first and copies the old bits into it afterwards, and an acker re-reads the
  * published bitset after its OR and repeats the OR there when it changed; so an ack that races
@@ -98,14 +101,14 @@ public final class OffsetTracker {
 
     /**
      * @param partition the partition this tracker is for (named in messages)
-     * @param initialCapacity records the window holds before it first grows; rounded up to a power of two, at least 64
+     * @param initialCapacity ring size before it first grows; rounded up to a power of two, at least 128
      */
     public OffsetTracker(TopicPartition partition, int initialCapacity) {
         if (initialCapacity <= 0) {
             throw new IllegalArgumentException("initialCapacity must be positive, was " + initialCapacity);
         }
         this.partition = partition;
-        int capacity = Math.max(64, Integer.highestOneBit(initialCapacity - 1) << 1);
+        int capacity = Math.max(128, Integer.highestOneBit(initialCapacity - 1) << 1);
         this.offsets = new long[capacity];
         this.attachments = new Object[capacity];
         this.bits = new long[capacity >>> 6];
@@ -138,7 +141,7 @@ public final class OffsetTracker {
         if (offset < 0) {
             throw new IllegalArgumentException("Offset of " + this.partition + " must not be negative, was " + offset);
         }
-        if (this.tail - this.head == this.offsets.length) {
+        if (this.tail - this.head >= this.offsets.length - 64) {
             grow();
         }
         long seq = this.tail;
@@ -174,28 +177,26 @@ public final class OffsetTracker {
     public long committable() {
         long[] words = (long[]) BITS.getVolatile(this);
         int mask = (words.length << 6) - 1;
-        long seq = this.head;
+        long start = this.head;
+        long seq = start;
         long end = this.tail;
         while (seq < end) {
             int index = (int) seq & mask;
-            int word = index >>> 6;
-            long value = (long) WORDS.getVolatile(words, word);
-            // Fast path: a whole word of acked records, aligned, below the tail.
-            if ((index & 63) == 0 && value == -1L && seq + 64 <= end) {
-                WORDS.getAndBitwiseAnd(words, word, 0L);
-                for (int i = 0; i < 64; i++) {
-                    this.attachments[(int) (seq + i) & (this.attachments.length - 1)] = null;
-                }
-                seq += 64;
-                continue;
-            }
-            long bit = 1L << index;
-            if ((value & bit) == 0) {
+            int bit = index & 63;
+            // Acked flags from seq up to the end of its word; the shift drops stale flags below seq.
+            long flags = (long) WORDS.getVolatile(words, index >>> 6) >>> bit;
+            long run = Math.min(Long.numberOfTrailingZeros(~flags), end - seq);
+            seq += run;
+            if (run < 64 - bit) {
                 break;
             }
-            WORDS.getAndBitwiseAnd(words, word, ~bit);
-            this.attachments[(int) seq & (this.attachments.length - 1)] = null;
-            seq++;
+            // The head left this word: no tracked record maps to it until the tail laps it (the
+            // window keeps one word of slack), so no acker can be setting a bit in it now.
+            WORDS.setVolatile(words, index >>> 6, 0L);
+        }
+        int slots = this.attachments.length - 1;
+        for (long passed = start; passed < seq; passed++) {
+            this.attachments[(int) passed & slots] = null;
         }
         this.head = seq;
         if (seq < end) {

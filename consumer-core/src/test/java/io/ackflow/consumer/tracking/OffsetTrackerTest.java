@@ -153,7 +153,38 @@ class OffsetTrackerTest {
             }
             assertThat(this.tracker.committable()).isEqualTo((round + 1) * 50L);
         }
-        assertThat(this.tracker.capacity()).isEqualTo(64);
+        assertThat(this.tracker.capacity()).isEqualTo(128);
+    }
+
+    @Test
+    void windowsAcrossManyLapsOfTheRingNeverSeeStaleFlags() {
+        Random random = new Random(3);
+        long next = 0;
+        for (int round = 0; round < 2000; round++) {
+            int size = 1 + random.nextInt(60);
+            long[] seqs = trackRange(next, size);
+            int[] order = new int[size];
+            for (int i = 0; i < size; i++) {
+                order[i] = i;
+            }
+            for (int i = size - 1; i > 0; i--) {
+                int j = random.nextInt(i + 1);
+                int swap = order[i];
+                order[i] = order[j];
+                order[j] = swap;
+            }
+            java.util.TreeSet<Long> unacked = new java.util.TreeSet<>();
+            for (int i = 0; i < size; i++) {
+                unacked.add(next + i);
+            }
+            for (int i : order) {
+                this.tracker.ack(seqs[i]);
+                unacked.remove(next + i);
+                assertThat(this.tracker.committable()).isEqualTo(unacked.isEmpty() ? next + size : unacked.first());
+            }
+            next += size;
+        }
+        assertThat(this.tracker.capacity()).isEqualTo(128);
     }
 
     @Test
