@@ -26,22 +26,27 @@ import org.apache.kafka.common.TopicPartition;
  * <h2>Structure</h2>
  * Each tracked record gets a <em>sequence number</em>: 0 for the first record tracked, 1 for the
  * next, and so on. The window holds the sequence numbers {@code [head, tail)}: a ring of offsets
- * ({@code long[]}) and a ring bitset of acked flags ({@code long[]} words). Both rings have a
- * power-of-two capacity and double when the window comes within one word (64 records) of it;
- * after warm-up, {@code track}, {@code ack} and {@link #committable} allocate nothing and are
- * O(1) amortized. {@link #committable} reads a word at a time and finds the first unacked
- * record with one bit scan; it clears a word only once the head has left it, with a plain write,
- * because the word of slack guarantees that no tracked record maps to that word until then.
+ * ({@code long[]}) and a ring of acked flags packed {@value #FLAGS} to a {@code long} word (the
+ * word's top bit is the <em>frozen</em> mark, below). Both rings have a power-of-two capacity and
+ * double when the window comes within {@value #SLACK} records of it; after warm-up, {@code track},
+ * {@code ack} and {@link #committable} allocate nothing and are O(1) amortized.
+ * {@link #committable} reads a word at a time and finds the first unacked record with one bit
+ * scan; it clears a word only once the head has left it, with a plain write: the slack
+ * guarantees that no tracked record maps to that word until the head has left it.
  *
  * <h2>Threads</h2>
  * The <b>poll thread</b> owns this object: it alone calls {@link #track}, {@link #committable},
- * {@link #pendingCount} and {@link #lowestPendingOffset}, and it alone moves {@code head},
- * {@code tail}, grows the rings and clears the acked words the head has left. {@link #ack} is safe from
- * <b>any thread</b>: it sets one bit with an atomic OR and touches nothing else. Growth publishes
- * the new bitset first and copies the old bits into it afterwards, and an acker re-reads the
- * published bitset after its OR and repeats the OR there when it changed; so an ack that races
- * with growth lands in the new bitset either through the copy or through the acker's second OR.
- * An ack is visible to the poll thread at its next {@link #committable} call.
+ * {@link #pendingCount} and {@link #head}, and it alone moves {@code head} and {@code tail},
+ * grows the rings and clears the words the head has left. {@link #ack} is safe from <b>any
+ * thread</b>: it sets one flag with a compare-and-set on the current flag array and touches
+ * nothing else.
+ * <p>
+ * Growth moves every ack exactly once. The poll thread publishes the new flag array, then
+ * <em>freezes</em> each old word with an atomic OR of the frozen mark, which also reads the flags
+ * to copy. An acker's compare-and-set on an old word either lands before the freeze (the copy
+ * carries it) or fails on the frozen mark, and the acker then sets the flag in the array
+ * published now (the copy did not carry it, so the head cannot have passed that record). No flag
+ * is ever written twice, so none can reappear after the head has cleared its word.
  */
 public final class OffsetTracker {
 
@@ -58,6 +63,16 @@ public final class OffsetTracker {
     }
 
     private static final int DEFAULT_INITIAL_CAPACITY = 1024;
+
+    /** Acked flags per word; the top bit of a word is the frozen mark. */
+    static final int FLAGS = 32;
+
+    private static final long FLAG_MASK = 0xFFFF_FFFFL;
+
+    private static final long FROZEN = Long.MIN_VALUE;
+
+    /** Records the window stays below its capacity: at least one word, see the class comment. */
+    static final int SLACK = 64;
 
     private final TopicPartition partition;
 
@@ -111,7 +126,7 @@ public final class OffsetTracker {
         int capacity = Math.max(128, Integer.highestOneBit(initialCapacity - 1) << 1);
         this.offsets = new long[capacity];
         this.attachments = new Object[capacity];
-        this.bits = new long[capacity >>> 6];
+        this.bits = new long[capacity / FLAGS];
     }
 
     public TopicPartition partition() {
@@ -141,7 +156,7 @@ public final class OffsetTracker {
         if (offset < 0) {
             throw new IllegalArgumentException("Offset of " + this.partition + " must not be negative, was " + offset);
         }
-        if (this.tail - this.head >= this.offsets.length - 64) {
+        if (this.tail - this.head >= this.offsets.length - SLACK) {
             grow();
         }
         long seq = this.tail;
@@ -163,10 +178,19 @@ public final class OffsetTracker {
      */
     public void ack(long seq) {
         long[] words = (long[]) BITS.getVolatile(this);
-        setBit(words, seq);
-        long[] now = (long[]) BITS.getVolatile(this);
-        if (now != words) {
-            setBit(now, seq);
+        while (true) {
+            int index = (int) seq & (words.length * FLAGS - 1);
+            int word = index / FLAGS;
+            long flag = 1L << (index % FLAGS);
+            long value = (long) WORDS.getVolatile(words, word);
+            if ((value & FROZEN) != 0) {
+                // Growth froze this word before our flag landed: set it in the new array.
+                words = (long[]) BITS.getVolatile(this);
+                continue;
+            }
+            if (WORDS.compareAndSet(words, word, value, value | flag)) {
+                return;
+            }
         }
     }
 
@@ -176,23 +200,23 @@ public final class OffsetTracker {
      */
     public long committable() {
         long[] words = (long[]) BITS.getVolatile(this);
-        int mask = (words.length << 6) - 1;
+        int mask = words.length * FLAGS - 1;
         long start = this.head;
         long seq = start;
         long end = this.tail;
         while (seq < end) {
             int index = (int) seq & mask;
-            int bit = index & 63;
+            int bit = index % FLAGS;
             // Acked flags from seq up to the end of its word; the shift drops stale flags below seq.
-            long flags = (long) WORDS.getVolatile(words, index >>> 6) >>> bit;
+            long flags = ((long) WORDS.getVolatile(words, index / FLAGS) & FLAG_MASK) >>> bit;
             long run = Math.min(Long.numberOfTrailingZeros(~flags), end - seq);
             seq += run;
-            if (run < 64 - bit) {
+            if (run < FLAGS - bit) {
                 break;
             }
             // The head left this word: no tracked record maps to it until the tail laps it (the
-            // window keeps one word of slack), so no acker can be setting a bit in it now.
-            WORDS.setVolatile(words, index >>> 6, 0L);
+            // window keeps SLACK records of slack), so no acker can be setting a flag in it now.
+            WORDS.setVolatile(words, index / FLAGS, 0L);
         }
         int slots = this.attachments.length - 1;
         for (long passed = start; passed < seq; passed++) {
@@ -306,26 +330,24 @@ public final class OffsetTracker {
         int newMask = capacity - 1;
         long[] newOffsets = new long[capacity];
         Object[] newAttachments = new Object[capacity];
-        long[] newBits = new long[capacity >>> 6];
-        // Publish first, copy after: see the class comment.
+        long[] newBits = new long[capacity / FLAGS];
+        // Publish first, then freeze and copy: see the class comment.
         BITS.setVolatile(this, newBits);
+        long[] frozen = new long[oldBits.length];
+        for (int word = 0; word < oldBits.length; word++) {
+            frozen[word] = (long) WORDS.getAndBitwiseOr(oldBits, word, FROZEN);
+        }
         for (long seq = this.head; seq < this.tail; seq++) {
             int from = (int) seq & oldMask;
             int to = (int) seq & newMask;
             newOffsets[to] = oldOffsets[from];
             newAttachments[to] = this.attachments[from];
-            long word = (long) WORDS.getVolatile(oldBits, from >>> 6);
-            if ((word & (1L << from)) != 0) {
-                setBit(newBits, seq);
+            if ((frozen[from / FLAGS] & (1L << (from % FLAGS))) != 0) {
+                WORDS.getAndBitwiseOr(newBits, to / FLAGS, 1L << (to % FLAGS));
             }
         }
         this.offsets = newOffsets;
         this.attachments = newAttachments;
-    }
-
-    private static void setBit(long[] words, long seq) {
-        int index = (int) seq & ((words.length << 6) - 1);
-        WORDS.getAndBitwiseOr(words, index >>> 6, 1L << index);
     }
 
     @Override

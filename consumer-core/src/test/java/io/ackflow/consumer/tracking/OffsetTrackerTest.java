@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -219,54 +218,69 @@ class OffsetTrackerTest {
 
     @Test
     void concurrentAcksFromManyThreadsWhileTheWindowGrows() throws Exception {
+        // Window sizes that change chunk by chunk make the ring grow while acks are in flight.
+        runConcurrentAcks(new int[] { 100, 300, 1000, 3000, 9000, 20000, 500, 40000, 64, 5000 }, 300_000, 8);
+    }
+
+    @Test
+    void concurrentAcksNeverLetCommittablePassAnUnackedRecord() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            runConcurrentAcks(new int[] { 37, 150, 700, 2500, 90, 6000 }, 60_000, 3);
+        }
+    }
+
+    /**
+     * The calling thread tracks (every other offset, so there are gaps) and reads committable;
+     * {@code threads} threads ack in shuffled chunks. Each acker marks a record in {@code acked}
+     * before it acks it, so at every committable() every record below it must be marked.
+     */
+    private static void runConcurrentAcks(int[] chunkSizes, int records, int threads) throws Exception {
         OffsetTracker tracker = new OffsetTracker(TP, 64);
-        int records = 400_000;
-        int threads = 8;
+        java.util.concurrent.atomic.AtomicIntegerArray acked = new java.util.concurrent.atomic.AtomicIntegerArray(records);
         List<BlockingQueue<Long>> queues = new ArrayList<>();
         for (int i = 0; i < threads; i++) {
-            queues.add(new ArrayBlockingQueue<>(records));
+            queues.add(new ArrayBlockingQueue<>(records + 1));
         }
         ExecutorService pool = Executors.newFixedThreadPool(threads);
-        CountDownLatch done = new CountDownLatch(threads);
         List<Future<?>> futures = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
             BlockingQueue<Long> queue = queues.get(t);
             futures.add(pool.submit(() -> {
-                try {
-                    for (long seq; (seq = queue.take()) >= 0;) {
-                        tracker.ack(seq);
-                    }
+                for (long seq; (seq = queue.take()) >= 0;) {
+                    acked.set((int) seq, 1);
+                    tracker.ack(seq);
                 }
-                catch (InterruptedException ex) {
-                    Thread.currentThread().interrupt();
-                }
-                finally {
-                    done.countDown();
-                }
+                return null;
             }));
         }
-        // This thread is the poll thread: tracks, reads committable, and spreads acks over threads
-        // in shuffled chunks so acks arrive out of order and during window growth.
         Random random = new Random(7);
         List<Long> chunk = new ArrayList<>();
-        long lastCommittable = -1;
+        int verified = 0;
+        int chunkIndex = 0;
         for (int offset = 0; offset < records; offset++) {
-            chunk.add(tracker.track(offset * 2L)); // every other offset: gaps too
-            if (chunk.size() == 5000 || offset == records - 1) {
+            long seq = tracker.track(offset * 2L);
+            assertThat(seq).isEqualTo(offset);
+            chunk.add(seq);
+            if (chunk.size() == chunkSizes[chunkIndex % chunkSizes.length] || offset == records - 1) {
+                chunkIndex++;
                 Collections.shuffle(chunk, random);
                 for (int i = 0; i < chunk.size(); i++) {
                     queues.get(i % threads).add(chunk.get(i));
                 }
                 chunk.clear();
+            }
+            if (offset % 97 == 0) {
                 long committable = tracker.committable();
-                assertThat(committable).isGreaterThanOrEqualTo(lastCommittable);
-                lastCommittable = committable;
+                int firstUnacked = (int) Math.min((committable + 1) / 2, offset + 1L);
+                for (; verified < firstUnacked; verified++) {
+                    assertThat(acked.get(verified)).as("record " + verified + " below committable " + committable)
+                        .isEqualTo(1);
+                }
             }
         }
         queues.forEach((queue) -> queue.add(-1L));
-        assertThat(done.await(60, TimeUnit.SECONDS)).isTrue();
         for (Future<?> future : futures) {
-            future.get();
+            future.get(60, TimeUnit.SECONDS);
         }
         pool.shutdown();
         assertThat(tracker.committable()).isEqualTo((records - 1) * 2L + 1);
