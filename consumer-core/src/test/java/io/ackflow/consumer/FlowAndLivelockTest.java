@@ -118,7 +118,7 @@ class FlowAndLivelockTest {
         assertThat(this.warnings.list).hasSize(1);
         assertThat(this.warnings.list.get(0).getFormattedMessage())
             .isEqualTo("Partition orders-0 is stuck at offset 0: in progress for PT1M and still held by subscriptions"
-                    + " [async] (handler started at 2026-01-01T00:00:00Z on thread '" + Thread.currentThread().getName()
+                    + " [async] (running: async since 2026-01-01T00:00:00Z on thread '" + Thread.currentThread().getName()
                     + "'); no later offset of the partition is committed until it is released");
         assertThat(this.engine.stats().stuckPartitionReports()).as("orders-1@0 is queued, not running").isEqualTo(1);
         EngineSnapshot snapshot = this.loop.snapshot();
@@ -153,6 +153,38 @@ class FlowAndLivelockTest {
         assertThat(this.warnings.list).hasSize(3);
         assertThat(this.warnings.list.get(2).getFormattedMessage()).startsWith("Partition orders-1 is stuck at offset 0:"
                 + " in progress for PT1M");
+    }
+
+    @Test
+    void recordDoneByOneSubscriptionAndQueuedForAnotherIsNotStuck() {
+        captureWarnings();
+        List<String> audited = new ArrayList<>();
+        this.engine = AckflowEngine.builder()
+            .consumerFactory(() -> this.consumer)
+            .config(EngineConfig.builder().clock(this.clock).commitLivelockSoftTimeout(Duration.ofSeconds(60)).build())
+            .subscription(Subscription.builder("audit").topics("orders")
+                .handler(RecordHandler.<byte[], byte[]>blocking((record) -> audited.add(record.partition() + "@" + record.offset())))
+                .build())
+            .subscription(Subscription.builder("charge").topics("orders").concurrency(1)
+                .handler((record) -> this.inFlight.computeIfAbsent(record.partition() + "@" + record.offset(),
+                        (k) -> new CompletableFuture<>()))
+                .build())
+            .build();
+        this.loop = this.engine.newLoop(this.consumer, Runnable::run);
+        this.loop.subscribe();
+        this.consumer.assignAtZero(P0, P1);
+        add(P0, 0, 1);
+        add(P1, 0, 1);
+        this.loop.runOnce();
+        assertThat(audited).containsExactlyInAnyOrder("0@0", "1@0");
+
+        this.clock.advance(Duration.ofSeconds(90));
+        this.loop.runOnce();
+
+        assertThat(this.warnings.list).extracting(ILoggingEvent::getFormattedMessage).singleElement().asString()
+            .startsWith("Partition orders-0 is stuck at offset 0: in progress for PT1M30S and still held by"
+                    + " subscriptions [charge] (running: charge since 2026-01-01T00:00:00Z");
+        assertThat(this.loop.snapshot().stuckPartitions()).extracting(PartitionSnapshot::partition).containsExactly(P0);
     }
 
     @Test

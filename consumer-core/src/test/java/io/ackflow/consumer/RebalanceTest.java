@@ -91,6 +91,25 @@ class RebalanceTest {
     }
 
     @Test
+    void recordTakenForAHandlerButNotStartedAtARevokeIsWaitedForAndThenNotRun() {
+        java.util.Queue<Runnable> pool = new java.util.ArrayDeque<>();
+        this.engine = engine(Ordering.UNORDERED, (config) -> config.rebalanceDrainTimeout(Duration.ofMillis(50)));
+        this.loop = this.engine.newLoop(this.consumer, pool::add);
+        this.loop.subscribe();
+        this.consumer.assignAtZero(P0, P1);
+        add(P0, 0, 1);
+        this.loop.runOnce();
+        assertThat(pool).as("taken from its lane, waiting for a thread").hasSize(1);
+
+        this.consumer.rebalance(List.of(P1));
+        assertThat(this.consumer.commits()).as("the drain waited for it and timed out: nothing acked").isEmpty();
+
+        pool.poll().run();
+        assertThat(this.seen).as("its partition is gone: the handler is not called").isEmpty();
+        assertThat(this.engine.stats().lateAcks()).isEqualTo(1);
+    }
+
+    @Test
     void lostPartitionsAreNotCommittedAndTheirCompletionsAreLate() {
         start(Ordering.UNORDERED, (config) -> config);
         add(P0, 0, 2);

@@ -107,6 +107,28 @@ public final class Conductor {
         }
     }
 
+    /**
+     * The handlers running on {@code record} now, one per subscription that has called its
+     * handler and not finished; subscriptions that still hold it but have not started it are not
+     * listed. Any thread.
+     */
+    public List<HandlerRun> runningHandlers(TrackedRecord record) {
+        Route route = this.routes.get(record.raw().topic());
+        if (route == null) {
+            return List.of();
+        }
+        List<HandlerRun> runs = new ArrayList<>(1);
+        for (int i = 0; i < route.runners.length; i++) {
+            if (record.isHeldBy(i)) {
+                HandlerRun run = route.runners[i].runningOn(record);
+                if (run != null) {
+                    runs.add(run);
+                }
+            }
+        }
+        return runs;
+    }
+
     /** Drops the queued deliveries of {@code partitions} in every subscription. Poll thread. */
     public int dropQueued(Set<TopicPartition> partitions) {
         int dropped = 0;

@@ -20,8 +20,11 @@ final class Delivery {
     /** Set by the runner when queued; read under the runner's lock or by the thread that runs this delivery. */
     SubscriptionRunner.Lane lane;
 
-    /** Whether a handler started on it; written and read by the thread that runs this delivery. */
-    boolean started;
+    /** When its handler was called (clock millis), 0 before; written by the running thread, read by the poll thread. */
+    volatile long startedAt;
+
+    /** The thread its handler was called on, null before. */
+    volatile Thread thread;
 
     Delivery(TrackedRecord tracked, int holderIndex, ConsumerRecord<Object, Object> record) {
         this.tracked = tracked;

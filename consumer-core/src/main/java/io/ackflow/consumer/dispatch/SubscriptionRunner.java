@@ -5,10 +5,13 @@ import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -22,6 +25,8 @@ import io.ackflow.consumer.EngineStats;
 import io.ackflow.consumer.Ordering;
 import io.ackflow.consumer.RecordHandler;
 import io.ackflow.consumer.Subscription;
+import io.ackflow.consumer.tracking.OffsetTracker;
+import io.ackflow.consumer.tracking.TrackedRecord;
 
 /**
  * Runs one subscription's handler under its ordering mode and concurrency.
@@ -67,6 +72,9 @@ public final class SubscriptionRunner {
 
     private final Lane unordered;
 
+    /** Deliveries taken from their lanes and not finished, by record. Guarded by this. */
+    private final Map<TrackedRecord, Delivery> runningByRecord = new IdentityHashMap<>();
+
     /** Deliveries running now. Guarded by this. */
     private int running;
 
@@ -97,7 +105,7 @@ public final class SubscriptionRunner {
             if (this.closed) {
                 return;
             }
-            Lane lane = laneFor(delivery.tracked.raw());
+            Lane lane = laneFor(delivery.tracked.raw(), delivery.tracked.tracker());
             delivery.lane = lane;
             lane.queue.addLast(delivery);
             if (!lane.inReady && lane.active < lane.maxActive) {
@@ -164,14 +172,15 @@ public final class SubscriptionRunner {
         return queued + this.running;
     }
 
-    private Lane laneFor(ConsumerRecord<byte[], byte[]> record) {
+    private Lane laneFor(ConsumerRecord<byte[], byte[]> record, OffsetTracker tracker) {
         if (this.unordered != null) {
             return this.unordered;
         }
+        // Lanes belong to one assignment of a partition (its tracker): a handler that outlives a
+        // revoke never holds up the records of the partition's next assignment.
         Object key = switch (this.subscription.ordering()) {
-            case PARTITION -> new TopicPartition(record.topic(), record.partition());
-            case KEY -> new KeyLane(record.topic(), record.partition(),
-                    (record.key() != null) ? ByteBuffer.wrap(record.key()) : null);
+            case PARTITION -> tracker;
+            case KEY -> new KeyLane(tracker, (record.key() != null) ? ByteBuffer.wrap(record.key()) : null);
             case UNORDERED -> throw new IllegalStateException("unreachable");
         };
         return this.lanes.computeIfAbsent(key, (k) -> new Lane(k, 1));
@@ -190,6 +199,8 @@ public final class SubscriptionRunner {
         Delivery next = lane.queue.pollFirst();
         lane.active++;
         this.running++;
+        this.runningByRecord.put(next.tracked, next);
+        next.tracked.taken();
         if (!lane.queue.isEmpty() && lane.active < lane.maxActive) {
             lane.inReady = true;
             this.ready.addLast(lane);
@@ -198,9 +209,11 @@ public final class SubscriptionRunner {
     }
 
     /** Frees the slot of a finished delivery and takes the next one to run, if any. */
-    private synchronized Delivery finished(Lane lane) {
+    private synchronized Delivery finished(Delivery delivery) {
+        Lane lane = delivery.lane;
         lane.active--;
         this.running--;
+        this.runningByRecord.remove(delivery.tracked);
         if (this.closed) {
             return null;
         }
@@ -222,10 +235,25 @@ public final class SubscriptionRunner {
         }
         catch (RejectedExecutionException ex) {
             // The executor is shut down: the engine is stopping. The record stays unreleased and
-            // so uncommitted; it is read again after a restart.
+            // so uncommitted (it is read again after a restart); its slot is freed.
             logger.debug("Subscription '{}' did not start {}: handler executor is shut down", this.subscription.id(),
                     delivery.tracked);
+            delivery.tracked.finished();
+            finished(delivery);
         }
+    }
+
+    /**
+     * The handler of this subscription running on {@code record}, or null when it has not been
+     * called (queued, or taken and not yet started) or is done. Any thread.
+     */
+    public synchronized HandlerRun runningOn(TrackedRecord record) {
+        Delivery delivery = this.runningByRecord.get(record);
+        if (delivery == null || delivery.startedAt == 0) {
+            return null;
+        }
+        Thread thread = delivery.thread;
+        return new HandlerRun(this.subscription.id(), delivery.startedAt, (thread != null) ? thread.getName() : "?");
     }
 
     /** Runs deliveries one after another on this thread until none is ready or one goes asynchronous. */
@@ -237,22 +265,28 @@ public final class SubscriptionRunner {
                 Delivery pending = delivery;
                 stage.whenComplete((result, failure) -> {
                     complete(pending, failure);
-                    Delivery next = finished(pending.lane);
+                    Delivery next = finished(pending);
                     if (next != null) {
                         execute(next);
                     }
                 });
                 return;
             }
-            delivery = finished(delivery.lane);
+            delivery = finished(delivery);
         }
     }
 
     /** Calls the handler; returns its stage when it is still running, else null after completing the delivery. */
     private CompletionStage<?> invoke(Delivery delivery) {
+        if (delivery.tracked.isLate()) {
+            // Its partition was revoked, lost or sought away from while it waited: the next owner
+            // (or the new position) reads it again, so the handler is not called.
+            complete(delivery, null);
+            return null;
+        }
         CompletionStage<?> stage;
-        delivery.started = true;
-        delivery.tracked.started(this.clock.millis());
+        delivery.thread = Thread.currentThread();
+        delivery.startedAt = this.clock.millis();
         try {
             stage = this.handler.handle(delivery.record);
         }
@@ -264,13 +298,13 @@ public final class SubscriptionRunner {
             complete(delivery, null);
             return null;
         }
-        if (stage.toCompletableFuture().isDone()) {
+        if (stage instanceof CompletableFuture<?> future && future.isDone()) {
             Throwable failure = null;
             try {
-                stage.toCompletableFuture().join();
+                future.join();
             }
             catch (Throwable ex) {
-                failure = ex;
+                failure = (ex instanceof CompletionException && ex.getCause() != null) ? ex.getCause() : ex;
             }
             complete(delivery, failure);
             return null;
@@ -295,9 +329,7 @@ public final class SubscriptionRunner {
                 delivery.tracked.release(delivery.holderIndex);
             }
             finally {
-                if (delivery.started) {
-                    delivery.tracked.finished();
-                }
+                delivery.tracked.finished();
             }
         }
     }
@@ -325,8 +357,8 @@ public final class SubscriptionRunner {
 
     }
 
-    /** A key lane: one key of one partition. A null key groups the partition's keyless records. */
-    private record KeyLane(String topic, int partition, ByteBuffer key) {
+    /** A key lane: one key of one assignment of a partition. A null key groups its keyless records. */
+    private record KeyLane(OffsetTracker assignment, ByteBuffer key) {
     }
 
 }

@@ -37,6 +37,7 @@ import io.ackflow.consumer.RebalanceListener;
 import io.ackflow.consumer.commit.CommitObserver;
 import io.ackflow.consumer.commit.CommitPlanner;
 import io.ackflow.consumer.dispatch.Conductor;
+import io.ackflow.consumer.dispatch.HandlerRun;
 import io.ackflow.consumer.flow.FlowControl;
 import io.ackflow.consumer.flow.PauseReason;
 import io.ackflow.consumer.state.EngineSnapshot;
@@ -189,7 +190,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         commitIfDue();
         applyFlowControl();
         long now = this.clock.millis();
-        this.livelock.check(this.planner.trackers(), now);
+        this.livelock.check(this.planner.trackers(), now, this.conductor::runningHandlers);
         if (now >= this.nextSnapshotAt) {
             publishSnapshot(now);
         }
@@ -207,12 +208,13 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             TopicPartition partition = tracker.partition();
             long committable = tracker.committable();
             TrackedRecord head = (tracker.head() instanceof TrackedRecord record) ? record : null;
-            Thread thread = (head != null) ? head.lastThread() : null;
+            HandlerRun oldest = (head != null) ? LivelockDetector.oldest(this.conductor.runningHandlers(head)) : null;
             partitions.add(new PartitionSnapshot(partition, this.planner.confirmed(partition), committable,
                     tracker.pendingCount(), (head != null) ? head.raw().offset() : -1,
                     (head != null) ? head.holders() : List.of(),
-                    (head != null && head.startedAt() != 0) ? Instant.ofEpochMilli(head.startedAt()) : null,
-                    (thread != null) ? thread.getName() : null, this.livelock.isStuck(tracker, now),
+                    (oldest != null) ? Instant.ofEpochMilli(oldest.startedAt()) : null,
+                    (oldest != null) ? oldest.thread() : null,
+                    this.livelock.stuckRun(tracker, now, this.conductor::runningHandlers) != null,
                     this.flow.reasons(partition)));
         }
         partitions.sort(Comparator.comparing(PartitionSnapshot::partition, Comparator

@@ -4,25 +4,29 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.ackflow.consumer.EngineStats;
+import io.ackflow.consumer.dispatch.HandlerRun;
 import io.ackflow.consumer.tracking.OffsetTracker;
 import io.ackflow.consumer.tracking.TrackedRecord;
 
 /**
- * Faust's commit livelock check: reports a partition whose committable offset has not moved
- * for the soft timeout although a handler has been running on its first unacked record.
+ * Faust's commit livelock check: reports a partition whose first unacked record has had a
+ * handler running on it for the soft timeout or longer.
  * <p>
- * The age is counted from the moment the first handler started on that record, not from its
- * fetch, so a record that merely waits in a queue (behind flow control or a busy lane) is not
- * reported. A stuck partition is reported once, then at most once per timeout while it stays
- * stuck, with the partition, the offset, how long it has been stuck, the subscriptions that still
- * hold the record, and the thread of the last handler that started on it.
+ * The age is counted per subscription from the moment its handler was called, not from the
+ * fetch, so a record that merely waits in a queue (behind flow control, a busy lane, or another
+ * subscription's lane) is not reported. A stuck partition is reported once, then at most once
+ * per timeout while it stays stuck, with the partition, the offset, how long it has been stuck,
+ * the subscriptions that still hold the record, and for each running handler since when and on
+ * which thread.
  * <p>
  * Threads: the poll thread alone uses this class. Reports are counted in
  * {@link EngineStats#stuckPartitionReports()}.
@@ -46,11 +50,11 @@ public final class LivelockDetector {
      * Checks each partition's head record. Call after the trackers' committable offsets were
      * brought up to date. Poll thread.
      */
-    public void check(Collection<OffsetTracker> trackers, long nowMillis) {
+    public void check(Collection<OffsetTracker> trackers, long nowMillis,
+            Function<TrackedRecord, List<HandlerRun>> runningHandlers) {
         for (OffsetTracker tracker : trackers) {
-            Object head = tracker.head();
-            if (!(head instanceof TrackedRecord record) || record.startedAt() == 0
-                    || nowMillis - record.startedAt() < this.timeoutMillis) {
+            HandlerRun oldest = stuckRun(tracker, nowMillis, runningHandlers);
+            if (oldest == null) {
                 this.lastWarnedAt.remove(tracker.partition());
                 continue;
             }
@@ -59,20 +63,46 @@ public final class LivelockDetector {
                 continue;
             }
             this.lastWarnedAt.put(tracker.partition(), nowMillis);
-            Thread thread = record.lastThread();
             this.stats.recordStuckPartition();
+            TrackedRecord record = (TrackedRecord) tracker.head();
             logger.warn("Partition {} is stuck at offset {}: in progress for {} and still held by subscriptions {}"
-                    + " (handler started at {} on thread '{}'); no later offset of the partition is committed"
-                    + " until it is released", tracker.partition(), record.raw().offset(),
-                    Duration.ofMillis(nowMillis - record.startedAt()), record.holders(),
-                    Instant.ofEpochMilli(record.startedAt()), (thread != null) ? thread.getName() : "?");
+                    + " (running: {}); no later offset of the partition is committed until it is released",
+                    tracker.partition(), record.raw().offset(), Duration.ofMillis(nowMillis - oldest.startedAt()),
+                    record.holders(), describe(runningHandlers.apply(record)));
         }
     }
 
-    /** Whether the partition's oldest pending record has been in progress for the timeout or longer. */
-    public boolean isStuck(OffsetTracker tracker, long nowMillis) {
-        return tracker.head() instanceof TrackedRecord record && record.startedAt() != 0
-                && nowMillis - record.startedAt() >= this.timeoutMillis;
+    /**
+     * The oldest handler run on the partition's first unacked record when it has run for the
+     * timeout or longer, else null. Poll thread.
+     */
+    public HandlerRun stuckRun(OffsetTracker tracker, long nowMillis,
+            Function<TrackedRecord, List<HandlerRun>> runningHandlers) {
+        if (!(tracker.head() instanceof TrackedRecord record)) {
+            return null;
+        }
+        HandlerRun oldest = oldest(runningHandlers.apply(record));
+        return (oldest != null && nowMillis - oldest.startedAt() >= this.timeoutMillis) ? oldest : null;
+    }
+
+    /** The run that started first, or null. */
+    public static HandlerRun oldest(List<HandlerRun> runs) {
+        HandlerRun oldest = null;
+        for (HandlerRun run : runs) {
+            if (oldest == null || run.startedAt() < oldest.startedAt()) {
+                oldest = run;
+            }
+        }
+        return oldest;
+    }
+
+    private static String describe(List<HandlerRun> runs) {
+        StringBuilder text = new StringBuilder();
+        for (HandlerRun run : runs) {
+            text.append((text.length() > 0) ? ", " : "").append(run.subscriptionId()).append(" since ")
+                .append(Instant.ofEpochMilli(run.startedAt())).append(" on thread '").append(run.thread()).append('\'');
+        }
+        return text.toString();
     }
 
     /** Forgets partitions that are no longer assigned. */

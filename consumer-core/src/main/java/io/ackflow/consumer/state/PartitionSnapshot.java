@@ -18,8 +18,8 @@ import io.ackflow.consumer.flow.PauseReason;
  * @param inFlight records fetched from the first unacked one on
  * @param oldestPendingOffset offset of the first unacked record, or -1 when every fetched record is acked
  * @param oldestPendingHolders subscriptions still holding that record
- * @param oldestPendingStartedAt when the first handler started on it, or null if none has yet
- * @param oldestPendingThread thread of the last handler that started on it, or null
+ * @param oldestPendingStartedAt when the longest-running handler on it was called, or null if none runs
+ * @param oldestPendingThread thread of that handler, or null
  * @param stuck whether it has been in progress for the commit livelock soft timeout or longer
  * @param pauseReasons why the partition is paused; empty when it is fetched
  */

@@ -42,11 +42,6 @@ public final class TrackedRecord {
     /** Ids of the subscriptions by holder index; shared by all records of the topic. */
     private final String[] holderIds;
 
-    /** When the first handler started on this record (clock millis), 0 before. */
-    private volatile long startedAt;
-
-    /** The thread of the handler that started last, null before. */
-    private volatile Thread lastThread;
 
     @SuppressWarnings("unused") // accessed through HOLDERS
     private volatile long holders;
@@ -105,34 +100,24 @@ public final class TrackedRecord {
         return false;
     }
 
-    /** Notes that a handler started on this record now, on the current thread. Any thread. */
-    public void started(long nowMillis) {
-        if (this.startedAt == 0) {
-            this.startedAt = nowMillis;
-        }
-        this.lastThread = Thread.currentThread();
+    /** A subscription took the record to run it (it counts as running for a drain from now on). Any thread. */
+    public void taken() {
         this.tracker.handlerStarted();
     }
 
-    /** Notes that a handler that {@link #started} is done with this record. Any thread. */
+    /** A subscription that {@link #taken took} the record is done with it. Any thread. */
     public void finished() {
         this.tracker.handlerFinished();
+    }
+
+    /** The tracker of the assignment the record was fetched in. */
+    public OffsetTracker tracker() {
+        return this.tracker;
     }
 
     /** Whether the record belongs to an assignment that has ended (its partition was revoked, lost or sought). */
     public boolean isLate() {
         return this.tracker.isRetired();
-    }
-
-
-    /** When the first handler started on this record (clock millis), or 0 if none has. */
-    public long startedAt() {
-        return this.startedAt;
-    }
-
-    /** The thread the last started handler ran on, or null. */
-    public Thread lastThread() {
-        return this.lastThread;
     }
 
     /** Ids of the subscriptions that have not released the record yet. */
