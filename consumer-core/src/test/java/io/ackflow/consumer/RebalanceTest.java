@@ -110,6 +110,46 @@ class RebalanceTest {
     }
 
     @Test
+    void rebalanceListenerThatThrowsIsLoggedAndTheEngineGoesOn() {
+        List<String> heard = new ArrayList<>();
+        this.engine = AckflowEngine.builder()
+            .consumerFactory(() -> this.consumer)
+            .config(EngineConfig.builder().clock(this.clock).commitInterval(Duration.ofSeconds(5)).build())
+            .subscription(Subscription.builder("s").topics("orders").handler((record) -> null).build())
+            .rebalanceListener(new RebalanceListener() {
+                @Override
+                public void onPartitionsAssigned(java.util.Collection<TopicPartition> partitions, int generationId) {
+                    throw new IllegalStateException("listener bug");
+                }
+            })
+            .rebalanceListener(new RebalanceListener() {
+                @Override
+                public void onPartitionsAssigned(java.util.Collection<TopicPartition> partitions, int generationId) {
+                    heard.add("second " + partitions);
+                }
+            })
+            .build();
+        this.loop = this.engine.newLoop(this.consumer, Runnable::run);
+        this.loop.subscribe();
+        this.consumer.assignAtZero(P0);
+        add(P0, 0, 2);
+        this.loop.runOnce();
+        this.clock.advance(Duration.ofSeconds(5));
+        this.loop.runOnce();
+        assertThat(heard).containsExactly("second [orders-0]");
+        assertThat(this.consumer.commits()).containsExactly(Map.of(P0, 2L));
+    }
+
+    @Test
+    void requestsAfterTheEngineStoppedFailInsteadOfHanging() {
+        start(Ordering.UNORDERED, (config) -> config.shutdownTimeout(Duration.ZERO));
+        this.loop.shutdown();
+        assertThat(this.loop.pausePartitions(Set.of(P0))).isCompletedExceptionally();
+        assertThat(this.loop.commitNow()).isCompletedExceptionally();
+        assertThat(this.loop.seek(P0, 3)).isCompletedExceptionally();
+    }
+
+    @Test
     void lostPartitionsAreNotCommittedAndTheirCompletionsAreLate() {
         start(Ordering.UNORDERED, (config) -> config);
         add(P0, 0, 2);

@@ -17,6 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
@@ -95,7 +96,13 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
 
     private final List<RebalanceListener> rebalanceListeners;
 
-    private final Queue<Runnable> commands = new ConcurrentLinkedQueue<>();
+    private final Queue<Command<?>> commands = new ConcurrentLinkedQueue<>();
+
+    /** Set once the consumer is closed: commands are failed from then on. */
+    private volatile boolean closed;
+
+    /** Set while the consumer closes: the revoke it runs must not drain again. Poll thread only. */
+    private boolean closing;
 
     private final AtomicBoolean inPoll = new AtomicBoolean();
 
@@ -180,7 +187,11 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
      */
     public void runOnce() {
         runCommands();
-        long timeout = Math.max(0, Math.min(this.config.pollTimeout().toMillis(), this.nextCommitAt - this.clock.millis()));
+        long now = this.clock.millis();
+        // While an asynchronous commit awaits its callback no other commit is sent, so the
+        // deadline does not shorten the poll (it would spin until the callback came).
+        long untilCommit = this.commitInFlight ? Long.MAX_VALUE : this.nextCommitAt - now;
+        long timeout = Math.max(0, Math.min(this.config.pollTimeout().toMillis(), untilCommit));
         if (this.flow.anyFlowPaused()) {
             // Acks do not wake the poll: look again soon whether paused partitions can resume.
             timeout = Math.min(timeout, FLOW_RECHECK_MILLIS);
@@ -189,7 +200,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         dispatch(records);
         commitIfDue();
         applyFlowControl();
-        long now = this.clock.millis();
+        now = this.clock.millis();
         this.livelock.check(this.planner.trackers(), now, this.conductor::runningHandlers);
         if (now >= this.nextSnapshotAt) {
             publishSnapshot(now);
@@ -289,12 +300,15 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         finally {
             this.conductor.close();
             failPendingCommands();
+            this.closing = true;
             try {
                 this.consumer.close();
             }
             catch (RuntimeException ex) {
                 logger.warn("Closing the consumer failed", ex);
             }
+            this.closed = true;
+            failQueuedCommands();
         }
     }
 
@@ -368,17 +382,10 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
     }
 
     private CompletableFuture<Void> run(Runnable action) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        submit(() -> {
-            try {
-                action.run();
-                done.complete(null);
-            }
-            catch (RuntimeException ex) {
-                done.completeExceptionally(ex);
-            }
+        return call(() -> {
+            action.run();
+            return null;
         });
-        return done;
     }
 
     private void userPause(TopicPartition partition) {
@@ -422,11 +429,19 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
     }
 
     /**
-     * Runs {@code command} on the poll thread at its next turn, waking a blocked poll. Any thread.
+     * Runs {@code action} on the poll thread at its next turn, waking a blocked poll. Any thread.
+     * @return its result, or its failure; fails when the engine has stopped
      */
-    public void submit(Runnable command) {
+    public <T> CompletableFuture<T> call(Supplier<T> action) {
+        Command<T> command = new Command<>(action, new CompletableFuture<>());
         this.commands.add(command);
-        wakeupIfPolling();
+        if (this.closed) {
+            failQueuedCommands();
+        }
+        else {
+            wakeupIfPolling();
+        }
+        return command.result;
     }
 
     /**
@@ -434,16 +449,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
      * @return the offsets committed (empty when nothing moved), or the commit's failure
      */
     public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitNow() {
-        CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> result = new CompletableFuture<>();
-        submit(() -> {
-            try {
-                result.complete(commitSync(null));
-            }
-            catch (RuntimeException ex) {
-                result.completeExceptionally(ex);
-            }
-        });
-        return result;
+        return call(() -> commitSync(null));
     }
 
     /** Counts the ack; wakes the poll when {@code commitEvery} acks are waiting. Any thread. */
@@ -466,9 +472,30 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
     }
 
     private void runCommands() {
-        for (Runnable command; (command = this.commands.poll()) != null;) {
+        for (Command<?> command; (command = this.commands.poll()) != null;) {
             command.run();
         }
+    }
+
+    /** Fails every queued command: the consumer is closed. Any thread. */
+    private void failQueuedCommands() {
+        for (Command<?> command; (command = this.commands.poll()) != null;) {
+            command.result.completeExceptionally(new IllegalStateException("The engine has stopped"));
+        }
+    }
+
+    /** An action for the poll thread and the future of its result. */
+    private record Command<T>(Supplier<T> action, CompletableFuture<T> result) {
+
+        void run() {
+            try {
+                this.result.complete(this.action.get());
+            }
+            catch (RuntimeException ex) {
+                this.result.completeExceptionally(ex);
+            }
+        }
+
     }
 
     private void failPendingCommands() {
@@ -603,7 +630,16 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             if (partitions.isEmpty()) {
                 return;
             }
-            Set<TopicPartition> revoked = Set.copyOf(partitions);
+            outsidePoll(() -> revoked(Set.copyOf(partitions)));
+        }
+
+        private void revoked(Set<TopicPartition> revoked) {
+            if (PollLoop.this.closing) {
+                // The consumer is closing after the shutdown drain and final commit: nothing is left.
+                forget(revoked);
+                tell((listener) -> listener.onPartitionsRevoked(revoked));
+                return;
+            }
             // Queued records of the revoked partitions go back to Kafka; running ones may finish.
             int dropped = PollLoop.this.conductor.dropQueued(revoked);
             PollLoop.this.stats.recordDroppedOnRebalance(dropped);
@@ -618,20 +654,18 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             forget(revoked);
             logger.info("Partitions revoked: {} ({} queued records handed back{})", revoked, dropped,
                     drained ? "" : ", drain timed out: records still running are left uncommitted");
-            for (RebalanceListener listener : PollLoop.this.rebalanceListeners) {
-                listener.onPartitionsRevoked(revoked);
-            }
+            tell((listener) -> listener.onPartitionsRevoked(revoked));
         }
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
             Set<TopicPartition> lost = Set.copyOf(partitions);
-            retire(lost);
-            forget(lost);
-            logger.info("Partitions lost (not committed, another member owns them): {}", lost);
-            for (RebalanceListener listener : PollLoop.this.rebalanceListeners) {
-                listener.onPartitionsLost(lost);
-            }
+            outsidePoll(() -> {
+                retire(lost);
+                forget(lost);
+                logger.info("Partitions lost (not committed, another member owns them): {}", lost);
+                tell((listener) -> listener.onPartitionsLost(lost));
+            });
         }
 
         @Override
@@ -639,6 +673,36 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             if (partitions.isEmpty()) {
                 return;
             }
+            outsidePoll(() -> assigned(partitions));
+        }
+
+        /**
+         * Runs a callback with the poll marked as left: a wakeup from another thread now would
+         * abort the callback's commit instead of a poll.
+         */
+        private void outsidePoll(Runnable callback) {
+            boolean polling = PollLoop.this.inPoll.getAndSet(false);
+            try {
+                callback.run();
+            }
+            finally {
+                PollLoop.this.inPoll.set(polling);
+            }
+        }
+
+        /** Tells every listener; one that throws is logged and does not stop the others or the engine. */
+        private void tell(java.util.function.Consumer<RebalanceListener> call) {
+            for (RebalanceListener listener : PollLoop.this.rebalanceListeners) {
+                try {
+                    call.accept(listener);
+                }
+                catch (RuntimeException ex) {
+                    logger.error("Rebalance listener {} failed", listener, ex);
+                }
+            }
+        }
+
+        private void assigned(Collection<TopicPartition> partitions) {
             for (TopicPartition partition : partitions) {
                 OffsetTracker previous = PollLoop.this.planner.tracker(partition);
                 if (previous != null) {
@@ -660,9 +724,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             int generation = PollLoop.this.consumer.groupMetadata().generationId();
             logger.info("Partitions assigned in generation {}: {}", generation, partitions);
             PollLoop.this.nextSnapshotAt = Long.MIN_VALUE;
-            for (RebalanceListener listener : PollLoop.this.rebalanceListeners) {
-                listener.onPartitionsAssigned(partitions, generation);
-            }
+            tell((listener) -> listener.onPartitionsAssigned(partitions, generation));
         }
 
         /** Waits up to the drain timeout for handlers running on records of {@code partitions}. */
