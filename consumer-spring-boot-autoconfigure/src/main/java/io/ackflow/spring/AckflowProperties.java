@@ -193,7 +193,8 @@ public class AckflowProperties {
         private List<String> listeners = new ArrayList<>();
 
         /**
-         * Consumer group of this consumer; defaults to spring.kafka.consumer.group-id.
+         * Consumer group of this consumer; defaults to the spring.kafka.consumer.group-id value
+         * followed by "-" and the consumer's name.
          */
         private String groupId;
 

@@ -107,6 +107,7 @@ public class StreamListenerRegistry implements SmartLifecycle {
                     "Add spring-boot-kafka (through io.ackflow:consumer-spring-boot-starter) or define a ConsumerFactory bean.");
         }
         Map<String, String> consumerOf = placeListeners(byId);
+        checkGroupsDoNotShareTopics(endpoints, consumerOf, factory);
         Map<String, ConsumerSlot> slots = new LinkedHashMap<>();
         for (StreamListenerEndpoint endpoint : endpoints) {
             String name = consumerOf.getOrDefault(endpoint.id(), DEFAULT_CONSUMER);
@@ -150,6 +151,37 @@ public class StreamListenerRegistry implements SmartLifecycle {
             }
         });
         return consumerOf;
+    }
+
+    /**
+     * Two consumers in one group that read one topic would split its partitions between them:
+     * each handler would see only part of the records. Refused.
+     */
+    private void checkGroupsDoNotShareTopics(List<StreamListenerEndpoint> endpoints, Map<String, String> consumerOf,
+            ConsumerFactory<?, ?> factory) {
+        Object baseGroup = factory.getConfigurationProperties().get(ConsumerConfig.GROUP_ID_CONFIG);
+        Map<String, String> groupOf = new HashMap<>();
+        Map<String, String> consumerOfGroupTopic = new HashMap<>();
+        for (StreamListenerEndpoint endpoint : endpoints) {
+            String consumer = consumerOf.getOrDefault(endpoint.id(), DEFAULT_CONSUMER);
+            String group = groupOf.computeIfAbsent(consumer, (name) -> {
+                AckflowProperties.Consumer settings = this.properties.getConsumers().get(name);
+                if (settings != null && settings.getGroupId() != null && !settings.getGroupId().isBlank()) {
+                    return settings.getGroupId();
+                }
+                return DEFAULT_CONSUMER.equals(name) ? String.valueOf(baseGroup) : baseGroup + "-" + name;
+            });
+            for (String topic : endpoint.topics()) {
+                String other = consumerOfGroupTopic.putIfAbsent(group + "\u0000" + topic, consumer);
+                if (other != null && !other.equals(consumer)) {
+                    throw new AckflowConfigurationException("The Ackflow consumers '" + other + "' and '" + consumer
+                            + "' are both in the group '" + group + "' and both read the topic '" + topic
+                            + "': they would split its partitions, and each handler would see only part of the records.",
+                            "Give the consumer '" + consumer + "' a group of its own with ackflow.consumers." + consumer
+                                    + ".group-id (or leave it out: a named consumer defaults to <group>-<name>).");
+                }
+            }
+        }
     }
 
     /** The engine settings mapped from {@code ackflow.*}. */
@@ -311,6 +343,11 @@ public class StreamListenerRegistry implements SmartLifecycle {
         Map<String, Object> configs = new HashMap<>(factory.getConfigurationProperties());
         if (groupId != null && !groupId.isBlank()) {
             configs.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+        }
+        else if (!DEFAULT_CONSUMER.equals(consumerName) && configs.get(ConsumerConfig.GROUP_ID_CONFIG) != null) {
+            // A group of its own: in the default consumer's group it would split the partitions of
+            // a shared topic with it, and each handler would see only part of the records.
+            configs.put(ConsumerConfig.GROUP_ID_CONFIG, configs.get(ConsumerConfig.GROUP_ID_CONFIG) + "-" + consumerName);
         }
         if (!DEFAULT_CONSUMER.equals(consumerName)) {
             Object clientId = configs.get(ConsumerConfig.CLIENT_ID_CONFIG);

@@ -50,11 +50,18 @@ class AckflowAutoConfigurationTests {
     }
 
     @Test
-    void operationsWithoutListenersFailSayingThereIsNoConsumer() {
-        this.contextRunner.run((context) -> assertThat(context.getBean(AckflowOperations.class).pause("orders"))
-            .failsWithin(Duration.ofSeconds(1))
-            .withThrowableThat()
-            .withMessageContaining("No @StreamListener method is registered"));
+    void operationsFailNamingTheTopicNoConsumerReads() {
+        this.contextRunner.run((context) -> {
+            AckflowOperations operations = context.getBean(AckflowOperations.class);
+            assertThat(operations.pause("orders")).failsWithin(Duration.ofSeconds(1)).withThrowableThat()
+                .withMessageContaining("No Ackflow consumer of this application reads [orders]");
+            assertThat(operations.commitNow()).failsWithin(Duration.ofSeconds(1)).withThrowableThat()
+                .withMessageContaining("No @StreamListener method is registered");
+        });
+        this.contextRunner.withUserConfiguration(AuditListener.class).run((context) -> assertThat(
+                context.getBean(AckflowOperations.class).seek(new TopicPartition("refunds", 0), 5))
+            .failsWithin(Duration.ofSeconds(1)).withThrowableThat()
+            .withMessageContaining("No Ackflow consumer of this application reads [refunds]"));
     }
 
     @Test
@@ -221,6 +228,26 @@ class AckflowAutoConfigurationTests {
                 assertThat(registry.consumerConfigs("payments")).containsEntry("group.id", "payments-group")
                     .containsEntry("enable.auto.commit", false);
             });
+    }
+
+    @Test
+    void namedConsumerDefaultsToAGroupOfItsOwn() {
+        this.contextRunner.withPropertyValues("orders.topic=orders", "ackflow.consumers.payments.listeners=charge")
+            .withUserConfiguration(AuditListener.class, ChargeListener.class)
+            .run((context) -> assertThat(context.getBean(StreamListenerRegistry.class).consumerConfigs("payments"))
+                .containsEntry("group.id", "test-group-payments"));
+    }
+
+    @Test
+    void twoConsumersOfOneGroupOnOneTopicFailStartup() {
+        this.contextRunner
+            .withPropertyValues("orders.topic=orders", "ackflow.consumers.payments.listeners=charge",
+                    "ackflow.consumers.payments.group-id=test-group")
+            .withUserConfiguration(AuditListener.class, ChargeListener.class)
+            .run((context) -> assertThat(analysis(context.getStartupFailure()).getDescription())
+                .isEqualTo("The Ackflow consumers 'ackflow' and 'payments' are both in the group 'test-group' and"
+                        + " both read the topic 'orders': they would split its partitions, and each handler would see"
+                        + " only part of the records."));
     }
 
     @Test

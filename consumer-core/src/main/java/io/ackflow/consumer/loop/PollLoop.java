@@ -76,6 +76,8 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
 
     private static final long SNAPSHOT_EVERY_MILLIS = 500;
 
+    private static final Duration POSITION_TIMEOUT = Duration.ofSeconds(5);
+
     private final Consumer<byte[], byte[]> consumer;
 
     private final Conductor conductor;
@@ -375,8 +377,10 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             }
             retire(Set.of(partition));
             this.planner.remove(Set.of(partition));
-            this.planner.assign(partition);
+            this.committedView.remove(partition);
+            OffsetTracker tracker = this.planner.assign(partition);
             this.consumer.seek(partition, offset);
+            tracker.startAt(offset);
             logger.info("Partition {} sought to offset {}", partition, offset);
         });
     }
@@ -710,21 +714,39 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
                     retire(Set.of(partition));
                     PollLoop.this.planner.remove(Set.of(partition));
                 }
-                PollLoop.this.planner.assign(partition);
+                OffsetTracker tracker = PollLoop.this.planner.assign(partition);
                 Long seek = PollLoop.this.pendingSeeks.remove(partition);
                 if (seek != null) {
                     PollLoop.this.consumer.seek(partition, seek);
                     logger.info("Partition {} sought to offset {} on assignment", partition, seek);
                 }
+                startAtPosition(tracker);
                 if (PollLoop.this.userPaused.contains(partition)
                         || PollLoop.this.userPausedTopics.contains(partition.topic())) {
                     userPause(partition);
                 }
             }
+            if (!PollLoop.this.pendingSeeks.isEmpty()) {
+                // A seek waits for one rebalance only: applied hours later it would replay or skip data.
+                logger.info("Seeks of partitions not assigned to this member dropped: {}", PollLoop.this.pendingSeeks);
+                PollLoop.this.pendingSeeks.clear();
+            }
             int generation = PollLoop.this.consumer.groupMetadata().generationId();
             logger.info("Partitions assigned in generation {}: {}", generation, partitions);
             PollLoop.this.nextSnapshotAt = Long.MIN_VALUE;
             tell((listener) -> listener.onPartitionsAssigned(partitions, generation));
+        }
+
+        /** Starts a new tracker at the consumer's position, when the consumer can tell it quickly. */
+        private void startAtPosition(OffsetTracker tracker) {
+            try {
+                tracker.startAt(PollLoop.this.consumer.position(tracker.partition(), POSITION_TIMEOUT));
+            }
+            catch (RuntimeException ex) {
+                // No committed offset and no reset policy, or the coordinator is slow: the tracker
+                // starts at the first record fetched instead.
+                logger.debug("Position of {} not known at assignment: {}", tracker.partition(), ex.toString());
+            }
         }
 
         /** Waits up to the drain timeout for handlers running on records of {@code partitions}. */

@@ -134,6 +134,18 @@ public final class OffsetTracker {
     }
 
     /**
+     * Starts the tracker at the consumer's position, before any record is fetched: until one is,
+     * that is the committable offset (and a commit at it would move nothing). Ignored once a
+     * record was tracked. Poll thread only.
+     */
+    public void startAt(long position) {
+        if (this.lastOffset < 0 && position >= 0) {
+            this.committable = position;
+            this.firstOffset = position;
+        }
+    }
+
+    /**
      * Records that poll delivered the record at {@code offset}. Poll thread only. Offsets must
      * increase from one call to the next; a consumer that seeks back must start a new tracker.
      * @return the record's sequence number, to pass to {@link #ack}
