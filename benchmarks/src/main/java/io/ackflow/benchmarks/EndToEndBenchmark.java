@@ -36,7 +36,9 @@ import io.ackflow.consumer.Subscription;
  * group joins do not count. Rounds alternate the contenders and the report gives each one's
  * median and its ratio to the plain loop's median.
  * <p>
- * Arguments (all optional): {@code records=2000000 rounds=3 partitions=4 valueBytes=100 keys=1000}.
+ * Arguments (all optional): {@code records=2000000 rounds=3 partitions=4 valueBytes=100 keys=1000 only=<text>
+ * perPartition=5000 total=20000}
+ * ({@code only} keeps the contenders whose name contains the text, besides the plain loop).
  */
 public final class EndToEndBenchmark {
 
@@ -52,6 +54,14 @@ public final class EndToEndBenchmark {
 
     private final int keys;
 
+    /** Runs only the contenders whose name contains this text (and the plain loop). */
+    private final String only;
+
+    /** The engine's in-flight bounds. */
+    private final int perPartition;
+
+    private final int total;
+
     private EmbeddedKafkaKraftBroker broker;
 
     private int groups;
@@ -62,6 +72,10 @@ public final class EndToEndBenchmark {
         this.partitions = Integer.parseInt(args.getOrDefault("partitions", "4"));
         this.valueBytes = Integer.parseInt(args.getOrDefault("valueBytes", "100"));
         this.keys = Integer.parseInt(args.getOrDefault("keys", "1000"));
+        this.only = args.getOrDefault("only", "");
+        this.perPartition = Integer.parseInt(args.getOrDefault("perPartition",
+                Integer.toString(EngineConfig.DEFAULT_MAX_IN_FLIGHT_PER_PARTITION)));
+        this.total = Integer.parseInt(args.getOrDefault("total", Integer.toString(EngineConfig.DEFAULT_MAX_IN_FLIGHT)));
     }
 
     public static void main(String[] argv) throws Exception {
@@ -87,6 +101,7 @@ public final class EndToEndBenchmark {
             contenders.put("ackflow KEY concurrency 32", (n) -> engine(n, Ordering.KEY, 32, 1));
             contenders.put("ackflow UNORDERED concurrency 16", (n) -> engine(n, Ordering.UNORDERED, 16, 1));
             contenders.put("ackflow PARTITION x3 subscriptions (fan-out)", (n) -> engine(n, Ordering.PARTITION, 16, 3));
+            contenders.keySet().removeIf((name) -> !name.startsWith("plain") && !name.contains(this.only));
             Map<String, List<Double>> rates = new LinkedHashMap<>();
             for (int round = 1; round <= this.rounds; round++) {
                 for (Map.Entry<String, Contender> contender : contenders.entrySet()) {
@@ -198,7 +213,7 @@ public final class EndToEndBenchmark {
         AckflowEngine.Builder builder = AckflowEngine.builder()
             .name("bench")
             .consumerFactory(() -> new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer()))
-            .config(EngineConfig.builder().build());
+            .config(EngineConfig.builder().maxInFlightPerPartition(this.perPartition).maxInFlight(this.total).build());
         for (int i = 0; i < subscriptions; i++) {
             builder.subscription(Subscription.builder("noop-" + i).topics(TOPIC).ordering(ordering)
                 .concurrency(concurrency).keyDeserializer(strings).valueDeserializer(strings).handler(noop).build());

@@ -26,9 +26,9 @@ public final class EngineConfig {
     /** Faust's default commit livelock soft timeout. */
     public static final Duration DEFAULT_COMMIT_LIVELOCK_SOFT_TIMEOUT = Duration.ofSeconds(300);
 
-    public static final int DEFAULT_MAX_IN_FLIGHT = 20_000;
+    public static final int DEFAULT_MAX_IN_FLIGHT = 80_000;
 
-    public static final int DEFAULT_MAX_IN_FLIGHT_PER_PARTITION = 5_000;
+    public static final int DEFAULT_MAX_IN_FLIGHT_PER_PARTITION = 20_000;
 
     public static final double DEFAULT_LOW_MARK = 0.5;
 
@@ -122,14 +122,14 @@ public final class EngineConfig {
 
     /**
      * Most in-flight records of the whole engine; above it every partition is paused until the
-     * count falls to the low mark (default 20,000). In flight: fetched, from the first unacked
+     * count falls to the low mark (default 80,000). In flight: fetched, from the first unacked
      * record of its partition on.
      */
     public int maxInFlight() {
         return this.maxInFlight;
     }
 
-    /** Most in-flight records of one partition; above it that partition is paused (default 5,000). */
+    /** Most in-flight records of one partition; above it that partition is paused (default 20,000). */
     public int maxInFlightPerPartition() {
         return this.maxInFlightPerPartition;
     }

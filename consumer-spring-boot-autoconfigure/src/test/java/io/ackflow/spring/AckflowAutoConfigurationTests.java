@@ -79,8 +79,8 @@ class AckflowAutoConfigurationTests {
             assertThat(config.commitEvery()).isEqualTo(10_000);
             assertThat(config.commitLivelockSoftTimeout()).isEqualTo(Duration.ofSeconds(300));
             assertThat(config.shutdownTimeout()).isEqualTo(Duration.ofSeconds(30));
-            assertThat(config.maxInFlight()).isEqualTo(20_000);
-            assertThat(config.maxInFlightPerPartition()).isEqualTo(5_000);
+            assertThat(config.maxInFlight()).isEqualTo(80_000);
+            assertThat(config.maxInFlightPerPartition()).isEqualTo(20_000);
         });
     }
 

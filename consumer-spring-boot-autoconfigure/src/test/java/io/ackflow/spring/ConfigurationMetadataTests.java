@@ -37,7 +37,7 @@ class ConfigurationMetadataTests {
         assertThat(properties.get("ackflow.commit-interval").get("description").asString())
             .isEqualTo("Longest time between two commits of acked records.");
         assertThat(properties.get("ackflow.ordering").get("type").asString()).isEqualTo("io.ackflow.consumer.Ordering");
-        assertThat(properties.get("ackflow.max-in-flight.per-partition").get("defaultValue").asInt()).isEqualTo(5000);
+        assertThat(properties.get("ackflow.max-in-flight.per-partition").get("defaultValue").asInt()).isEqualTo(20000);
         assertThat(properties.get("ackflow.commit-every").get("defaultValue").asInt()).isEqualTo(10000);
     }
 

@@ -105,6 +105,29 @@ public final class FlowControl {
         return (reasons != null) ? EnumSet.copyOf(reasons) : EnumSet.noneOf(PauseReason.class);
     }
 
+    /**
+     * Acks after which some partition paused by flow control may resume: the fewest records any
+     * such partition (or, when the total bound holds every partition, the total) must lose to
+     * reach its low mark; 0 when none is paused by flow control. Acks of other partitions count
+     * too, so this may wake the poll thread early, never late.
+     */
+    public long acksToResume(Map<TopicPartition, Long> windows) {
+        if (this.totalOver) {
+            long total = 0;
+            for (long window : windows.values()) {
+                total += window;
+            }
+            return Math.max(1, total - this.lowTotal);
+        }
+        long fewest = Long.MAX_VALUE;
+        for (Map.Entry<TopicPartition, Long> entry : windows.entrySet()) {
+            if (has(entry.getKey(), PauseReason.FLOW_CONTROL)) {
+                fewest = Math.min(fewest, Math.max(1, entry.getValue() - this.lowPerPartition));
+            }
+        }
+        return (fewest == Long.MAX_VALUE) ? 0 : fewest;
+    }
+
     /** Whether some partition is paused by flow control (it must be re-checked soon). */
     public boolean anyFlowPaused() {
         for (EnumSet<PauseReason> reasons : this.paused.values()) {

@@ -110,6 +110,12 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
 
     private final AtomicLong acksSinceCommit = new AtomicLong();
 
+    /**
+     * Acks to wait for before a partition paused by flow control may resume; the ack that
+     * brings it to zero wakes the poll. Set by the poll thread, counted down by handler threads.
+     */
+    private final AtomicLong acksToResume = new AtomicLong();
+
     /** Offsets the broker confirmed, by assigned partition; written by the poll thread, read by any. */
     private final Map<TopicPartition, Long> committedView = new ConcurrentHashMap<>();
 
@@ -195,7 +201,8 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         long untilCommit = this.commitInFlight ? Long.MAX_VALUE : this.nextCommitAt - now;
         long timeout = Math.max(0, Math.min(this.config.pollTimeout().toMillis(), untilCommit));
         if (this.flow.anyFlowPaused()) {
-            // Acks do not wake the poll: look again soon whether paused partitions can resume.
+            // The ack that lets a paused partition resume wakes the poll; a wakeup that comes just
+            // before the poll starts is lost, so look again soon all the same.
             timeout = Math.min(timeout, FLOW_RECHECK_MILLIS);
         }
         ConsumerRecords<byte[], byte[]> records = poll(Duration.ofMillis(timeout));
@@ -258,6 +265,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         List<TopicPartition> toPause = new ArrayList<>();
         List<TopicPartition> toResume = new ArrayList<>();
         this.flow.update(windows, toPause, toResume);
+        this.acksToResume.set(this.flow.acksToResume(windows));
         if (!toPause.isEmpty()) {
             this.consumer.pause(toPause);
             logger.debug("Paused {}: too many records in flight", toPause);
@@ -464,7 +472,8 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             return;
         }
         this.stats.recordAcked();
-        if (this.acksSinceCommit.incrementAndGet() == this.config.commitEvery()) {
+        if (this.acksSinceCommit.incrementAndGet() == this.config.commitEvery()
+                || (this.acksToResume.get() > 0 && this.acksToResume.decrementAndGet() == 0)) {
             wakeupIfPolling();
         }
     }
