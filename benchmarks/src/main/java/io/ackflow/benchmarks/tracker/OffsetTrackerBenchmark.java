@@ -54,10 +54,6 @@ public class OffsetTrackerBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        if (this.tracker.equals("linkedList") && this.window > 4096) {
-            // Quadratic: a 32768-record window takes minutes per iteration; the 4096 point shows the trend.
-            throw new IllegalStateException("linkedList is measured up to a window of 4096");
-        }
         this.subject = Trackers.create(this.tracker);
         this.handles = new long[this.window];
         this.order = new int[this.window];
