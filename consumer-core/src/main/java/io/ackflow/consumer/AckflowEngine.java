@@ -13,6 +13,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
@@ -24,6 +26,7 @@ import org.apache.kafka.common.TopicPartition;
 import io.ackflow.consumer.commit.CommitObserver;
 import io.ackflow.consumer.dispatch.Conductor;
 import io.ackflow.consumer.dispatch.SubscriptionRunner;
+import io.ackflow.consumer.failure.RetryScheduler;
 import io.ackflow.consumer.loop.PollLoop;
 import io.ackflow.consumer.state.EngineSnapshot;
 import io.ackflow.consumer.tracking.TrackedRecord;
@@ -52,6 +55,8 @@ public final class AckflowEngine {
 
     private final List<RebalanceListener> rebalanceListeners;
 
+    private final RetryScheduler userRetryScheduler;
+
     private final EngineStats stats = new EngineStats();
 
     private final AtomicReference<EngineState> state = new AtomicReference<>(EngineState.NEW);
@@ -70,6 +75,7 @@ public final class AckflowEngine {
         this.commitObserver = builder.commitObserver;
         this.userExecutor = builder.handlerExecutor;
         this.rebalanceListeners = List.copyOf(builder.rebalanceListeners);
+        this.userRetryScheduler = builder.retryScheduler;
     }
 
     public static Builder builder() {
@@ -200,12 +206,21 @@ public final class AckflowEngine {
      * the loop step by step on their own thread with a controlled clock.
      */
     PollLoop newLoop(Consumer<byte[], byte[]> consumer, Executor executor) {
+        return newLoop(consumer, executor, this.userRetryScheduler);
+    }
+
+    private PollLoop newLoop(Consumer<byte[], byte[]> consumer, Executor executor, RetryScheduler retries) {
+        // The loop is the ack listener and stops on a STOP recovery: runners and conductor get
+        // forwarders to it, since it is built after them.
+        AtomicReference<PollLoop> self = new AtomicReference<>();
+        RetryScheduler scheduler = (retries != null) ? retries : (task, delay) -> {
+            throw new IllegalStateException("Engine '" + this.name + "' has no retry scheduler");
+        };
         List<SubscriptionRunner> runners = new ArrayList<>();
         for (Subscription<?, ?> subscription : this.subscriptions) {
-            runners.add(new SubscriptionRunner(subscription, executor, this.stats, this.config.clock()));
+            runners.add(new SubscriptionRunner(subscription, executor, this.stats, this.config.clock(), scheduler,
+                    (cause) -> self.get().requestStop(cause)));
         }
-        // The loop is the ack listener: build the conductor with a forwarding listener first.
-        AtomicReference<PollLoop> self = new AtomicReference<>();
         Conductor conductor = new Conductor(runners, this.stats, (record) -> self.get().acked(record));
         PollLoop pollLoop = new PollLoop(consumer, conductor, this.config, this.stats, this.commitObserver,
                 this.rebalanceListeners);
@@ -215,15 +230,22 @@ public final class AckflowEngine {
 
     private void runPollThread() {
         ExecutorService owned = null;
+        ScheduledExecutorService ownedScheduler = null;
         try {
             Executor executor = this.userExecutor;
             if (executor == null) {
                 owned = HandlerExecutors.create(this.name, this.config, totalConcurrency());
                 executor = owned;
             }
+            RetryScheduler retries = this.userRetryScheduler;
+            if (retries == null) {
+                ownedScheduler = retryExecutor();
+                ScheduledExecutorService timer = ownedScheduler;
+                retries = (task, delay) -> timer.schedule(task, delay, TimeUnit.MILLISECONDS);
+            }
             Consumer<byte[], byte[]> consumer = Objects.requireNonNull(this.consumerFactory.get(),
                     "consumerFactory returned null");
-            PollLoop pollLoop = newLoop(consumer, executor);
+            PollLoop pollLoop = newLoop(consumer, executor, retries);
             this.loop.complete(pollLoop);
             if (this.state.get() == EngineState.STOPPING) {
                 pollLoop.requestStop();
@@ -236,12 +258,26 @@ public final class AckflowEngine {
             this.loop.completeExceptionally(ex);
         }
         finally {
+            if (ownedScheduler != null) {
+                ownedScheduler.shutdownNow();
+            }
             if (owned != null) {
                 owned.shutdownNow();
             }
             this.state.set((this.failure != null) ? EngineState.FAILED : EngineState.STOPPED);
             this.stopped.countDown();
         }
+    }
+
+    /** One daemon thread that only hands due retries back to the handler executor. */
+    private ScheduledExecutorService retryExecutor() {
+        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, (task) -> {
+            Thread thread = new Thread(task, "ackflow-retry-" + this.name);
+            thread.setDaemon(true);
+            return thread;
+        });
+        timer.setRemoveOnCancelPolicy(true);
+        return timer;
     }
 
     private int totalConcurrency() {
@@ -276,7 +312,18 @@ public final class AckflowEngine {
 
         private final List<RebalanceListener> rebalanceListeners = new ArrayList<>();
 
+        private RetryScheduler retryScheduler;
+
         private Builder() {
+        }
+
+        /**
+         * Where retries of failed handlers wait, instead of the engine's own timer thread; tests
+         * pass one they fire by hand.
+         */
+        public Builder retryScheduler(RetryScheduler retryScheduler) {
+            this.retryScheduler = retryScheduler;
+            return this;
         }
 
         /** Told of assignment changes on the poll thread, in the order added. */

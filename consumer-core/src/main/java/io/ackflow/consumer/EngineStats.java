@@ -16,6 +16,12 @@ public final class EngineStats {
 
     private final LongAdder failed = new LongAdder();
 
+    private final LongAdder retried = new LongAdder();
+
+    private final LongAdder deadLettered = new LongAdder();
+
+    private final LongAdder skipped = new LongAdder();
+
     private final LongAdder commits = new LongAdder();
 
     private final LongAdder commitFailures = new LongAdder();
@@ -41,9 +47,28 @@ public final class EngineStats {
         return this.handled.sum();
     }
 
-    /** Handler invocations, or deserializations, that failed; each such record was released. */
+    /**
+     * Records a subscription failed on for good: its handler failed and was not retried again, or
+     * the record could not be deserialized. Each is then skipped, dead-lettered or stops the engine,
+     * as the subscription's error policy says. Counted once per subscription and record.
+     */
     public long failed() {
         return this.failed.sum();
+    }
+
+    /** Retries of failed handlers scheduled (one per further attempt). */
+    public long retried() {
+        return this.retried.sum();
+    }
+
+    /** Records published to a dead-letter topic (once per subscription and record). */
+    public long deadLettered() {
+        return this.deadLettered.sum();
+    }
+
+    /** Records a handler declined with {@code SkipRecordException}. */
+    public long skipped() {
+        return this.skipped.sum();
     }
 
     /** Offset commits that the broker confirmed. */
@@ -102,6 +127,18 @@ public final class EngineStats {
         this.failed.increment();
     }
 
+    public void recordRetried() {
+        this.retried.increment();
+    }
+
+    public void recordDeadLettered() {
+        this.deadLettered.increment();
+    }
+
+    public void recordSkipped() {
+        this.skipped.increment();
+    }
+
     public void recordCommit() {
         this.commits.increment();
     }
@@ -113,7 +150,8 @@ public final class EngineStats {
     @Override
     public String toString() {
         return "EngineStats[received=" + received() + ", acked=" + acked() + ", handled=" + handled() + ", failed="
-                + failed() + ", commits=" + commits() + ", commitFailures=" + commitFailures() + ", stuckPartitionReports=" + stuckPartitionReports() + ", lateAcks=" + lateAcks()
+                + failed() + ", retried=" + retried() + ", deadLettered=" + deadLettered() + ", skipped=" + skipped()
+                + ", commits=" + commits() + ", commitFailures=" + commitFailures() + ", stuckPartitionReports=" + stuckPartitionReports() + ", lateAcks=" + lateAcks()
                 + ", droppedOnRebalance=" + droppedOnRebalance() + "]";
     }
 

@@ -8,6 +8,7 @@ import java.util.Set;
 import org.apache.kafka.common.serialization.Deserializer;
 
 import io.ackflow.consumer.dispatch.RawRecords;
+import io.ackflow.consumer.failure.ErrorPolicy;
 
 /**
  * One handler subscribed to one or more topics, with its ordering, concurrency and
@@ -37,6 +38,8 @@ public final class Subscription<K, V> {
 
     private final RecordHandler<K, V> handler;
 
+    private final ErrorPolicy errorPolicy;
+
     private Subscription(Builder<K, V> builder) {
         this.id = builder.id;
         this.topics = Collections.unmodifiableSet(new LinkedHashSet<>(builder.topics));
@@ -45,6 +48,7 @@ public final class Subscription<K, V> {
         this.keyDeserializer = builder.keyDeserializer;
         this.valueDeserializer = builder.valueDeserializer;
         this.handler = builder.handler;
+        this.errorPolicy = builder.errorPolicy;
     }
 
     /**
@@ -84,6 +88,11 @@ public final class Subscription<K, V> {
         return this.handler;
     }
 
+    /** What happens when the handler fails on a record; {@link ErrorPolicy#DEFAULT} unless set. */
+    public ErrorPolicy errorPolicy() {
+        return this.errorPolicy;
+    }
+
     @Override
     public String toString() {
         return "Subscription[" + this.id + " " + this.topics + " " + this.ordering + " x" + this.concurrency + "]";
@@ -107,6 +116,8 @@ public final class Subscription<K, V> {
         private Deserializer<V> valueDeserializer;
 
         private RecordHandler<K, V> handler;
+
+        private ErrorPolicy errorPolicy = ErrorPolicy.DEFAULT;
 
         @SuppressWarnings("unchecked")
         private Builder(String id) {
@@ -156,6 +167,12 @@ public final class Subscription<K, V> {
             return this;
         }
 
+        /** Retries and recovery of failed records; see {@link ErrorPolicy}. */
+        public Builder<K, V> errorPolicy(ErrorPolicy errorPolicy) {
+            this.errorPolicy = errorPolicy;
+            return this;
+        }
+
         /**
          * @throws InvalidSettingException naming the subscription, the setting and the value when one is invalid
          */
@@ -187,6 +204,9 @@ public final class Subscription<K, V> {
             if (this.handler == null) {
                 throw new InvalidSettingException(this.id, "handler", null,
                         "must be set (after the deserializers, which fix its types)");
+            }
+            if (this.errorPolicy == null) {
+                throw new InvalidSettingException(this.id, "errorPolicy", null, "must not be null (use ErrorPolicy.DEFAULT)");
             }
             return new Subscription<>(this);
         }

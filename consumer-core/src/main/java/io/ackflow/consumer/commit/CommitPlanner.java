@@ -96,6 +96,16 @@ public final class CommitPlanner {
         });
     }
 
+    /** Whether no handler runs on a record of any assigned partition. Poll thread. */
+    public boolean allIdle() {
+        for (OffsetTracker tracker : trackers()) {
+            if (tracker.handlersRunning() > 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Whether every tracked record of every assigned partition is acked. */
     public boolean allAcked() {
         for (PartitionCommits commits : this.partitions.values()) {

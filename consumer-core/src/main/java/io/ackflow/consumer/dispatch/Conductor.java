@@ -1,5 +1,6 @@
 package io.ackflow.consumer.dispatch;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -12,6 +13,7 @@ import java.util.Set;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RecordDeserializationException;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,8 +29,9 @@ import io.ackflow.consumer.tracking.TrackedRecord;
  * subscriptions of its topic, before any of them can see it; (2) deserializes it once per group
  * of subscriptions whose key and value deserializers are equal; (3) queues it in each
  * subscription's runner. A record whose topic has no subscription is acked at once. A record
- * that a group cannot deserialize (a poison pill) is logged with its coordinates, counted as
- * failed and released for every subscription of that group; the other groups still get it.
+ * that a group cannot deserialize (a poison pill) goes to the error policy of every subscription
+ * of that group, as a {@link RecordDeserializationException} with the raw bytes, in its place in
+ * their lanes; the other groups still get the record.
  * <p>
  * Threads: the poll thread alone calls {@link #dispatch}. The routing tables are built in the
  * constructor and never change.
@@ -93,11 +96,12 @@ public final class Conductor {
                 record = group.deserialize(raw);
             }
             catch (RuntimeException ex) {
-                logger.error("Cannot deserialize {} for subscriptions {}: {}; the record is skipped by them",
-                        tracked, group.ids(route), ex.toString(), ex);
+                // A poison pill for this group: each of its subscriptions hands it to its error
+                // policy (no retry: deserializing again gives the same answer). Other groups still get it.
+                RecordDeserializationException failure = group.failure(raw, ex);
+                logger.debug("Cannot deserialize {} for subscriptions {}: {}", tracked, group.ids(route), ex.toString());
                 for (int index : group.members) {
-                    this.stats.recordFailed();
-                    tracked.release(index);
+                    route.runners[index].submit(Delivery.undeserializable(tracked, index, failure));
                 }
                 continue;
             }
@@ -197,6 +201,24 @@ public final class Conductor {
             return new ConsumerRecord<>(raw.topic(), raw.partition(), raw.offset(), raw.timestamp(),
                     raw.timestampType(), raw.serializedKeySize(), raw.serializedValueSize(), key, value,
                     raw.headers(), raw.leaderEpoch());
+        }
+
+        /** Kafka's own exception for a record that cannot be deserialized, naming the part at fault. */
+        RecordDeserializationException failure(ConsumerRecord<byte[], byte[]> raw, RuntimeException cause) {
+            RecordDeserializationException.DeserializationExceptionOrigin origin = RecordDeserializationException.DeserializationExceptionOrigin.VALUE;
+            try {
+                this.keyDeserializer.deserialize(raw.topic(), raw.headers(), raw.key());
+            }
+            catch (RuntimeException keyFailure) {
+                origin = RecordDeserializationException.DeserializationExceptionOrigin.KEY;
+            }
+            return new RecordDeserializationException(origin, new TopicPartition(raw.topic(), raw.partition()),
+                    raw.offset(), raw.timestamp(), raw.timestampType(),
+                    (raw.key() != null) ? ByteBuffer.wrap(raw.key()) : null,
+                    (raw.value() != null) ? ByteBuffer.wrap(raw.value()) : null, raw.headers(),
+                    "Cannot deserialize the " + origin.name().toLowerCase(java.util.Locale.ROOT) + " of " + raw.topic()
+                            + "-" + raw.partition() + "@" + raw.offset() + ": " + cause.getMessage(),
+                    cause);
         }
 
         List<String> ids(Route route) {

@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
@@ -15,6 +16,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Consumer;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -25,6 +27,13 @@ import io.ackflow.consumer.EngineStats;
 import io.ackflow.consumer.Ordering;
 import io.ackflow.consumer.RecordHandler;
 import io.ackflow.consumer.Subscription;
+import io.ackflow.consumer.failure.ErrorPolicy;
+import io.ackflow.consumer.failure.FailedRecord;
+import io.ackflow.consumer.failure.Recovery;
+import io.ackflow.consumer.failure.RetryBackOff;
+import io.ackflow.consumer.failure.RetryScheduler;
+import io.ackflow.consumer.failure.SkipRecordException;
+import io.ackflow.consumer.failure.SubscriptionFailedException;
 import io.ackflow.consumer.tracking.OffsetTracker;
 import io.ackflow.consumer.tracking.TrackedRecord;
 
@@ -41,6 +50,16 @@ import io.ackflow.consumer.tracking.TrackedRecord;
  * of that queue, and a lane that has more to do goes to its tail, so one busy partition or key
  * never starves the others (round robin). Lanes with nothing queued or running are dropped, so
  * the number of key lanes stays bounded by the records in flight.
+ *
+ * <h2>Failures</h2>
+ * A failed attempt goes to the subscription's {@link ErrorPolicy}. A retry waits on the
+ * {@link RetryScheduler}, holding no thread and no concurrency slot; it keeps its lane's slot,
+ * so under {@code PARTITION} only the partition's later records of this subscription wait for
+ * it, under {@code KEY} only the key's, and under {@code UNORDERED} nothing. When the wait is
+ * over the delivery is <em>due</em> and runs before any ready lane. A dead-letter send that
+ * fails waits and is tried again the same way. A {@link Recovery#STOP} leaves the record
+ * unreleased, closes the runner and asks the engine to stop. Revoking a partition abandons its
+ * waiting retries: their records stay unreleased, so uncommitted, and the next owner reads them.
  *
  * <h2>Threads</h2>
  * {@link #submit} is called by the poll thread; deliveries run on the handler executor; the
@@ -72,6 +91,19 @@ public final class SubscriptionRunner {
 
     private final Lane unordered;
 
+    private final ErrorPolicy policy;
+
+    private final RetryScheduler scheduler;
+
+    /** Told when a {@link Recovery#STOP} recovery asks the engine to stop. */
+    private final Consumer<Throwable> stopper;
+
+    /** Deliveries waiting for a retry (or a dead-letter resend). Guarded by this. */
+    private final Set<Delivery> waiting = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+
+    /** Deliveries whose wait is over, run before any ready lane. Guarded by this. */
+    private final ArrayDeque<Delivery> due = new ArrayDeque<>();
+
     /** Deliveries taken from their lanes and not finished, by record. Guarded by this. */
     private final Map<TrackedRecord, Delivery> runningByRecord = new IdentityHashMap<>();
 
@@ -81,9 +113,25 @@ public final class SubscriptionRunner {
     /** Set once by {@link #close}; queued deliveries are then never started. Guarded by this. */
     private boolean closed;
 
-    @SuppressWarnings("unchecked")
+    /** A runner whose failures follow the subscription's policy but that can neither retry nor stop an engine; for tests. */
     public SubscriptionRunner(Subscription<?, ?> subscription, Executor executor, EngineStats stats, Clock clock) {
+        this(subscription, executor, stats, clock, (task, delay) -> {
+            throw new IllegalStateException("no retry scheduler");
+        }, (cause) -> {
+        });
+    }
+
+    /**
+     * @param scheduler where retries wait
+     * @param stopper told, from a handler thread, when a failure must stop the engine
+     */
+    @SuppressWarnings("unchecked")
+    public SubscriptionRunner(Subscription<?, ?> subscription, Executor executor, EngineStats stats, Clock clock,
+            RetryScheduler scheduler, Consumer<Throwable> stopper) {
         this.subscription = (Subscription<Object, Object>) subscription;
+        this.policy = subscription.errorPolicy();
+        this.scheduler = scheduler;
+        this.stopper = stopper;
         this.clock = clock;
         this.handler = this.subscription.handler();
         this.executor = executor;
@@ -127,6 +175,28 @@ public final class SubscriptionRunner {
         this.closed = true;
         this.ready.clear();
         this.lanes.clear();
+        for (Delivery delivery : this.waiting) {
+            abandon(delivery);
+        }
+        this.waiting.clear();
+        for (Delivery delivery : this.due) {
+            abandon(delivery);
+        }
+        this.due.clear();
+    }
+
+    /** Abandons a parked delivery and gives back the lane slot it kept while it waited. Guarded by this. */
+    private void abandonWaiting(Delivery delivery) {
+        abandon(delivery);
+        if (delivery.lane != this.unordered) {
+            freeLane(delivery.lane);
+        }
+    }
+
+    /** A delivery that will never run again and is not released: its record is read again by the next owner. Guarded by this. */
+    private void abandon(Delivery delivery) {
+        this.runningByRecord.remove(delivery.tracked);
+        delivery.tracked.finished();
     }
 
     /**
@@ -160,6 +230,27 @@ public final class SubscriptionRunner {
             }
             return false;
         });
+        dropped += dropWaiting(this.waiting, partitions);
+        dropped += dropWaiting(this.due, partitions);
+        return dropped;
+    }
+
+    /**
+     * Abandons the retries of {@code partitions}: a drain must not wait out their back-off, and
+     * the next owner reads their records again. Guarded by this.
+     */
+    private int dropWaiting(Collection<Delivery> deliveries, Set<TopicPartition> partitions) {
+        int dropped = 0;
+        Iterator<Delivery> iterator = deliveries.iterator();
+        while (iterator.hasNext()) {
+            Delivery delivery = iterator.next();
+            ConsumerRecord<byte[], byte[]> raw = delivery.tracked.raw();
+            if (partitions.contains(new TopicPartition(raw.topic(), raw.partition()))) {
+                iterator.remove();
+                abandonWaiting(delivery);
+                dropped++;
+            }
+        }
         return dropped;
     }
 
@@ -169,7 +260,7 @@ public final class SubscriptionRunner {
         for (Lane lane : this.lanes.values()) {
             queued += lane.queue.size();
         }
-        return queued + this.running;
+        return queued + this.running + this.waiting.size() + this.due.size();
     }
 
     private Lane laneFor(ConsumerRecord<byte[], byte[]> record, OffsetTracker tracker) {
@@ -191,6 +282,15 @@ public final class SubscriptionRunner {
         if (this.closed || this.running >= this.concurrency) {
             return null;
         }
+        Delivery retry = this.due.pollFirst();
+        if (retry != null) {
+            // Its lane slot stayed taken while it waited (the unordered lane's did not).
+            if (retry.lane == this.unordered) {
+                retry.lane.active++;
+            }
+            this.running++;
+            return retry;
+        }
         Lane lane = this.ready.pollFirst();
         if (lane == null) {
             return null;
@@ -210,15 +310,20 @@ public final class SubscriptionRunner {
 
     /** Frees the slot of a finished delivery and takes the next one to run, if any. */
     private synchronized Delivery finished(Delivery delivery) {
-        Lane lane = delivery.lane;
-        lane.active--;
         this.running--;
         this.runningByRecord.remove(delivery.tracked);
         if (this.closed) {
             return null;
         }
+        freeLane(delivery.lane);
+        return takeReady();
+    }
+
+    /** Gives back a slot of {@code lane}: it is ready again if it has queued work, dropped if idle. Guarded by this. */
+    private void freeLane(Lane lane) {
+        lane.active--;
         if (!lane.queue.isEmpty()) {
-            if (!lane.inReady) {
+            if (!lane.inReady && lane.active < lane.maxActive) {
                 lane.inReady = true;
                 this.ready.addLast(lane);
             }
@@ -226,7 +331,46 @@ public final class SubscriptionRunner {
         else if (lane.active == 0 && lane != this.unordered) {
             this.lanes.remove(lane.key);
         }
+    }
+
+    /**
+     * Parks a delivery that will run again after a wait: frees its concurrency slot (and, in the
+     * unordered lane, its lane slot), and takes the next one to run, if any.
+     */
+    private synchronized Delivery suspended(Delivery delivery) {
+        this.running--;
+        if (this.closed) {
+            abandon(delivery);
+            return null;
+        }
+        if (delivery.lane == this.unordered) {
+            freeLane(delivery.lane);
+        }
+        this.waiting.add(delivery);
         return takeReady();
+    }
+
+    /** The wait of a parked delivery is over: it runs before any ready lane. Retry scheduler thread. */
+    private void resume(Delivery delivery) {
+        Delivery start;
+        synchronized (this) {
+            if (!this.waiting.remove(delivery)) {
+                return; // abandoned by a revoke or a close meanwhile
+            }
+            this.due.addLast(delivery);
+            start = takeReady();
+        }
+        if (start != null) {
+            execute(start);
+        }
+    }
+
+    /** A {@link Recovery#STOP}: frees the slot, starts nothing more. The record stays unreleased. */
+    private synchronized void halted(Delivery delivery) {
+        this.running--;
+        this.runningByRecord.remove(delivery.tracked);
+        this.closed = true;
+        this.ready.clear();
     }
 
     private void execute(Delivery delivery) {
@@ -260,77 +404,225 @@ public final class SubscriptionRunner {
     private void runFrom(Delivery first) {
         Delivery delivery = first;
         while (delivery != null) {
-            CompletionStage<?> stage = invoke(delivery);
-            if (stage != null) {
+            Step step = invoke(delivery);
+            if (step == Step.ASYNC) {
                 Delivery pending = delivery;
+                CompletionStage<?> stage = pending.stage;
+                pending.stage = null;
                 stage.whenComplete((result, failure) -> {
-                    complete(pending, failure);
-                    Delivery next = finished(pending);
-                    if (next != null) {
-                        execute(next);
+                    if (failure == null) {
+                        Delivery next = next(pending, settle(pending, null));
+                        if (next != null) {
+                            execute(next);
+                        }
+                    }
+                    else {
+                        // The completing thread may be a client's I/O thread: a retry or a blocking
+                        // dead-letter send must not run on it.
+                        settleOnExecutor(pending, unwrap(failure));
                     }
                 });
                 return;
             }
-            delivery = finished(delivery);
+            delivery = next(delivery, step);
         }
     }
 
-    /** Calls the handler; returns its stage when it is still running, else null after completing the delivery. */
-    private CompletionStage<?> invoke(Delivery delivery) {
+    /** Settles a failed asynchronous attempt on a handler thread, then runs on from there. */
+    private void settleOnExecutor(Delivery delivery, Throwable failure) {
+        try {
+            this.executor.execute(() -> runFrom(next(delivery, settle(delivery, failure))));
+        }
+        catch (RejectedExecutionException ex) {
+            // The executor is shut down: the engine is stopping. The record stays unreleased.
+            delivery.tracked.finished();
+            finished(delivery);
+        }
+    }
+
+    /** What one turn of a delivery came to. */
+    private enum Step {
+
+        /** Released: its slots are free. */
+        DONE,
+
+        /** Waits for a retry (or a dead-letter resend), then runs again. */
+        WAIT,
+
+        /** Stopped the engine: nothing more runs in this subscription. */
+        HALT,
+
+        /** The handler returned a stage that has not completed; it is in {@link Delivery#stage}. */
+        ASYNC
+
+    }
+
+    /** Frees what the step frees and returns the next delivery this thread should run, if any. */
+    private Delivery next(Delivery delivery, Step step) {
+        switch (step) {
+            case DONE:
+                return finished(delivery);
+            case WAIT:
+                Delivery next = suspended(delivery);
+                try {
+                    this.scheduler.schedule(() -> resume(delivery), delivery.retryDelayMillis);
+                }
+                catch (RuntimeException ex) {
+                    // The scheduler is shut down: the engine is stopping. The record stays unreleased.
+                    logger.debug("Subscription '{}' did not schedule the retry of {}: {}", this.subscription.id(),
+                            delivery.tracked, ex.toString());
+                    synchronized (this) {
+                        if (this.waiting.remove(delivery)) {
+                            abandonWaiting(delivery);
+                        }
+                    }
+                }
+                return next;
+            default:
+                halted(delivery);
+                return null;
+        }
+    }
+
+    /**
+     * One turn of a delivery: calls the handler (or, for a record that could not be deserialized
+     * or whose recovery is under way, the error policy) and settles the turn, unless the handler
+     * returned a stage still running ({@link Step#ASYNC}).
+     */
+    private Step invoke(Delivery delivery) {
+        Step step;
         if (delivery.tracked.isLate()) {
             // Its partition was revoked, lost or sought away from while it waited: the next owner
             // (or the new position) reads it again, so the handler is not called.
-            complete(delivery, null);
-            return null;
+            release(delivery);
+            step = Step.DONE;
         }
-        CompletionStage<?> stage;
-        delivery.thread = Thread.currentThread();
-        delivery.startedAt = this.clock.millis();
-        try {
-            stage = this.handler.handle(delivery.record);
+        else if (delivery.recovering != null) {
+            step = recover(delivery, delivery.recovering);
         }
-        catch (Throwable ex) {
-            complete(delivery, ex);
-            return null;
+        else if (delivery.deserializationFailure != null) {
+            step = settle(delivery, delivery.deserializationFailure);
         }
-        if (stage == null) {
-            complete(delivery, null);
-            return null;
-        }
-        if (stage instanceof CompletableFuture<?> future && future.isDone()) {
+        else {
+            CompletionStage<?> stage = null;
             Throwable failure = null;
+            delivery.thread = Thread.currentThread();
+            if (delivery.startedAt == 0) {
+                delivery.startedAt = this.clock.millis();
+            }
+            delivery.attempts++;
             try {
-                future.join();
+                stage = this.handler.handle(delivery.record);
             }
             catch (Throwable ex) {
-                failure = (ex instanceof CompletionException && ex.getCause() != null) ? ex.getCause() : ex;
+                failure = ex;
             }
-            complete(delivery, failure);
-            return null;
+            if (stage instanceof CompletableFuture<?> future && future.isDone()) {
+                try {
+                    future.join();
+                }
+                catch (Throwable ex) {
+                    failure = unwrap(ex);
+                }
+                stage = null;
+            }
+            if (stage != null) {
+                delivery.stage = stage;
+                return Step.ASYNC;
+            }
+            step = settle(delivery, failure);
         }
-        return stage;
+        return step;
     }
 
-    /** Counts the outcome and releases the record for this subscription: exactly once per delivery. */
-    private void complete(Delivery delivery, Throwable failure) {
-        try {
-            if (failure == null) {
-                this.stats.recordHandled();
+    /** Decides what follows an attempt that ended with {@code failure} (null for success). */
+    private Step settle(Delivery delivery, Throwable failure) {
+        if (failure == null) {
+            this.stats.recordHandled();
+            release(delivery);
+            return Step.DONE;
+        }
+        if (failure instanceof SkipRecordException skip) {
+            this.stats.recordSkipped();
+            logger.debug("Subscription '{}' skipped {}: {}", this.subscription.id(), delivery.tracked, skip.getMessage());
+            release(delivery);
+            return Step.DONE;
+        }
+        if (delivery.deserializationFailure == null && !delivery.tracked.isLate() && this.policy.isRetryable(failure)) {
+            if (delivery.backOff == null) {
+                delivery.backOff = this.policy.backOff().start();
             }
-            else {
-                this.stats.recordFailed();
-                logger.warn("Subscription '{}' failed on {}; the record is released and counts as done for this"
-                        + " subscription", this.subscription.id(), delivery.tracked, failure);
+            long delay = delivery.backOff.nextDelayMillis();
+            if (delay != RetryBackOff.STOP) {
+                this.stats.recordRetried();
+                delivery.retryDelayMillis = Math.max(0, delay);
+                logger.debug("Subscription '{}' failed on {} (attempt {}); retrying in {} ms: {}", this.subscription.id(),
+                        delivery.tracked, delivery.attempts, delivery.retryDelayMillis, failure.toString());
+                return Step.WAIT;
             }
         }
-        finally {
-            try {
-                delivery.tracked.release(delivery.holderIndex);
-            }
-            finally {
+        this.stats.recordFailed();
+        return recover(delivery, failure);
+    }
+
+    /** Applies the policy's recovery to a record whose failure is final. */
+    private Step recover(Delivery delivery, Throwable failure) {
+        if (delivery.tracked.isLate()) {
+            release(delivery);
+            return Step.DONE;
+        }
+        String id = this.subscription.id();
+        String what = (delivery.deserializationFailure != null) ? "could not deserialize"
+                : "failed after " + delivery.attempts + " attempt(s) on";
+        switch (this.policy.recovery()) {
+            case SKIP:
+                logger.warn("Subscription '{}' {} {}; skipped: the record is released", id, what, delivery.tracked,
+                        failure);
+                release(delivery);
+                return Step.DONE;
+            case DEAD_LETTER:
+                FailedRecord failed = new FailedRecord(id, delivery.tracked.raw(), failure, delivery.attempts);
+                try {
+                    this.policy.deadLetterPublisher().publish(failed);
+                }
+                catch (Throwable ex) {
+                    delivery.recovering = failure;
+                    delivery.retryDelayMillis = this.policy.deadLetterRetryInterval().toMillis();
+                    logger.warn("Subscription '{}': publishing {} to its dead-letter topic failed; tried again in {} ms,"
+                            + " the record stays unreleased until then: {}", id, delivery.tracked,
+                            delivery.retryDelayMillis, ex.toString());
+                    return Step.WAIT;
+                }
+                this.stats.recordDeadLettered();
+                logger.warn("Subscription '{}' {} {}; published to its dead-letter topic and released", id, what,
+                        delivery.tracked, failure);
+                release(delivery);
+                return Step.DONE;
+            default:
+                logger.error("Subscription '{}' {} {}; stopping the engine: the record is not released, so it is not"
+                        + " committed and is read again after a restart", id, what, delivery.tracked, failure);
                 delivery.tracked.finished();
-            }
+                this.stopper.accept(new SubscriptionFailedException(id, delivery.tracked.toString(), failure));
+                return Step.HALT;
+        }
+    }
+
+    private static Throwable unwrap(Throwable failure) {
+        Throwable current = failure;
+        while ((current instanceof CompletionException || current instanceof java.util.concurrent.ExecutionException)
+                && current.getCause() != null) {
+            current = current.getCause();
+        }
+        return current;
+    }
+
+    /** Releases the record for this subscription: exactly once per delivery. */
+    private void release(Delivery delivery) {
+        try {
+            delivery.tracked.release(delivery.holderIndex);
+        }
+        finally {
+            delivery.tracked.finished();
         }
     }
 

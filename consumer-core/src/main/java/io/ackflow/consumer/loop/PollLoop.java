@@ -27,7 +27,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
-import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -167,16 +166,17 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
                 runOnce();
             }
         }
-        catch (WakeupException | InterruptException ex) {
-            if (!this.stopRequested) {
-                this.failure = ex;
-                logger.error("Poll loop of {} interrupted unexpectedly", this.conductor.topics(), ex);
-            }
-        }
         catch (Throwable ex) {
-            this.failure = ex;
-            logger.error("Poll loop of {} failed; stopping with a final commit of what is acked",
-                    this.conductor.topics(), ex);
+            if (this.stopRequested && StoppingErrors.isStopping(ex)) {
+                logger.debug("Poll loop of {} ended by the stop: {}", this.conductor.topics(), ex.toString());
+            }
+            else {
+                if (this.failure == null) {
+                    this.failure = ex;
+                }
+                logger.error("Poll loop of {} failed; stopping with a final commit of what is acked",
+                        this.conductor.topics(), ex);
+            }
         }
         finally {
             shutdown();
@@ -288,7 +288,10 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             }
             this.consumer.pause(this.consumer.assignment());
             long deadline = this.clock.millis() + this.config.shutdownTimeout().toMillis();
-            while (!this.planner.allAcked()) {
+            // A stop on failure started nothing more: wait for the running handlers only, since the
+            // queued records will never be acked.
+            boolean failed = this.failure != null;
+            while (failed ? !this.planner.allIdle() : !this.planner.allAcked()) {
                 long remaining = deadline - this.clock.millis();
                 if (remaining <= 0) {
                     logger.warn("Shutdown timeout {} passed with records still in flight; committing the acked prefix,"
@@ -304,8 +307,14 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             commitSync(null);
         }
         catch (RuntimeException ex) {
-            logger.error("Final commit of {} failed; records acked since the last commit are read again on restart",
-                    this.conductor.topics(), ex);
+            if (StoppingErrors.isStopping(ex)) {
+                logger.info("Final commit of {} interrupted by the stop; records acked since the last commit are read"
+                        + " again on restart: {}", this.conductor.topics(), ex.toString());
+            }
+            else {
+                logger.error("Final commit of {} failed; records acked since the last commit are read again on restart",
+                        this.conductor.topics(), ex);
+            }
         }
         finally {
             this.conductor.close();
@@ -315,7 +324,12 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
                 this.consumer.close();
             }
             catch (RuntimeException ex) {
-                logger.warn("Closing the consumer failed", ex);
+                if (StoppingErrors.isStopping(ex)) {
+                    logger.debug("Closing the consumer was interrupted: {}", ex.toString());
+                }
+                else {
+                    logger.warn("Closing the consumer failed", ex);
+                }
             }
             this.closed = true;
             failQueuedCommands();
@@ -428,6 +442,19 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
     public void requestStop() {
         this.stopRequested = true;
         wakeupIfPolling();
+    }
+
+    /**
+     * Stops the engine because of {@code cause} (a subscription's STOP recovery): nothing more is
+     * started, running handlers finish up to the shutdown timeout, the acked prefix is committed,
+     * and {@code cause} becomes the engine's failure. Any thread.
+     */
+    public void requestStop(Throwable cause) {
+        if (this.failure == null) {
+            this.failure = cause;
+        }
+        this.conductor.close();
+        requestStop();
     }
 
     /** Whether a stop was requested. */

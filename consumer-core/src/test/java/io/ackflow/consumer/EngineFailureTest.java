@@ -1,0 +1,161 @@
+package io.ackflow.consumer;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InterruptException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.ackflow.consumer.failure.ErrorPolicy;
+import io.ackflow.consumer.failure.Recovery;
+import io.ackflow.consumer.failure.RetryBackOff;
+import io.ackflow.consumer.failure.SubscriptionFailedException;
+import io.ackflow.consumer.loop.PollLoop;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Error policies seen from the commits, on MockConsumer with a clock the test moves and
+ * handlers on the test thread; and the client exceptions of a stopping consumer.
+ */
+class EngineFailureTest {
+
+    private static final TopicPartition P0 = new TopicPartition("orders", 0);
+
+    private static final TopicPartition P1 = new TopicPartition("orders", 1);
+
+    private final MutableClock clock = new MutableClock();
+
+    private final RecordingConsumer consumer = new RecordingConsumer();
+
+    private final List<String> seen = Collections.synchronizedList(new ArrayList<>());
+
+    private final List<Runnable> timers = new ArrayList<>();
+
+    private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
+
+    private final Logger loopLogger = (Logger) LoggerFactory.getLogger(PollLoop.class);
+
+    private PollLoop loop;
+
+    @AfterEach
+    void detachLogs() {
+        this.loopLogger.detachAppender(this.logs);
+    }
+
+    @Test
+    void stopCommitsExactlyTheAckedPrefixBeforeTheFailedRecordAndFailsTheEngine() {
+        start(ErrorPolicy.builder().recovery(Recovery.STOP).build(), "0@3");
+        addRecords(P0, 0, 6);
+        addRecords(P1, 0, 2);
+        this.loop.runOnce();
+        assertThat(this.loop.stopRequested()).isTrue();
+        this.loop.shutdown();
+        assertThat(this.seen).as("nothing starts after the failure").startsWith("0@0", "0@1", "0@2", "0@3")
+            .doesNotContain("0@4", "0@5");
+        assertThat(this.consumer.commits()).singleElement().satisfies((commit) -> {
+            assertThat(commit.get(P0)).as("the failed record is read again after a restart").isEqualTo(3L);
+        });
+        assertThat(this.loop.failure()).isInstanceOf(SubscriptionFailedException.class)
+            .hasMessageContaining("orders-0@3");
+        assertThat(this.consumer.closed()).isTrue();
+    }
+
+    @Test
+    void aRecordRetriedUntilItSucceedsHoldsItsPartitionsCommitUntilThen() {
+        int[] failuresLeft = { 2 };
+        start(ErrorPolicy.builder().backOff(RetryBackOff.fixed(Duration.ofSeconds(1), 5)).build(), null);
+        this.failWhen = (id) -> id.equals("0@1") && failuresLeft[0]-- > 0;
+        addRecords(P0, 0, 3);
+        this.loop.runOnce();
+        tick(Duration.ofSeconds(5));
+        assertThat(this.consumer.commits()).containsExactly(Map.of(P0, 1L));
+        this.timers.remove(0).run();
+        tick(Duration.ofSeconds(5));
+        assertThat(this.consumer.commits()).containsExactly(Map.of(P0, 1L));
+        this.timers.remove(0).run();
+        tick(Duration.ofSeconds(5));
+        assertThat(this.seen).containsExactly("0@0", "0@1", "0@1", "0@1", "0@2");
+        assertThat(this.consumer.commits()).containsExactly(Map.of(P0, 1L), Map.of(P0, 3L));
+        assertThat(this.engine.stats().retried()).isEqualTo(2);
+        assertThat(this.engine.stats().failed()).isZero();
+    }
+
+    @Test
+    void anInterruptOfAStoppingConsumerIsNotLoggedAsAFailure() {
+        start(ErrorPolicy.DEFAULT, null);
+        this.logs.start();
+        this.loopLogger.addAppender(this.logs);
+        this.consumer.schedulePollTask(() -> {
+            this.loop.requestStop();
+            throw new InterruptException(new InterruptedException("stopping"));
+        });
+        this.loop.run();
+        assertThat(this.loop.failure()).isNull();
+        assertThat(this.logs.list).filteredOn((event) -> event.getLevel().isGreaterOrEqual(Level.WARN)).isEmpty();
+        assertThat(this.consumer.closed()).isTrue();
+    }
+
+    @Test
+    void anInterruptWhileRunningIsAFailure() {
+        start(ErrorPolicy.DEFAULT, null);
+        this.logs.start();
+        this.loopLogger.addAppender(this.logs);
+        this.consumer.schedulePollTask(() -> {
+            throw new InterruptException(new InterruptedException("unexpected"));
+        });
+        this.loop.run();
+        assertThat(this.loop.failure()).isInstanceOf(InterruptException.class);
+        assertThat(this.logs.list).filteredOn((event) -> event.getLevel() == Level.ERROR).hasSize(1);
+    }
+
+    private java.util.function.Predicate<String> failWhen = (id) -> false;
+
+    private AckflowEngine engine;
+
+    private void start(ErrorPolicy policy, String failOn) {
+        if (failOn != null) {
+            this.failWhen = failOn::equals;
+        }
+        this.engine = AckflowEngine.builder()
+            .consumerFactory(() -> this.consumer)
+            .retryScheduler((task, delay) -> this.timers.add(task))
+            .config(EngineConfig.builder().clock(this.clock).commitInterval(Duration.ofSeconds(5))
+                .shutdownTimeout(Duration.ZERO).build())
+            .subscription(Subscription.builder("charge").topics("orders").errorPolicy(policy)
+                .handler(RecordHandler.<byte[], byte[]>blocking((record) -> {
+                    String id = record.partition() + "@" + record.offset();
+                    this.seen.add(id);
+                    if (this.failWhen.test(id)) {
+                        throw new IllegalStateException("payment service refused " + id);
+                    }
+                }))
+                .build())
+            .build();
+        this.loop = this.engine.newLoop(this.consumer, Runnable::run);
+        this.loop.subscribe();
+        this.consumer.assignAtZero(P0, P1);
+    }
+
+    private void addRecords(TopicPartition partition, long from, int count) {
+        for (long offset = from; offset < from + count; offset++) {
+            this.consumer.add(partition.topic(), partition.partition(), offset, "k" + offset, "v" + offset);
+        }
+    }
+
+    private void tick(Duration duration) {
+        this.clock.advance(duration);
+        this.loop.runOnce();
+    }
+
+}
