@@ -10,6 +10,7 @@ import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.core.ConsumerFactory;
+import org.springframework.kafka.core.ProducerFactory;
 import tools.jackson.databind.json.JsonMapper;
 
 import io.ackflow.consumer.AckflowEngine;
@@ -43,11 +44,18 @@ public final class AckflowAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
+    DeadLetterPublishers ackflowDeadLetterPublishers(ObjectProvider<ProducerFactory<?, ?>> producerFactory) {
+        return new DeadLetterPublishers(producerFactory.getIfAvailable());
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
     StreamListenerRegistry streamListenerRegistry(AckflowProperties properties,
             ObjectProvider<ConsumerFactory<?, ?>> consumerFactory, PayloadDeserializers deserializers,
-            ObjectProvider<RebalanceListener> rebalanceListeners, BeanFactory beanFactory) {
+            ObjectProvider<RebalanceListener> rebalanceListeners, DeadLetterPublishers deadLetters,
+            BeanFactory beanFactory) {
         return new StreamListenerRegistry(properties, consumerFactory.getIfAvailable(), deserializers,
-                rebalanceListeners.orderedStream().toList(), beanFactory);
+                rebalanceListeners.orderedStream().toList(), deadLetters, beanFactory);
     }
 
     @Bean

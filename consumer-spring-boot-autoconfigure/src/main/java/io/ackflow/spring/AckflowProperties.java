@@ -6,9 +6,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 import io.ackflow.consumer.Ordering;
+import io.ackflow.consumer.failure.Recovery;
 
 /**
  * Configuration properties of Ackflow. Kafka client settings (bootstrap servers, group id, SSL,
@@ -78,6 +80,17 @@ public class AckflowProperties {
     private boolean virtualThreads = true;
 
     private final MaxInFlight maxInFlight = new MaxInFlight();
+
+    /**
+     * What @StreamListener methods do when they fail on a record, unless
+     * ackflow.listeners.<id>.errors says otherwise.
+     */
+    private final Errors errors = new Errors();
+
+    /**
+     * Settings of single @StreamListener methods, by listener id.
+     */
+    private final Map<String, Listener> listeners = new LinkedHashMap<>();
 
     /**
      * Extra consumers, by name. All @StreamListener methods share one consumer unless listed
@@ -180,6 +193,177 @@ public class AckflowProperties {
 
     public Map<String, Consumer> getConsumers() {
         return this.consumers;
+    }
+
+    public Errors getErrors() {
+        return this.errors;
+    }
+
+    public Map<String, Listener> getListeners() {
+        return this.listeners;
+    }
+
+    /**
+     * Settings of one @StreamListener method.
+     */
+    public static class Listener {
+
+        /**
+         * What this listener does when it fails on a record; a value left out is taken from
+         * ackflow.errors.
+         */
+        private final Errors errors = new Errors();
+
+        public Errors getErrors() {
+            return this.errors;
+        }
+
+    }
+
+    /**
+     * Retries and recovery of records a handler failed on. Each value left out keeps its
+     * default: for a listener, the value of ackflow.errors; there, the default named here.
+     */
+    public static class Errors {
+
+        /**
+         * What happens to a record once its retries are over: skip (log, count and release it;
+         * the default), dead-letter (publish its raw bytes to the dead-letter topic, release it
+         * once the broker acknowledged the send) or stop (stop the consumer; the record is not
+         * committed and is read again after a restart).
+         */
+        private @Nullable Recovery recovery;
+
+        /**
+         * Exception types that are never retried and go straight to the recovery (also when
+         * they are the cause of the exception thrown). A listener's list replaces the global one.
+         */
+        private @Nullable List<Class<? extends Throwable>> notRetryable;
+
+        private final Retry retry = new Retry();
+
+        private final DeadLetter deadLetter = new DeadLetter();
+
+        public @Nullable Recovery getRecovery() {
+            return this.recovery;
+        }
+
+        public void setRecovery(@Nullable Recovery recovery) {
+            this.recovery = recovery;
+        }
+
+        public @Nullable List<Class<? extends Throwable>> getNotRetryable() {
+            return this.notRetryable;
+        }
+
+        public void setNotRetryable(@Nullable List<Class<? extends Throwable>> notRetryable) {
+            this.notRetryable = notRetryable;
+        }
+
+        public Retry getRetry() {
+            return this.retry;
+        }
+
+        public DeadLetter getDeadLetter() {
+            return this.deadLetter;
+        }
+
+    }
+
+    /**
+     * Retries of a failed handler. A retry waits without holding a thread and holds back only
+     * what the listener's ordering must: its partition (PARTITION), its key (KEY) or nothing
+     * (UNORDERED).
+     */
+    public static class Retry {
+
+        /**
+         * Attempts per record, the first one included; 1 (the default) means no retry.
+         */
+        private @Nullable Integer attempts;
+
+        /**
+         * Wait before the first retry (default 1s).
+         */
+        private @Nullable Duration delay;
+
+        /**
+         * Factor applied to the wait after each retry; 1 (the default) waits the same each time.
+         */
+        private @Nullable Double multiplier;
+
+        /**
+         * Longest wait between two attempts (default 30s).
+         */
+        private @Nullable Duration maxDelay;
+
+        public @Nullable Integer getAttempts() {
+            return this.attempts;
+        }
+
+        public void setAttempts(@Nullable Integer attempts) {
+            this.attempts = attempts;
+        }
+
+        public @Nullable Duration getDelay() {
+            return this.delay;
+        }
+
+        public void setDelay(@Nullable Duration delay) {
+            this.delay = delay;
+        }
+
+        public @Nullable Double getMultiplier() {
+            return this.multiplier;
+        }
+
+        public void setMultiplier(@Nullable Double multiplier) {
+            this.multiplier = multiplier;
+        }
+
+        public @Nullable Duration getMaxDelay() {
+            return this.maxDelay;
+        }
+
+        public void setMaxDelay(@Nullable Duration maxDelay) {
+            this.maxDelay = maxDelay;
+        }
+
+    }
+
+    /**
+     * Where dead letters go.
+     */
+    public static class DeadLetter {
+
+        /**
+         * Dead-letter topic; "{topic}" stands for the record's topic (default "{topic}.DLT").
+         * The producer picks the partition from the record's key.
+         */
+        private @Nullable String topic;
+
+        /**
+         * Wait before a failed dead-letter send is tried again (default 1s); the record stays
+         * unreleased, so uncommitted, until a send succeeds.
+         */
+        private @Nullable Duration retryInterval;
+
+        public @Nullable String getTopic() {
+            return this.topic;
+        }
+
+        public void setTopic(@Nullable String topic) {
+            this.topic = topic;
+        }
+
+        public @Nullable Duration getRetryInterval() {
+            return this.retryInterval;
+        }
+
+        public void setRetryInterval(@Nullable Duration retryInterval) {
+            this.retryInterval = retryInterval;
+        }
+
     }
 
     /**

@@ -60,6 +60,8 @@ public class StreamListenerRegistry implements SmartLifecycle {
 
     private final List<RebalanceListener> rebalanceListeners;
 
+    private final DeadLetterPublishers deadLetters;
+
     private final DefaultMessageHandlerMethodFactory methodFactory = new DefaultMessageHandlerMethodFactory();
 
     private final MessagingMessageConverter messageConverter = new MessagingMessageConverter();
@@ -73,8 +75,16 @@ public class StreamListenerRegistry implements SmartLifecycle {
 
     public StreamListenerRegistry(AckflowProperties properties, @Nullable ConsumerFactory<?, ?> consumerFactory,
             PayloadDeserializers deserializers, List<RebalanceListener> rebalanceListeners, BeanFactory beanFactory) {
+        this(properties, consumerFactory, deserializers, rebalanceListeners, new DeadLetterPublishers(null), beanFactory);
+    }
+
+    public StreamListenerRegistry(AckflowProperties properties, @Nullable ConsumerFactory<?, ?> consumerFactory,
+            PayloadDeserializers deserializers, List<RebalanceListener> rebalanceListeners,
+            DeadLetterPublishers deadLetters, BeanFactory beanFactory) {
         this.properties = properties;
         this.engineConfig = EngineConfigMapper.toEngineConfig(properties);
+        ErrorPolicyMapper.resolve(properties, null);
+        this.deadLetters = deadLetters;
         this.consumerFactory = consumerFactory;
         this.deserializers = deserializers;
         this.rebalanceListeners = List.copyOf(rebalanceListeners);
@@ -106,6 +116,7 @@ public class StreamListenerRegistry implements SmartLifecycle {
             throw new AckflowConfigurationException("@StreamListener methods need a Kafka ConsumerFactory and there is none.",
                     "Add spring-boot-kafka (through io.ackflow:consumer-spring-boot-starter) or define a ConsumerFactory bean.");
         }
+        checkListenerSettings(byId);
         Map<String, String> consumerOf = placeListeners(byId);
         checkGroupsDoNotShareTopics(endpoints, consumerOf, factory);
         Map<String, ConsumerSlot> slots = new LinkedHashMap<>();
@@ -124,12 +135,23 @@ public class StreamListenerRegistry implements SmartLifecycle {
                 slot = new ConsumerSlot(builder, configs);
                 slots.put(name, slot);
             }
-            slot.builder.subscription(subscription(endpoint));
+            slot.builder.subscription(subscription(endpoint, (String) slot.configs.get(ConsumerConfig.GROUP_ID_CONFIG)));
         }
         slots.values().forEach((slot) -> slot.engine = slot.builder.build());
         this.consumers = slots;
         slots.forEach((name, slot) -> logger.info("Ackflow consumer '{}': {} @StreamListener handler(s): {}", name,
                 slot.engine.subscriptions().size(), slot.engine.subscriptions()));
+    }
+
+    /** Every id under {@code ackflow.listeners} must be a listener's: a typo would silently keep the defaults. */
+    private void checkListenerSettings(Map<String, StreamListenerEndpoint> byId) {
+        for (String id : this.properties.getListeners().keySet()) {
+            if (!byId.containsKey(id)) {
+                throw new AckflowConfigurationException("Properties 'ackflow.listeners." + id + ".*' are set, but no"
+                        + " @StreamListener method has the id '" + id + "'; the ids are " + new TreeSet<>(byId.keySet()) + ".",
+                        "Correct the id in 'ackflow.listeners." + id + "' or remove those properties.");
+            }
+        }
     }
 
     /** Listener id to consumer name, from {@code ackflow.consumers.<name>.listeners}; checks every id exists. */
@@ -297,7 +319,7 @@ public class StreamListenerRegistry implements SmartLifecycle {
         return PHASE;
     }
 
-    private Subscription<?, ?> subscription(StreamListenerEndpoint endpoint) {
+    private Subscription<?, ?> subscription(StreamListenerEndpoint endpoint, @Nullable String groupId) {
         Ordering ordering = (endpoint.ordering() != null) ? endpoint.ordering() : this.properties.getOrdering();
         int concurrency = (endpoint.concurrency() != StreamListener.DEFAULT_CONCURRENCY) ? endpoint.concurrency()
                 : this.properties.getConcurrency();
@@ -310,6 +332,8 @@ public class StreamListenerRegistry implements SmartLifecycle {
             .keyDeserializer(this.deserializers.forType(endpoint.keyType(), endpoint.describe()))
             .valueDeserializer(this.deserializers.forType(endpoint.payloadType(), endpoint.describe()))
             .handler(castHandler(handler))
+            .errorPolicy(ErrorPolicyMapper.resolve(this.properties, endpoint.id())
+                .toErrorPolicy((topic) -> this.deadLetters.publisher(endpoint.id(), topic, groupId)))
             .build();
     }
 

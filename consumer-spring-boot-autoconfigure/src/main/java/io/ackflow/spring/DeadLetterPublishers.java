@@ -1,0 +1,99 @@
+package io.ackflow.spring;
+
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.jspecify.annotations.Nullable;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.kafka.core.DefaultKafkaProducerFactory;
+import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.core.ProducerFactory;
+import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
+import org.springframework.kafka.listener.ListenerExecutionFailedException;
+
+import io.ackflow.consumer.failure.DeadLetterPublisher;
+
+/**
+ * Dead-letter publishing for {@code @StreamListener} methods, with spring-kafka's
+ * {@link DeadLetterPublishingRecoverer}: the record's original key and value bytes and headers,
+ * plus spring-kafka's standard exception and original-coordinate headers ({@code kafka_dlt-*}:
+ * the exception is a {@link ListenerExecutionFailedException} as in spring-kafka's containers,
+ * with the handler's exception as its cause, and the consumer group is included) and
+ * {@link #SUBSCRIPTION_HEADER}. Sends go through a
+ * {@link KafkaTemplate} over the application's producer settings ({@code spring.kafka.producer.*},
+ * the context's {@link ProducerFactory}) with byte-array serializers, so the bytes are sent as they
+ * were read. The send is awaited: a record is released only once the broker acknowledged it.
+ * <p>
+ * Threads: publishers are made during start-up and called from handler threads; the template is
+ * created once, on first use, and is thread-safe. Its producer is closed with the context.
+ */
+public class DeadLetterPublishers implements DisposableBean {
+
+    /** Header that names the subscription ({@code @StreamListener} id) that failed on the record. */
+    public static final String SUBSCRIPTION_HEADER = "ackflow_dlt-subscription";
+
+    private final @Nullable ProducerFactory<?, ?> producerFactory;
+
+    private @Nullable DefaultKafkaProducerFactory<byte[], byte[]> rawFactory;
+
+    private @Nullable KafkaTemplate<byte[], byte[]> template;
+
+    public DeadLetterPublishers(@Nullable ProducerFactory<?, ?> producerFactory) {
+        this.producerFactory = producerFactory;
+    }
+
+    /**
+     * A publisher for one subscription.
+     * @param topicTemplate the dead-letter topic, {@code {topic}} standing for the record's topic
+     * @param groupId the consumer group, written to the {@code kafka_dlt-original-consumer-group} header
+     * @throws AckflowConfigurationException when the context has no producer settings to publish with
+     */
+    public DeadLetterPublisher publisher(String subscriptionId, String topicTemplate, @Nullable String groupId) {
+        DeadLetterPublishingRecoverer recoverer = new DeadLetterPublishingRecoverer(template(subscriptionId),
+                (record, exception) -> new TopicPartition(topicTemplate.replace("{topic}", record.topic()), -1));
+        byte[] id = subscriptionId.getBytes(StandardCharsets.UTF_8);
+        recoverer.addHeadersFunction((record, exception) -> new RecordHeaders().add(SUBSCRIPTION_HEADER, id));
+        // As spring-kafka's containers do: the failure wrapped in a ListenerExecutionFailedException
+        // that carries the group, so the headers are the ones spring-kafka users know.
+        return (failed) -> recoverer.accept(failed.raw(), null, new ListenerExecutionFailedException(
+                "Subscription '" + subscriptionId + "' failed on " + failed.coordinates(), groupId,
+                failed.cause()));
+    }
+
+    private synchronized KafkaTemplate<byte[], byte[]> template(String subscriptionId) {
+        if (this.template == null) {
+            if (this.producerFactory == null) {
+                throw new AckflowConfigurationException("The @StreamListener '" + subscriptionId
+                        + "' sends failed records to a dead-letter topic, but there is no Kafka ProducerFactory to send with.",
+                        "Add spring-boot-kafka (through io.ackflow:consumer-spring-boot-starter) or define a ProducerFactory"
+                                + " bean, or choose another ackflow.errors.recovery.");
+            }
+            Map<String, Object> configs = new HashMap<>(this.producerFactory.getConfigurationProperties());
+            configs.remove(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG);
+            configs.remove(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG);
+            configs.remove(ProducerConfig.TRANSACTIONAL_ID_CONFIG);
+            DefaultKafkaProducerFactory<byte[], byte[]> raw = new DefaultKafkaProducerFactory<>(configs,
+                    new ByteArraySerializer(), new ByteArraySerializer());
+            @SuppressWarnings("unchecked")
+            ProducerFactory<byte[], byte[]> typed = (ProducerFactory<byte[], byte[]>) this.producerFactory;
+            typed.getListeners().forEach(raw::addListener);
+            typed.getPostProcessors().forEach(raw::addPostProcessor);
+            this.rawFactory = raw;
+            this.template = new KafkaTemplate<>(raw);
+        }
+        return this.template;
+    }
+
+    @Override
+    public synchronized void destroy() {
+        if (this.rawFactory != null) {
+            this.rawFactory.destroy();
+        }
+    }
+
+}
