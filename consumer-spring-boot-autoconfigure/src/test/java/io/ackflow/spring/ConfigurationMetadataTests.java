@@ -30,7 +30,10 @@ class ConfigurationMetadataTests {
                 "ackflow.rebalance-drain-timeout",
                 "ackflow.ordering", "ackflow.concurrency", "ackflow.auto-startup", "ackflow.handler-threads",
                 "ackflow.virtual-threads", "ackflow.max-in-flight.total", "ackflow.max-in-flight.per-partition",
-                "ackflow.max-in-flight.low-mark", "ackflow.consumers");
+                "ackflow.max-in-flight.low-mark", "ackflow.consumers", "ackflow.errors.recovery",
+                "ackflow.errors.not-retryable", "ackflow.errors.retry.attempts", "ackflow.errors.retry.delay",
+                "ackflow.errors.retry.multiplier", "ackflow.errors.retry.max-delay", "ackflow.errors.dead-letter.topic",
+                "ackflow.errors.dead-letter.retry-interval", "ackflow.listeners");
         properties.forEach((name, property) -> assertThat(property.path("description").asString())
             .as("description of " + name).isNotBlank());
         assertThat(properties.get("ackflow.commit-interval").get("type").asString()).isEqualTo("java.time.Duration");
@@ -39,6 +42,9 @@ class ConfigurationMetadataTests {
         assertThat(properties.get("ackflow.ordering").get("type").asString()).isEqualTo("io.ackflow.consumer.Ordering");
         assertThat(properties.get("ackflow.max-in-flight.per-partition").get("defaultValue").asInt()).isEqualTo(20000);
         assertThat(properties.get("ackflow.commit-every").get("defaultValue").asInt()).isEqualTo(10000);
+        assertThat(properties.get("ackflow.errors.recovery").get("type").asString())
+            .isEqualTo("io.ackflow.consumer.failure.Recovery");
+        assertThat(properties.get("ackflow.errors.retry.delay").get("type").asString()).isEqualTo("java.time.Duration");
     }
 
 }
