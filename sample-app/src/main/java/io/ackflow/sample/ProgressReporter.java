@@ -13,8 +13,8 @@ import io.ackflow.consumer.AckflowEngine;
 import io.ackflow.spring.StreamListenerRegistry;
 
 /**
- * Logs a short progress line every few seconds: orders each handler finished and the committed
- * offsets.
+ * Logs a short progress line every few seconds: orders each handler finished, the charge step's
+ * retries and dead letters, and the committed offsets.
  */
 @Component
 class ProgressReporter {
@@ -40,8 +40,9 @@ class ProgressReporter {
         for (Map.Entry<TopicPartition, Long> entry : engine.committedOffsets().entrySet()) {
             committed.put(entry.getKey().toString(), entry.getValue());
         }
-        logger.info("audit handled {}, charge handled {}, committed {}", this.handlers.audited(),
-                this.handlers.charged(), committed);
+        logger.info("audit handled {}, charge handled {} (retried {}, dead-lettered {}), committed {}",
+                this.handlers.audited(), this.handlers.charged(), engine.stats().retried(),
+                engine.stats().deadLettered(), committed);
     }
 
 }
