@@ -594,8 +594,9 @@ public final class SubscriptionRunner {
                     return Step.WAIT;
                 }
                 this.stats.recordDeadLettered();
-                logger.warn("Subscription '{}' {} {}; published to its dead-letter topic and released", id, what,
-                        delivery.tracked, failure);
+                // The stack trace travels in the dead letter's headers; the log names the record.
+                logger.warn("Subscription '{}' {} {}; published to its dead-letter topic and released: {}", id, what,
+                        delivery.tracked, failure.toString());
                 release(delivery);
                 return Step.DONE;
             default:
