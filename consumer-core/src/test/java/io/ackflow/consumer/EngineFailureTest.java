@@ -72,6 +72,38 @@ class EngineFailureTest {
     }
 
     @Test
+    void aStopOnFailureLeavesTheEngineFailedWithTheSubscriptionAndRecordNamed() throws Exception {
+        AckflowEngine failing = AckflowEngine.builder()
+            .name("failing")
+            .consumerFactory(() -> this.consumer)
+            .config(EngineConfig.builder().shutdownTimeout(Duration.ofSeconds(5)).build())
+            .subscription(Subscription.builder("ledger").topics("orders")
+                .errorPolicy(ErrorPolicy.builder().recovery(Recovery.STOP).build())
+                .handler(RecordHandler.<byte[], byte[]>blocking((record) -> {
+                    if (record.offset() == 2) {
+                        throw new IllegalStateException("ledger unavailable");
+                    }
+                }))
+                .build())
+            .build();
+        this.consumer.schedulePollTask(() -> {
+            this.consumer.assignAtZero(P0);
+            addRecords(P0, 0, 5);
+        });
+        failing.start();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+            .until(() -> failing.state() == EngineState.FAILED);
+        assertThat(failing.failure()).isInstanceOf(SubscriptionFailedException.class)
+            .hasMessage("Subscription 'ledger' failed on orders-0@2 and its error policy is STOP; the record was not"
+                    + " committed and is read again after a restart")
+            .hasRootCauseMessage("ledger unavailable");
+        assertThat(this.consumer.commits()).containsExactly(Map.of(P0, 2L));
+        assertThat(this.consumer.closed()).isTrue();
+        assertThat(failing.stats().failed()).isEqualTo(1);
+        assertThat(failing.stats().acked()).isEqualTo(2);
+    }
+
+    @Test
     void aRecordRetriedUntilItSucceedsHoldsItsPartitionsCommitUntilThen() {
         int[] failuresLeft = { 2 };
         start(ErrorPolicy.builder().backOff(RetryBackOff.fixed(Duration.ofSeconds(1), 5)).build(), null);
