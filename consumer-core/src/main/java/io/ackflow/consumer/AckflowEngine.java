@@ -28,6 +28,7 @@ import io.ackflow.consumer.dispatch.Conductor;
 import io.ackflow.consumer.dispatch.SubscriptionRunner;
 import io.ackflow.consumer.failure.RetryScheduler;
 import io.ackflow.consumer.loop.PollLoop;
+import io.ackflow.consumer.state.EngineMetrics;
 import io.ackflow.consumer.state.EngineSnapshot;
 import io.ackflow.consumer.tracking.TrackedRecord;
 
@@ -57,6 +58,8 @@ public final class AckflowEngine {
 
     private final RetryScheduler userRetryScheduler;
 
+    private final EngineMetrics metrics;
+
     private final EngineStats stats = new EngineStats();
 
     private final AtomicReference<EngineState> state = new AtomicReference<>(EngineState.NEW);
@@ -76,6 +79,10 @@ public final class AckflowEngine {
         this.userExecutor = builder.handlerExecutor;
         this.rebalanceListeners = List.copyOf(builder.rebalanceListeners);
         this.userRetryScheduler = builder.retryScheduler;
+        this.metrics = builder.metrics;
+        for (Subscription<?, ?> subscription : this.subscriptions) {
+            this.stats.subscription(subscription.id());
+        }
     }
 
     public static Builder builder() {
@@ -219,11 +226,11 @@ public final class AckflowEngine {
         List<SubscriptionRunner> runners = new ArrayList<>();
         for (Subscription<?, ?> subscription : this.subscriptions) {
             runners.add(new SubscriptionRunner(subscription, executor, this.stats, this.config.clock(), scheduler,
-                    (cause) -> self.get().requestStop(cause)));
+                    (cause) -> self.get().requestStop(cause), this.metrics));
         }
         Conductor conductor = new Conductor(runners, this.stats, (record) -> self.get().acked(record));
         PollLoop pollLoop = new PollLoop(consumer, conductor, this.config, this.stats, this.commitObserver,
-                this.rebalanceListeners);
+                this.rebalanceListeners, this.metrics);
         self.set(pollLoop);
         return pollLoop;
     }
@@ -314,7 +321,15 @@ public final class AckflowEngine {
 
         private RetryScheduler retryScheduler;
 
+        private EngineMetrics metrics = EngineMetrics.NONE;
+
         private Builder() {
+        }
+
+        /** Told of handler and commit timings, for a metrics library; see {@link EngineMetrics}. */
+        public Builder metrics(EngineMetrics metrics) {
+            this.metrics = Objects.requireNonNull(metrics, "metrics must not be null");
+            return this;
         }
 
         /**

@@ -1,6 +1,9 @@
 package io.ackflow.consumer;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.ToLongFunction;
 
 /**
  * Running totals of one engine, safe to update and read from any thread. A read is a moment's
@@ -8,19 +11,12 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class EngineStats {
 
+    /** By subscription id, in no particular order. */
+    private final Map<String, SubscriptionStats> subscriptions = new ConcurrentHashMap<>();
+
     private final LongAdder received = new LongAdder();
 
     private final LongAdder acked = new LongAdder();
-
-    private final LongAdder handled = new LongAdder();
-
-    private final LongAdder failed = new LongAdder();
-
-    private final LongAdder retried = new LongAdder();
-
-    private final LongAdder deadLettered = new LongAdder();
-
-    private final LongAdder skipped = new LongAdder();
 
     private final LongAdder commits = new LongAdder();
 
@@ -31,6 +27,24 @@ public final class EngineStats {
     private final LongAdder lateAcks = new LongAdder();
 
     private final LongAdder droppedOnRebalance = new LongAdder();
+
+    /** The totals of subscription {@code id}, created at its first use. */
+    public SubscriptionStats subscription(String id) {
+        return this.subscriptions.computeIfAbsent(id, (k) -> new SubscriptionStats());
+    }
+
+    /** The totals of every subscription that has some, by id. */
+    public Map<String, SubscriptionStats> subscriptions() {
+        return Map.copyOf(this.subscriptions);
+    }
+
+    private long sum(ToLongFunction<SubscriptionStats> counter) {
+        long total = 0;
+        for (SubscriptionStats stats : this.subscriptions.values()) {
+            total += counter.applyAsLong(stats);
+        }
+        return total;
+    }
 
     /** Records that poll delivered. */
     public long received() {
@@ -44,7 +58,7 @@ public final class EngineStats {
 
     /** Handler invocations that completed normally. */
     public long handled() {
-        return this.handled.sum();
+        return sum(SubscriptionStats::handled);
     }
 
     /**
@@ -53,22 +67,22 @@ public final class EngineStats {
      * as the subscription's error policy says. Counted once per subscription and record.
      */
     public long failed() {
-        return this.failed.sum();
+        return sum(SubscriptionStats::failed);
     }
 
     /** Retries of failed handlers scheduled (one per further attempt). */
     public long retried() {
-        return this.retried.sum();
+        return sum(SubscriptionStats::retried);
     }
 
     /** Records published to a dead-letter topic (once per subscription and record). */
     public long deadLettered() {
-        return this.deadLettered.sum();
+        return sum(SubscriptionStats::deadLettered);
     }
 
     /** Records a handler declined with {@code SkipRecordException}. */
     public long skipped() {
-        return this.skipped.sum();
+        return sum(SubscriptionStats::skipped);
     }
 
     /** Offset commits that the broker confirmed. */
@@ -117,26 +131,6 @@ public final class EngineStats {
 
     public void recordAcked() {
         this.acked.increment();
-    }
-
-    public void recordHandled() {
-        this.handled.increment();
-    }
-
-    public void recordFailed() {
-        this.failed.increment();
-    }
-
-    public void recordRetried() {
-        this.retried.increment();
-    }
-
-    public void recordDeadLettered() {
-        this.deadLettered.increment();
-    }
-
-    public void recordSkipped() {
-        this.skipped.increment();
     }
 
     public void recordCommit() {

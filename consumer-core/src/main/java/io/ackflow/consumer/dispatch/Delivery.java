@@ -33,6 +33,9 @@ final class Delivery {
     /** The thread its handler was last called on, null before. */
     volatile Thread thread;
 
+    /** When the current handler call started ({@link System#nanoTime()}). */
+    long attemptStartedNanos;
+
     /** Handler calls so far. */
     int attempts;
 

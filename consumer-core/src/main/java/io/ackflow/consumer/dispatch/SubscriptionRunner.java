@@ -24,6 +24,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.ackflow.consumer.EngineStats;
+import io.ackflow.consumer.SubscriptionStats;
 import io.ackflow.consumer.Ordering;
 import io.ackflow.consumer.RecordHandler;
 import io.ackflow.consumer.Subscription;
@@ -34,6 +35,7 @@ import io.ackflow.consumer.failure.RetryBackOff;
 import io.ackflow.consumer.failure.RetryScheduler;
 import io.ackflow.consumer.failure.SkipRecordException;
 import io.ackflow.consumer.failure.SubscriptionFailedException;
+import io.ackflow.consumer.state.EngineMetrics;
 import io.ackflow.consumer.tracking.OffsetTracker;
 import io.ackflow.consumer.tracking.TrackedRecord;
 
@@ -79,7 +81,7 @@ public final class SubscriptionRunner {
 
     private final Executor executor;
 
-    private final EngineStats stats;
+    private final SubscriptionStats stats;
 
     private final Clock clock;
 
@@ -92,6 +94,8 @@ public final class SubscriptionRunner {
     private final Lane unordered;
 
     private final ErrorPolicy policy;
+
+    private final EngineMetrics metrics;
 
     private final RetryScheduler scheduler;
 
@@ -118,24 +122,26 @@ public final class SubscriptionRunner {
         this(subscription, executor, stats, clock, (task, delay) -> {
             throw new IllegalStateException("no retry scheduler");
         }, (cause) -> {
-        });
+        }, EngineMetrics.NONE);
     }
 
     /**
      * @param scheduler where retries wait
      * @param stopper told, from a handler thread, when a failure must stop the engine
+     * @param metrics told how long each handler call took
      */
     @SuppressWarnings("unchecked")
     public SubscriptionRunner(Subscription<?, ?> subscription, Executor executor, EngineStats stats, Clock clock,
-            RetryScheduler scheduler, Consumer<Throwable> stopper) {
+            RetryScheduler scheduler, Consumer<Throwable> stopper, EngineMetrics metrics) {
         this.subscription = (Subscription<Object, Object>) subscription;
+        this.metrics = metrics;
         this.policy = subscription.errorPolicy();
         this.scheduler = scheduler;
         this.stopper = stopper;
         this.clock = clock;
         this.handler = this.subscription.handler();
         this.executor = executor;
-        this.stats = stats;
+        this.stats = stats.subscription(subscription.id());
         this.concurrency = subscription.concurrency();
         this.unordered = (subscription.ordering() == Ordering.UNORDERED) ? new Lane(null, this.concurrency) : null;
     }
@@ -410,6 +416,7 @@ public final class SubscriptionRunner {
                 CompletionStage<?> stage = pending.stage;
                 pending.stage = null;
                 stage.whenComplete((result, failure) -> {
+                    timed(pending, failure == null);
                     if (failure == null) {
                         Delivery next = next(pending, settle(pending, null));
                         if (next != null) {
@@ -511,6 +518,7 @@ public final class SubscriptionRunner {
                 delivery.startedAt = this.clock.millis();
             }
             delivery.attempts++;
+            delivery.attemptStartedNanos = System.nanoTime();
             try {
                 stage = this.handler.handle(delivery.record);
             }
@@ -530,9 +538,14 @@ public final class SubscriptionRunner {
                 delivery.stage = stage;
                 return Step.ASYNC;
             }
+            timed(delivery, failure == null);
             step = settle(delivery, failure);
         }
         return step;
+    }
+
+    private void timed(Delivery delivery, boolean succeeded) {
+        this.metrics.handlerFinished(this.subscription.id(), System.nanoTime() - delivery.attemptStartedNanos, succeeded);
     }
 
     /** Decides what follows an attempt that ended with {@code failure} (null for success). */

@@ -40,7 +40,10 @@ import io.ackflow.consumer.dispatch.Conductor;
 import io.ackflow.consumer.dispatch.HandlerRun;
 import io.ackflow.consumer.flow.FlowControl;
 import io.ackflow.consumer.flow.PauseReason;
+import io.ackflow.consumer.SubscriptionStats;
+import io.ackflow.consumer.state.EngineMetrics;
 import io.ackflow.consumer.state.EngineSnapshot;
+import io.ackflow.consumer.state.SubscriptionSnapshot;
 import io.ackflow.consumer.state.LivelockDetector;
 import io.ackflow.consumer.state.PartitionSnapshot;
 import io.ackflow.consumer.tracking.OffsetTracker;
@@ -88,6 +91,8 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
     private final EngineStats stats;
 
     private final CommitObserver observer;
+
+    private final EngineMetrics metrics;
 
     private final CommitPlanner planner = new CommitPlanner();
 
@@ -143,7 +148,8 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
     private volatile Throwable failure;
 
     public PollLoop(Consumer<byte[], byte[]> consumer, Conductor conductor, EngineConfig config, EngineStats stats,
-            CommitObserver observer, List<RebalanceListener> rebalanceListeners) {
+            CommitObserver observer, List<RebalanceListener> rebalanceListeners, EngineMetrics metrics) {
+        this.metrics = metrics;
         this.consumer = consumer;
         this.conductor = conductor;
         this.config = config;
@@ -230,7 +236,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             TrackedRecord head = (tracker.head() instanceof TrackedRecord record) ? record : null;
             HandlerRun oldest = (head != null) ? LivelockDetector.oldest(this.conductor.runningHandlers(head)) : null;
             partitions.add(new PartitionSnapshot(partition, this.planner.confirmed(partition), committable,
-                    tracker.pendingCount(), (head != null) ? head.raw().offset() : -1,
+                    position(partition), tracker.pendingCount(), (head != null) ? head.raw().offset() : -1,
                     (head != null) ? head.holders() : List.of(),
                     (oldest != null) ? Instant.ofEpochMilli(oldest.startedAt()) : null,
                     (oldest != null) ? oldest.thread() : null,
@@ -239,15 +245,36 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         }
         partitions.sort(Comparator.comparing(PartitionSnapshot::partition, Comparator
             .comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition)));
+        List<SubscriptionSnapshot> subscriptions = new ArrayList<>();
+        for (var runner : this.conductor.runners()) {
+            var subscription = runner.subscription();
+            SubscriptionStats totals = this.stats.subscription(subscription.id());
+            subscriptions.add(new SubscriptionSnapshot(subscription.id(), subscription.topics(), subscription.ordering(),
+                    subscription.concurrency(), runner.backlog(), totals.handled(), totals.failed(), totals.retried(),
+                    totals.deadLettered(), totals.skipped()));
+        }
+        String groupId = "";
         int generation = -1;
         String member = "";
         if (!partitions.isEmpty()) {
             ConsumerGroupMetadata group = this.consumer.groupMetadata();
+            groupId = group.groupId();
             generation = group.generationId();
             member = group.memberId();
         }
-        this.snapshot = new EngineSnapshot(Instant.ofEpochMilli(now), generation, member, List.copyOf(partitions));
+        this.snapshot = new EngineSnapshot(Instant.ofEpochMilli(now), groupId, generation, member,
+                List.copyOf(partitions), List.copyOf(subscriptions));
         this.nextSnapshotAt = now + SNAPSHOT_EVERY_MILLIS;
+    }
+
+    /** The consumer's fetch position of {@code partition} if it knows it without a request, else -1. Poll thread. */
+    private long position(TopicPartition partition) {
+        try {
+            return this.consumer.position(partition, Duration.ZERO);
+        }
+        catch (RuntimeException ex) {
+            return -1;
+        }
     }
 
     /** The pause reasons of {@code partition}; empty when it is fetched. Poll thread. */
@@ -604,8 +631,10 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         }
         this.observer.beforeCommit(offsets);
         this.commitInFlight = true;
+        long started = System.nanoTime();
         this.consumer.commitAsync(offsets, (committed, exception) -> {
             this.commitInFlight = false;
+            this.metrics.commitFinished(System.nanoTime() - started, exception == null);
             committed(offsets, exception);
         });
     }
@@ -620,6 +649,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             return offsets;
         }
         this.observer.beforeCommit(offsets);
+        long started = System.nanoTime();
         try {
             try {
                 this.consumer.commitSync(offsets);
@@ -630,9 +660,11 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             }
         }
         catch (RuntimeException ex) {
+            this.metrics.commitFinished(System.nanoTime() - started, false);
             committed(offsets, ex);
             throw ex;
         }
+        this.metrics.commitFinished(System.nanoTime() - started, true);
         committed(offsets, null);
         return offsets;
     }

@@ -9,14 +9,27 @@ import java.util.List;
  * endpoints) never touch the consumer.
  *
  * @param takenAt when the poll thread took it
+ * @param groupId the consumer group, or empty before the first assignment
  * @param generationId the consumer group generation, or -1 before the first assignment
  * @param memberId the member id in the group, or empty before the first assignment
- * @param partitions the assigned partitions
+ * @param partitions the assigned partitions, by topic and partition number
+ * @param subscriptions the subscriptions, in the order they were added to the engine
  */
-public record EngineSnapshot(Instant takenAt, int generationId, String memberId, List<PartitionSnapshot> partitions) {
+public record EngineSnapshot(Instant takenAt, String groupId, int generationId, String memberId,
+        List<PartitionSnapshot> partitions, List<SubscriptionSnapshot> subscriptions) {
 
     /** Before the poll thread published anything. */
-    public static final EngineSnapshot EMPTY = new EngineSnapshot(Instant.EPOCH, -1, "", List.of());
+    public static final EngineSnapshot EMPTY = new EngineSnapshot(Instant.EPOCH, "", -1, "", List.of(), List.of());
+
+    /** The snapshot of {@code partition}, or null when it is not assigned. */
+    public PartitionSnapshot partition(org.apache.kafka.common.TopicPartition partition) {
+        for (PartitionSnapshot candidate : this.partitions) {
+            if (candidate.partition().equals(partition)) {
+                return candidate;
+            }
+        }
+        return null;
+    }
 
     /** The partitions that are stuck (see the commit livelock soft timeout). */
     public List<PartitionSnapshot> stuckPartitions() {

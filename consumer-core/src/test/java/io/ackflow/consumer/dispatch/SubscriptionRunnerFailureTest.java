@@ -314,7 +314,7 @@ class SubscriptionRunnerFailureTest {
         return new SubscriptionRunner(subscription, this.executor, this.stats, Clock.systemUTC(), (task, delay) -> {
             this.delays.add(delay);
             this.timers.add(task);
-        }, this.stops::add);
+        }, this.stops::add, io.ackflow.consumer.state.EngineMetrics.NONE);
     }
 
     private TrackedRecord track(int partition, long offset, String key) {
