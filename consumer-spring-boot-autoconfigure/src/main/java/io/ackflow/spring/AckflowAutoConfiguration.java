@@ -53,9 +53,10 @@ public final class AckflowAutoConfiguration {
     StreamListenerRegistry streamListenerRegistry(AckflowProperties properties,
             ObjectProvider<ConsumerFactory<?, ?>> consumerFactory, PayloadDeserializers deserializers,
             ObjectProvider<RebalanceListener> rebalanceListeners, DeadLetterPublishers deadLetters,
-            BeanFactory beanFactory) {
+            ObjectProvider<AckflowEngineCustomizer> customizers, BeanFactory beanFactory) {
         return new StreamListenerRegistry(properties, consumerFactory.getIfAvailable(), deserializers,
-                rebalanceListeners.orderedStream().toList(), deadLetters, beanFactory);
+                rebalanceListeners.orderedStream().toList(), deadLetters, customizers.orderedStream().toList(),
+                beanFactory);
     }
 
     @Bean

@@ -62,6 +62,8 @@ public class StreamListenerRegistry implements SmartLifecycle {
 
     private final DeadLetterPublishers deadLetters;
 
+    private final List<AckflowEngineCustomizer> customizers;
+
     private final DefaultMessageHandlerMethodFactory methodFactory = new DefaultMessageHandlerMethodFactory();
 
     private final MessagingMessageConverter messageConverter = new MessagingMessageConverter();
@@ -75,12 +77,14 @@ public class StreamListenerRegistry implements SmartLifecycle {
 
     public StreamListenerRegistry(AckflowProperties properties, @Nullable ConsumerFactory<?, ?> consumerFactory,
             PayloadDeserializers deserializers, List<RebalanceListener> rebalanceListeners, BeanFactory beanFactory) {
-        this(properties, consumerFactory, deserializers, rebalanceListeners, new DeadLetterPublishers(null), beanFactory);
+        this(properties, consumerFactory, deserializers, rebalanceListeners, new DeadLetterPublishers(null), List.of(),
+                beanFactory);
     }
 
     public StreamListenerRegistry(AckflowProperties properties, @Nullable ConsumerFactory<?, ?> consumerFactory,
             PayloadDeserializers deserializers, List<RebalanceListener> rebalanceListeners,
-            DeadLetterPublishers deadLetters, BeanFactory beanFactory) {
+            DeadLetterPublishers deadLetters, List<AckflowEngineCustomizer> customizers, BeanFactory beanFactory) {
+        this.customizers = List.copyOf(customizers);
         this.properties = properties;
         this.engineConfig = EngineConfigMapper.toEngineConfig(properties);
         ErrorPolicyMapper.resolve(properties, null);
@@ -135,9 +139,16 @@ public class StreamListenerRegistry implements SmartLifecycle {
                 slot = new ConsumerSlot(builder, configs);
                 slots.put(name, slot);
             }
-            slot.builder.subscription(subscription(endpoint, (String) slot.configs.get(ConsumerConfig.GROUP_ID_CONFIG)));
+            Subscription<?, ?> subscription = subscription(endpoint, (String) slot.configs.get(ConsumerConfig.GROUP_ID_CONFIG));
+            slot.builder.subscription(subscription);
+            slot.subscriptions.add(subscription);
         }
-        slots.values().forEach((slot) -> slot.engine = slot.builder.build());
+        slots.forEach((name, slot) -> {
+            for (AckflowEngineCustomizer customizer : this.customizers) {
+                customizer.customize(name, List.copyOf(slot.subscriptions), slot.builder, () -> slot.engine);
+            }
+            slot.engine = slot.builder.build();
+        });
         this.consumers = slots;
         slots.forEach((name, slot) -> logger.info("Ackflow consumer '{}': {} @StreamListener handler(s): {}", name,
                 slot.engine.subscriptions().size(), slot.engine.subscriptions()));
@@ -344,7 +355,9 @@ public class StreamListenerRegistry implements SmartLifecycle {
 
         final Map<String, Object> configs;
 
-        volatile AckflowEngine engine;
+        final List<Subscription<?, ?>> subscriptions = new ArrayList<>();
+
+        volatile @Nullable AckflowEngine engine;
 
         ConsumerSlot(AckflowEngine.Builder builder, Map<String, Object> configs) {
             this.builder = builder;

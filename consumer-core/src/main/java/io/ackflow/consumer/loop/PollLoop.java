@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -314,12 +315,14 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
                 this.flow.pause(partition, PauseReason.REBALANCE);
             }
             this.consumer.pause(this.consumer.assignment());
-            long deadline = this.clock.millis() + this.config.shutdownTimeout().toMillis();
+            // Elapsed time, not the injected clock: like the rebalance drain, a stop must end in
+            // real time even when the clock that drives commits and stuck reports stands still.
+            long deadline = System.nanoTime() + this.config.shutdownTimeout().toNanos();
             // A stop on failure started nothing more: wait for the running handlers only, since the
             // queued records will never be acked.
             boolean failed = this.failure != null;
             while (failed ? !this.planner.allIdle() : !this.planner.allAcked()) {
-                long remaining = deadline - this.clock.millis();
+                long remaining = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
                 if (remaining <= 0) {
                     logger.warn("Shutdown timeout {} passed with records still in flight; committing the acked prefix,"
                             + " the rest is read again on restart", this.config.shutdownTimeout());
