@@ -1,0 +1,103 @@
+package io.ackflow.spring;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import io.ackflow.spring.actuate.AckflowEndpoint;
+import io.ackflow.spring.actuate.AckflowHealthIndicator;
+import io.ackflow.spring.actuate.AckflowMeterBinder;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Each condition of the observability auto-configuration: meters with a {@link MeterRegistry},
+ * the health indicator unless turned off, the endpoint when exposed and allowed.
+ */
+class AckflowActuatorAutoConfigurationTests {
+
+    private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(KafkaAutoConfiguration.class, AckflowAutoConfiguration.class,
+                AckflowActuatorAutoConfiguration.class))
+        .withPropertyValues("spring.kafka.consumer.group-id=test-group", "ackflow.auto-startup=false");
+
+    @Test
+    void metersAreBoundToEachConsumerWhenThereIsAMeterRegistry() {
+        this.contextRunner.withUserConfiguration(Registry.class, Listener.class).run((context) -> {
+            assertThat(context).hasSingleBean(AckflowMeterBinder.class);
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            assertThat(registry.get("ackflow.records.received").tag("consumer", "ackflow").functionCounter().count())
+                .isZero();
+            assertThat(registry.get("ackflow.records.handled").tags("consumer", "ackflow", "subscription", "audit")
+                .functionCounter()).isNotNull();
+            assertThat(registry.get("ackflow.handler.duration").tags("subscription", "audit", "outcome", "success")
+                .timer()).isNotNull();
+        });
+    }
+
+    @Test
+    void noMetersWithoutAMeterRegistry() {
+        this.contextRunner.run((context) -> assertThat(context).doesNotHaveBean(AckflowMeterBinder.class));
+    }
+
+    @Test
+    void noMetersWithoutMicrometer() {
+        this.contextRunner.withClassLoader(new FilteredClassLoader(MeterRegistry.class))
+            .run((context) -> assertThat(context).hasNotFailed().doesNotHaveBean(AckflowMeterBinder.class));
+    }
+
+    @Test
+    void healthIndicatorIsOnByDefaultAndNamedAckflow() {
+        this.contextRunner.run((context) -> assertThat(context).hasSingleBean(AckflowHealthIndicator.class)
+            .hasBean("ackflowHealthIndicator"));
+    }
+
+    @Test
+    void healthIndicatorCanBeTurnedOff() {
+        this.contextRunner.withPropertyValues("management.health.ackflow.enabled=false")
+            .run((context) -> assertThat(context).doesNotHaveBean(AckflowHealthIndicator.class));
+    }
+
+    @Test
+    void endpointIsThereWhenExposed() {
+        this.contextRunner.withPropertyValues("management.endpoints.web.exposure.include=ackflow")
+            .run((context) -> assertThat(context).hasSingleBean(AckflowEndpoint.class));
+    }
+
+    @Test
+    void endpointIsAbsentWhenNotExposed() {
+        this.contextRunner.run((context) -> assertThat(context).doesNotHaveBean(AckflowEndpoint.class));
+    }
+
+    @Test
+    void endpointIsAbsentWhenItsAccessIsNone() {
+        this.contextRunner.withPropertyValues("management.endpoints.web.exposure.include=ackflow",
+                "management.endpoint.ackflow.access=NONE")
+            .run((context) -> assertThat(context).doesNotHaveBean(AckflowEndpoint.class));
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class Registry {
+
+        @Bean
+        SimpleMeterRegistry meterRegistry() {
+            return new SimpleMeterRegistry();
+        }
+
+    }
+
+    static class Listener {
+
+        @StreamListener(id = "audit", topics = "orders")
+        void audit(String order) {
+        }
+
+    }
+
+}
