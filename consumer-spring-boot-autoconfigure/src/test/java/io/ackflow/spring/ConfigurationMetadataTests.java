@@ -33,7 +33,8 @@ class ConfigurationMetadataTests {
                 "ackflow.max-in-flight.low-mark", "ackflow.consumers", "ackflow.errors.recovery",
                 "ackflow.errors.not-retryable", "ackflow.errors.retry.attempts", "ackflow.errors.retry.delay",
                 "ackflow.errors.retry.multiplier", "ackflow.errors.retry.max-delay", "ackflow.errors.dead-letter.topic",
-                "ackflow.errors.dead-letter.retry-interval", "ackflow.listeners");
+                "ackflow.errors.dead-letter.retry-interval", "ackflow.listeners", "management.endpoint.ackflow.access",
+                "management.endpoint.ackflow.cache.time-to-live");
         properties.forEach((name, property) -> assertThat(property.path("description").asString())
             .as("description of " + name).isNotBlank());
         assertThat(properties.get("ackflow.commit-interval").get("type").asString()).isEqualTo("java.time.Duration");
@@ -45,6 +46,8 @@ class ConfigurationMetadataTests {
         assertThat(properties.get("ackflow.errors.recovery").get("type").asString())
             .isEqualTo("io.ackflow.consumer.failure.Recovery");
         assertThat(properties.get("ackflow.errors.retry.delay").get("type").asString()).isEqualTo("java.time.Duration");
+        assertThat(properties.get("management.endpoint.ackflow.access").get("defaultValue").asString())
+            .as("the endpoint is read-only unless the application allows more").isEqualTo("read_only");
     }
 
 }
