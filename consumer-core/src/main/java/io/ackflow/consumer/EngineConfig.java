@@ -34,6 +34,12 @@ public final class EngineConfig {
 
     public static final Duration DEFAULT_REBALANCE_DRAIN_TIMEOUT = Duration.ofSeconds(10);
 
+    /** Kafka's default {@code offset.metadata.max.bytes}. */
+    public static final int DEFAULT_OFFSET_MAP_MAX_BYTES = 4096;
+
+    /** Smallest metadata limit that can hold an offset map at all. */
+    public static final int MIN_OFFSET_MAP_MAX_BYTES = 16;
+
     private final Duration commitInterval;
 
     private final int commitEvery;
@@ -56,6 +62,10 @@ public final class EngineConfig {
 
     private final Duration rebalanceDrainTimeout;
 
+    private final boolean offsetMaps;
+
+    private final int offsetMapMaxBytes;
+
     private final Clock clock;
 
     private EngineConfig(Builder builder) {
@@ -70,6 +80,8 @@ public final class EngineConfig {
         this.maxInFlightPerPartition = builder.maxInFlightPerPartition;
         this.lowMark = builder.lowMark;
         this.rebalanceDrainTimeout = builder.rebalanceDrainTimeout;
+        this.offsetMaps = builder.offsetMaps;
+        this.offsetMapMaxBytes = builder.offsetMapMaxBytes;
         this.clock = builder.clock;
     }
 
@@ -148,6 +160,22 @@ public final class EngineConfig {
         return this.rebalanceDrainTimeout;
     }
 
+    /**
+     * Whether commits carry the offsets acked above a gap in their metadata, so the partition's
+     * next owner does not process them again (default true).
+     */
+    public boolean offsetMaps() {
+        return this.offsetMaps;
+    }
+
+    /**
+     * Longest commit metadata written (default 4096, Kafka's {@code offset.metadata.max.bytes});
+     * an offset map that does not fit is left out of that commit.
+     */
+    public int offsetMapMaxBytes() {
+        return this.offsetMapMaxBytes;
+    }
+
     /** The time source of commit deadlines; tests move it. */
     public Clock clock() {
         return this.clock;
@@ -160,7 +188,8 @@ public final class EngineConfig {
                 + ", handlerThreads=" + this.handlerThreads + ", virtualThreads=" + this.virtualThreads
                 + ", commitLivelockSoftTimeout=" + this.commitLivelockSoftTimeout + ", maxInFlight=" + this.maxInFlight
                 + ", maxInFlightPerPartition=" + this.maxInFlightPerPartition + ", lowMark=" + this.lowMark
-                + ", rebalanceDrainTimeout=" + this.rebalanceDrainTimeout + "]";
+                + ", rebalanceDrainTimeout=" + this.rebalanceDrainTimeout + ", offsetMaps=" + this.offsetMaps
+                + ", offsetMapMaxBytes=" + this.offsetMapMaxBytes + "]";
     }
 
     /**
@@ -190,6 +219,10 @@ public final class EngineConfig {
 
         private Duration rebalanceDrainTimeout = DEFAULT_REBALANCE_DRAIN_TIMEOUT;
 
+        private boolean offsetMaps = true;
+
+        private int offsetMapMaxBytes = DEFAULT_OFFSET_MAP_MAX_BYTES;
+
         private Clock clock = Clock.systemUTC();
 
         private Builder() {
@@ -212,6 +245,16 @@ public final class EngineConfig {
 
         public Builder rebalanceDrainTimeout(Duration rebalanceDrainTimeout) {
             this.rebalanceDrainTimeout = rebalanceDrainTimeout;
+            return this;
+        }
+
+        public Builder offsetMaps(boolean offsetMaps) {
+            this.offsetMaps = offsetMaps;
+            return this;
+        }
+
+        public Builder offsetMapMaxBytes(int offsetMapMaxBytes) {
+            this.offsetMapMaxBytes = offsetMapMaxBytes;
             return this;
         }
 
@@ -273,6 +316,10 @@ public final class EngineConfig {
             }
             if (this.clock == null) {
                 throw new InvalidSettingException("clock", null, "must not be null");
+            }
+            if (this.offsetMapMaxBytes < MIN_OFFSET_MAP_MAX_BYTES) {
+                throw new InvalidSettingException("offsetMapMaxBytes", this.offsetMapMaxBytes,
+                        "must be at least " + MIN_OFFSET_MAP_MAX_BYTES);
             }
             return new EngineConfig(this);
         }

@@ -28,6 +28,10 @@ public final class EngineStats {
 
     private final LongAdder droppedOnRebalance = new LongAdder();
 
+    private final LongAdder alreadyAcked = new LongAdder();
+
+    private final LongAdder offsetMapsTooLarge = new LongAdder();
+
     /** The totals of subscription {@code id}, created at its first use. */
     public SubscriptionStats subscription(String id) {
         return this.subscriptions.computeIfAbsent(id, (k) -> new SubscriptionStats());
@@ -113,6 +117,27 @@ public final class EngineStats {
         return this.droppedOnRebalance.sum();
     }
 
+    /**
+     * Records fetched that a previous owner of their partition had already acked (it said so in its
+     * last commit's offset map): acked at once, not handed to any subscription.
+     */
+    public long alreadyAcked() {
+        return this.alreadyAcked.sum();
+    }
+
+    /** Commits held back by a gap whose offset map did not fit in the metadata limit, so went without it. */
+    public long offsetMapsTooLarge() {
+        return this.offsetMapsTooLarge.sum();
+    }
+
+    public void recordAlreadyAcked() {
+        this.alreadyAcked.increment();
+    }
+
+    public void recordOffsetMapTooLarge() {
+        this.offsetMapsTooLarge.increment();
+    }
+
     public void recordLateAck() {
         this.lateAcks.increment();
     }
@@ -146,7 +171,8 @@ public final class EngineStats {
         return "EngineStats[received=" + received() + ", acked=" + acked() + ", handled=" + handled() + ", failed="
                 + failed() + ", retried=" + retried() + ", deadLettered=" + deadLettered() + ", skipped=" + skipped()
                 + ", commits=" + commits() + ", commitFailures=" + commitFailures() + ", stuckPartitionReports=" + stuckPartitionReports() + ", lateAcks=" + lateAcks()
-                + ", droppedOnRebalance=" + droppedOnRebalance() + "]";
+                + ", droppedOnRebalance=" + droppedOnRebalance() + ", alreadyAcked=" + alreadyAcked()
+                + ", offsetMapsTooLarge=" + offsetMapsTooLarge() + "]";
     }
 
 }

@@ -44,7 +44,7 @@ class EngineCommitTest {
 
     @Test
     void outOfOrderAcksCommitOnlyTheContiguousPrefix() {
-        start(asyncUnordered(), (config) -> config);
+        start(asyncUnordered(), (config) -> config.offsetMaps(false));
         addRecords(P0, 0, 5);
         this.loop.runOnce();
         assertThat(this.seen).containsExactly("0@0", "0@1", "0@2", "0@3", "0@4");
@@ -62,6 +62,40 @@ class EngineCommitTest {
         assertThat(this.consumer.commits()).containsExactly(Map.of(P0, 4L), Map.of(P0, 5L));
         assertThat(this.consumer.committed(java.util.Set.of(P0)).get(P0).offset()).isEqualTo(5);
         assertThat(this.consumer.commitKinds()).containsOnly("async");
+    }
+
+    @Test
+    void aHeldGapCommitsTheSameOffsetWithTheAckedOffsetsAboveItInTheMetadata() {
+        start(asyncUnordered(), (config) -> config);
+        addRecords(P0, 0, 6);
+        this.loop.runOnce();
+        complete(P0, 2, 3, 5);
+        tick(INTERVAL);
+        assertThat(this.consumer.commits()).containsExactly(Map.of(P0, 0L));
+        OffsetAndMetadata first = this.consumer.committed(java.util.Set.of(P0)).get(P0);
+        assertThat(io.ackflow.consumer.commit.OffsetMapCodec.decode(first.metadata())).isEqualTo(bits(2, 3, 5));
+
+        tick(INTERVAL);
+        assertThat(this.consumer.commits()).as("the same map is not sent again").hasSize(1);
+
+        complete(P0, 0);
+        tick(INTERVAL);
+        assertThat(this.consumer.commits()).containsExactly(Map.of(P0, 0L), Map.of(P0, 1L));
+        OffsetAndMetadata second = this.consumer.committed(java.util.Set.of(P0)).get(P0);
+        assertThat(io.ackflow.consumer.commit.OffsetMapCodec.decode(second.metadata()))
+            .as("relative to the new committed offset 1").isEqualTo(bits(1, 2, 4));
+
+        complete(P0, 1, 4);
+        tick(INTERVAL);
+        assertThat(this.consumer.committed(java.util.Set.of(P0)).get(P0)).isEqualTo(new OffsetAndMetadata(6, ""));
+    }
+
+    private static java.util.BitSet bits(int... set) {
+        java.util.BitSet bits = new java.util.BitSet();
+        for (int bit : set) {
+            bits.set(bit);
+        }
+        return bits;
     }
 
     @Test

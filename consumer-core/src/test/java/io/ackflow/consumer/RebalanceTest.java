@@ -167,7 +167,7 @@ class RebalanceTest {
 
     @Test
     void partitionRevokedAndReassignedStartsAFreshTrackerAndIgnoresOldCompletions() {
-        start(Ordering.UNORDERED, (config) -> config.rebalanceDrainTimeout(Duration.ofMillis(20)));
+        start(Ordering.UNORDERED, (config) -> config.rebalanceDrainTimeout(Duration.ofMillis(20)).offsetMaps(false));
         add(P0, 0, 3);
         this.loop.runOnce();
         complete(P0, 0);

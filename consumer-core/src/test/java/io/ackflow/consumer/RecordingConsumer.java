@@ -22,6 +22,9 @@ public final class RecordingConsumer extends MockConsumer<byte[], byte[]> {
 
     private final List<String> commitKinds = new ArrayList<>();
 
+    /** The last offset and metadata sent for each partition. */
+    private final Map<TopicPartition, OffsetAndMetadata> lastSent = new HashMap<>();
+
     private boolean failNextAsyncCommit;
 
     /** MockConsumer's commitSync goes through commitAsync: record the outer call only. */
@@ -73,6 +76,7 @@ public final class RecordingConsumer extends MockConsumer<byte[], byte[]> {
         if (this.inCommit) {
             return;
         }
+        this.lastSent.putAll(offsets);
         this.commits.add(offsets.entrySet().stream()
             .collect(Collectors.toMap(Map.Entry::getKey, (e) -> e.getValue().offset())));
         this.commitKinds.add(kind);
@@ -99,6 +103,14 @@ public final class RecordingConsumer extends MockConsumer<byte[], byte[]> {
     /** Every commit sent, each as partition to next offset to read. */
     public synchronized List<Map<TopicPartition, Long>> commits() {
         return new ArrayList<>(this.commits);
+    }
+
+    /**
+     * The offset and metadata last committed for {@code partition}, also once it is no longer
+     * assigned (MockConsumer's {@code committed} answers offset 0 then).
+     */
+    public synchronized OffsetAndMetadata lastCommitted(TopicPartition partition) {
+        return this.lastSent.get(partition);
     }
 
     public synchronized List<String> commitKinds() {

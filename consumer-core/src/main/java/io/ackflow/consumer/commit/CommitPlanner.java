@@ -25,6 +25,26 @@ public final class CommitPlanner {
 
     private final Map<TopicPartition, PartitionCommits> partitions = new HashMap<>();
 
+    /** Writes the acked offsets above a gap into the commit's metadata; null when that is turned off. */
+    private final OffsetMapCodec codec;
+
+    /** Told of offset maps that did not fit; may be null. */
+    private final io.ackflow.consumer.EngineStats stats;
+
+    /** A planner that commits offsets only, without offset maps. */
+    public CommitPlanner() {
+        this(null, null);
+    }
+
+    /**
+     * @param codec encodes acked offsets above a gap into the metadata, or null for none
+     * @param stats counts offset maps that did not fit, or null
+     */
+    public CommitPlanner(OffsetMapCodec codec, io.ackflow.consumer.EngineStats stats) {
+        this.codec = codec;
+        this.stats = stats;
+    }
+
     /** Starts tracking a newly assigned partition and returns its tracker; keeps an existing one. */
     public OffsetTracker assign(TopicPartition partition) {
         return this.partitions.computeIfAbsent(partition, PartitionCommits::new).tracker;
@@ -67,13 +87,34 @@ public final class CommitPlanner {
                 continue;
             }
             long committable = commits.tracker.committable();
-            // At the first tracked offset nothing is acked yet: that is where reading started.
-            if (committable > commits.sent && committable > commits.tracker.firstTrackedOffset()) {
+            String metadata = offsetMap(commits.tracker);
+            // At the first tracked offset nothing is acked yet: that is where reading started. A
+            // new offset map (records acked above the gap) is worth a commit of the same offset.
+            boolean moved = committable > commits.sent && committable > commits.tracker.firstTrackedOffset();
+            boolean newMap = !metadata.isEmpty() && !metadata.equals(commits.sentMetadata) && committable >= 0;
+            if (moved || newMap) {
                 commits.sent = committable;
-                offsets.put(partition, new OffsetAndMetadata(committable));
+                commits.sentMetadata = metadata;
+                offsets.put(partition, new OffsetAndMetadata(committable, metadata));
             }
         }
         return offsets;
+    }
+
+    /** The offset map of the records acked above the tracker's head, or "" when there are none, it is off or it does not fit. */
+    private String offsetMap(OffsetTracker tracker) {
+        if (this.codec == null) {
+            return "";
+        }
+        java.util.BitSet acked = tracker.ackedAboveHead();
+        if (acked.isEmpty()) {
+            return "";
+        }
+        String encoded = this.codec.encode(acked);
+        if (encoded.isEmpty() && this.stats != null) {
+            this.stats.recordOffsetMapTooLarge();
+        }
+        return encoded;
     }
 
     /** The broker confirmed {@code offsets}. */
@@ -92,6 +133,7 @@ public final class CommitPlanner {
             PartitionCommits commits = this.partitions.get(partition);
             if (commits != null && commits.sent == offset.offset()) {
                 commits.sent = commits.confirmed;
+                commits.sentMetadata = null;
             }
         });
     }
@@ -128,6 +170,9 @@ public final class CommitPlanner {
         final OffsetTracker tracker;
 
         long sent = -1;
+
+        /** The offset map of the last commit sent, so an unchanged one is not sent again. */
+        String sentMetadata;
 
         long confirmed = -1;
 

@@ -112,6 +112,14 @@ public final class Conductor {
     }
 
     /**
+     * Tracks the record in {@code tracker} and acks it at once, handing it to no subscription:
+     * its partition's previous owner already processed it. Poll thread only.
+     */
+    public void skip(ConsumerRecord<byte[], byte[]> raw, OffsetTracker tracker) {
+        new TrackedRecord(raw, tracker, NO_HOLDERS, this.ackListener);
+    }
+
+    /**
      * The handlers running on {@code record} now, one per subscription that has called its
      * handler and not finished; subscriptions that still hold it but have not started it are not
      * listed. Any thread.

@@ -37,6 +37,7 @@ import io.ackflow.consumer.EngineStats;
 import io.ackflow.consumer.RebalanceListener;
 import io.ackflow.consumer.commit.CommitObserver;
 import io.ackflow.consumer.commit.CommitPlanner;
+import io.ackflow.consumer.commit.OffsetMapCodec;
 import io.ackflow.consumer.dispatch.Conductor;
 import io.ackflow.consumer.dispatch.HandlerRun;
 import io.ackflow.consumer.flow.FlowControl;
@@ -95,7 +96,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
 
     private final EngineMetrics metrics;
 
-    private final CommitPlanner planner = new CommitPlanner();
+    private final CommitPlanner planner;
 
     private final FlowControl flow;
 
@@ -151,6 +152,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
     public PollLoop(Consumer<byte[], byte[]> consumer, Conductor conductor, EngineConfig config, EngineStats stats,
             CommitObserver observer, List<RebalanceListener> rebalanceListeners, EngineMetrics metrics) {
         this.metrics = metrics;
+        this.planner = new CommitPlanner(config.offsetMaps() ? new OffsetMapCodec(config.offsetMapMaxBytes()) : null, stats);
         this.consumer = consumer;
         this.conductor = conductor;
         this.config = config;
@@ -612,7 +614,15 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             }
             List<ConsumerRecord<byte[], byte[]>> batch = records.records(partition);
             for (int i = 0; i < batch.size(); i++) {
-                this.conductor.dispatch(batch.get(i), tracker);
+                ConsumerRecord<byte[], byte[]> record = batch.get(i);
+                if (tracker.ackedBefore(record.offset())) {
+                    // Acked by the partition's previous owner above its last commit (its offset map).
+                    this.conductor.skip(record, tracker);
+                    this.stats.recordAlreadyAcked();
+                }
+                else {
+                    this.conductor.dispatch(record, tracker);
+                }
             }
         }
     }
@@ -778,6 +788,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         }
 
         private void assigned(Collection<TopicPartition> partitions) {
+            Map<TopicPartition, OffsetAndMetadata> committed = committedWithOffsetMaps(partitions);
             for (TopicPartition partition : partitions) {
                 OffsetTracker previous = PollLoop.this.planner.tracker(partition);
                 if (previous != null) {
@@ -790,6 +801,9 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
                 if (seek != null) {
                     PollLoop.this.consumer.seek(partition, seek);
                     logger.info("Partition {} sought to offset {} on assignment", partition, seek);
+                }
+                else {
+                    skipAckedByPreviousOwner(tracker, committed.get(partition));
                 }
                 startAtPosition(tracker);
                 if (PollLoop.this.userPaused.contains(partition)
@@ -806,6 +820,40 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             logger.info("Partitions assigned in generation {}: {}", generation, partitions);
             PollLoop.this.nextSnapshotAt = Long.MIN_VALUE;
             tell((listener) -> listener.onPartitionsAssigned(partitions, generation));
+        }
+
+        /**
+         * The committed offsets of {@code partitions} with their metadata, when offset maps are on
+         * and the consumer can tell them quickly; empty otherwise (plain at-least-once).
+         */
+        private Map<TopicPartition, OffsetAndMetadata> committedWithOffsetMaps(Collection<TopicPartition> partitions) {
+            if (!PollLoop.this.config.offsetMaps()) {
+                return Map.of();
+            }
+            try {
+                Map<TopicPartition, OffsetAndMetadata> committed = PollLoop.this.consumer.committed(Set.copyOf(partitions),
+                        POSITION_TIMEOUT);
+                return (committed != null) ? committed : Map.of();
+            }
+            catch (RuntimeException ex) {
+                logger.debug("Committed offsets of {} not known at assignment: {}", partitions, ex.toString());
+                return Map.of();
+            }
+        }
+
+        /** Marks the offsets the previous owner acked above its commit (its offset map) as acked in the new tracker. */
+        private void skipAckedByPreviousOwner(OffsetTracker tracker, OffsetAndMetadata committed) {
+            if (committed == null || committed.metadata() == null || committed.metadata().isEmpty()) {
+                return;
+            }
+            java.util.BitSet acked = OffsetMapCodec.decode(committed.metadata());
+            if (acked == null) {
+                logger.debug("Commit metadata of {} is not an Ackflow offset map; ignored", tracker.partition());
+                return;
+            }
+            tracker.ackedBefore(committed.offset(), acked);
+            logger.debug("Partition {}: {} offsets above {} were acked by its previous owner and are skipped",
+                    tracker.partition(), acked.cardinality(), committed.offset());
         }
 
         /** Starts a new tracker at the consumer's position, when the consumer can tell it quickly. */

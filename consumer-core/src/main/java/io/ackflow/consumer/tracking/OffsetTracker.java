@@ -2,6 +2,7 @@ package io.ackflow.consumer.tracking;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.BitSet;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
@@ -109,6 +110,11 @@ public final class OffsetTracker {
 
     /** The poll thread while it waits for running handlers to finish (a drain), else null. */
     private volatile Thread drainWaiter;
+
+    /** Offsets a previous owner acked above its last commit, as an offset map from {@link #ackedBeforeBase}; null when none. Poll thread only. */
+    private BitSet ackedBefore;
+
+    private long ackedBeforeBase = -1;
 
     public OffsetTracker(TopicPartition partition) {
         this(partition, DEFAULT_INITIAL_CAPACITY);
@@ -306,6 +312,61 @@ public final class OffsetTracker {
     /** Whether {@link #retire()} was called. Any thread. */
     public boolean isRetired() {
         return this.retired;
+    }
+
+    /**
+     * The records acked above the head as an <em>offset map</em>: bit {@code i} is set when the
+     * record at offset {@code committable() + i} is acked (bit 0, the head, never is). Empty when
+     * nothing above the head is acked. Call after {@link #committable}. Poll thread only.
+     */
+    public BitSet ackedAboveHead() {
+        BitSet acked = new BitSet();
+        if (this.head >= this.tail) {
+            return acked;
+        }
+        long[] words = (long[]) BITS.getVolatile(this);
+        int mask = words.length * FLAGS - 1;
+        long base = this.committable;
+        for (long seq = this.head + 1; seq < this.tail; seq++) {
+            int index = (int) seq & mask;
+            if (((long) WORDS.getVolatile(words, index / FLAGS) & (1L << (index % FLAGS))) != 0) {
+                long relative = this.offsets[(int) seq & (this.offsets.length - 1)] - base;
+                if (relative > Integer.MAX_VALUE) {
+                    break;
+                }
+                acked.set((int) relative);
+            }
+        }
+        return acked;
+    }
+
+    /**
+     * Remembers the offsets a previous owner of the partition acked above its last commit
+     * ({@code base}): {@link #ackedBefore} answers for them. Poll thread only.
+     */
+    public void ackedBefore(long base, BitSet acked) {
+        if (acked != null && !acked.isEmpty() && base >= 0) {
+            this.ackedBefore = acked;
+            this.ackedBeforeBase = base;
+        }
+    }
+
+    /**
+     * Whether a previous owner already acked the record at {@code offset}, so it must not be
+     * handed to a subscription again. Offsets are asked in increasing order; the map is dropped
+     * once they pass it. Poll thread only.
+     */
+    public boolean ackedBefore(long offset) {
+        BitSet acked = this.ackedBefore;
+        if (acked == null) {
+            return false;
+        }
+        long relative = offset - this.ackedBeforeBase;
+        if (relative >= acked.length()) {
+            this.ackedBefore = null;
+            return false;
+        }
+        return relative >= 0 && acked.get((int) relative);
     }
 
     /** Tracked records not yet passed by the head (pending or acked above a gap), as of the last {@link #committable}. Poll thread only. */
