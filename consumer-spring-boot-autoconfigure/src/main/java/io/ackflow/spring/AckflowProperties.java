@@ -81,6 +81,8 @@ public class AckflowProperties {
 
     private final MaxInFlight maxInFlight = new MaxInFlight();
 
+    private final IncompleteOffsets incompleteOffsets = new IncompleteOffsets();
+
     /**
      * What @StreamListener methods do when they fail on a record, unless
      * ackflow.listeners.<id>.errors says otherwise.
@@ -197,6 +199,47 @@ public class AckflowProperties {
 
     public Errors getErrors() {
         return this.errors;
+    }
+
+    public IncompleteOffsets getIncompleteOffsets() {
+        return this.incompleteOffsets;
+    }
+
+    /**
+     * Records acked above a partition's first unacked one ("incomplete offsets"): written into
+     * each commit's metadata so that the partition's next owner, after a rebalance or a restart,
+     * skips them instead of processing them again.
+     */
+    public static class IncompleteOffsets {
+
+        /**
+         * Whether commits carry the acked offsets above a gap, and new owners skip them.
+         */
+        private boolean enabled = true;
+
+        /**
+         * Longest commit metadata written; keep it at or below the brokers'
+         * offset.metadata.max.bytes. A map that does not fit is left out of that commit (plain
+         * at-least-once for it) and counted.
+         */
+        private int maxMetadataBytes = 4096;
+
+        public boolean isEnabled() {
+            return this.enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public int getMaxMetadataBytes() {
+            return this.maxMetadataBytes;
+        }
+
+        public void setMaxMetadataBytes(int maxMetadataBytes) {
+            this.maxMetadataBytes = maxMetadataBytes;
+        }
+
     }
 
     public Map<String, Listener> getListeners() {

@@ -22,7 +22,8 @@ final class EngineConfigMapper {
             Map.entry("handlerThreads", "ackflow.handler-threads"),
             Map.entry("maxInFlight", "ackflow.max-in-flight.total"),
             Map.entry("maxInFlightPerPartition", "ackflow.max-in-flight.per-partition"),
-            Map.entry("lowMark", "ackflow.max-in-flight.low-mark"));
+            Map.entry("lowMark", "ackflow.max-in-flight.low-mark"),
+            Map.entry("offsetMapMaxBytes", "ackflow.incomplete-offsets.max-metadata-bytes"));
 
     private EngineConfigMapper() {
     }
@@ -47,6 +48,8 @@ final class EngineConfigMapper {
                 .maxInFlight(properties.getMaxInFlight().getTotal())
                 .maxInFlightPerPartition(properties.getMaxInFlight().getPerPartition())
                 .lowMark(properties.getMaxInFlight().getLowMark())
+                .offsetMaps(properties.getIncompleteOffsets().isEnabled())
+                .offsetMapMaxBytes(properties.getIncompleteOffsets().getMaxMetadataBytes())
                 .build();
         }
         catch (InvalidSettingException ex) {

@@ -92,7 +92,8 @@ class AckflowAutoConfigurationTests {
                     "ackflow.rebalance-drain-timeout=3s",
                     "ackflow.handler-threads=7", "ackflow.virtual-threads=false", "ackflow.max-in-flight.total=900",
                     "ackflow.max-in-flight.per-partition=300", "ackflow.max-in-flight.low-mark=0.25",
-                    "ackflow.ordering=KEY", "ackflow.concurrency=5")
+                    "ackflow.ordering=KEY", "ackflow.concurrency=5", "ackflow.incomplete-offsets.enabled=false",
+                    "ackflow.incomplete-offsets.max-metadata-bytes=1024")
             .withUserConfiguration(AuditListener.class)
             .run((context) -> {
                 StreamListenerRegistry registry = context.getBean(StreamListenerRegistry.class);
@@ -108,6 +109,8 @@ class AckflowAutoConfigurationTests {
                 assertThat(config.maxInFlight()).isEqualTo(900);
                 assertThat(config.maxInFlightPerPartition()).isEqualTo(300);
                 assertThat(config.lowMark()).isEqualTo(0.25);
+                assertThat(config.offsetMaps()).isFalse();
+                assertThat(config.offsetMapMaxBytes()).isEqualTo(1024);
                 Subscription<?, ?> audit = registry.getEngine().subscriptions().get(0);
                 assertThat(audit.ordering()).isEqualTo(Ordering.KEY);
                 assertThat(audit.concurrency()).isEqualTo(5);
@@ -286,6 +289,22 @@ class AckflowAutoConfigurationTests {
         this.contextRunner.withPropertyValues("ackflow.max-in-flight.low-mark=1.5").run((context) -> assertThat(
                 analysis(context.getStartupFailure()).getDescription())
             .isEqualTo("Property 'ackflow.max-in-flight.low-mark' must be above 0 and below 1, was 1.5."));
+    }
+
+    @Test
+    void aMetadataLimitTooSmallForAnyOffsetMapFailsStartup() {
+        this.contextRunner.withPropertyValues("ackflow.incomplete-offsets.max-metadata-bytes=8").run((context) -> assertThat(
+                analysis(context.getStartupFailure()).getDescription())
+            .isEqualTo("Property 'ackflow.incomplete-offsets.max-metadata-bytes' must be at least 16, was 8."));
+    }
+
+    @Test
+    void offsetMapsAreOnByDefaultWithKafkasMetadataLimit() {
+        this.contextRunner.run((context) -> {
+            EngineConfig config = context.getBean(StreamListenerRegistry.class).getEngineConfig();
+            assertThat(config.offsetMaps()).isTrue();
+            assertThat(config.offsetMapMaxBytes()).isEqualTo(4096);
+        });
     }
 
     @Test

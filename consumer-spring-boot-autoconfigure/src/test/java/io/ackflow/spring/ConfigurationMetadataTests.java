@@ -33,7 +33,8 @@ class ConfigurationMetadataTests {
                 "ackflow.max-in-flight.low-mark", "ackflow.consumers", "ackflow.errors.recovery",
                 "ackflow.errors.not-retryable", "ackflow.errors.retry.attempts", "ackflow.errors.retry.delay",
                 "ackflow.errors.retry.multiplier", "ackflow.errors.retry.max-delay", "ackflow.errors.dead-letter.topic",
-                "ackflow.errors.dead-letter.retry-interval", "ackflow.listeners", "management.endpoint.ackflow.access",
+                "ackflow.errors.dead-letter.retry-interval", "ackflow.listeners", "ackflow.incomplete-offsets.enabled",
+                "ackflow.incomplete-offsets.max-metadata-bytes", "management.endpoint.ackflow.access",
                 "management.endpoint.ackflow.cache.time-to-live");
         properties.forEach((name, property) -> assertThat(property.path("description").asString())
             .as("description of " + name).isNotBlank());

@@ -371,6 +371,10 @@ public final class SubscriptionRunner {
         }
     }
 
+    private synchronized boolean isClosed() {
+        return this.closed;
+    }
+
     /** A {@link Recovery#STOP}: frees the slot, starts nothing more. The record stays unreleased. */
     private synchronized void halted(Delivery delivery) {
         this.running--;
@@ -554,6 +558,14 @@ public final class SubscriptionRunner {
             this.stats.recordHandled();
             release(delivery);
             return Step.DONE;
+        }
+        if (isClosed()) {
+            // The engine is stopping (its handlers may be interrupted by the stop itself): no retry
+            // and no recovery; the record stays unreleased and is read again after a restart.
+            logger.debug("Subscription '{}' failed on {} while stopping; left for the next start: {}",
+                    this.subscription.id(), delivery.tracked, failure.toString());
+            delivery.tracked.finished();
+            return Step.HALT;
         }
         if (failure instanceof SkipRecordException skip) {
             this.stats.recordSkipped();

@@ -288,6 +288,25 @@ class SubscriptionRunnerFailureTest {
         assertThat(this.stats.handled()).isEqualTo(1);
     }
 
+    @Test
+    void aHandlerThatFailsWhileTheEngineStopsIsNeitherRetriedNorRecovered() {
+        SubscriptionRunner runner = runner(Ordering.PARTITION, 4, policy(DOUBLING, Recovery.DEAD_LETTER), (id) -> {
+            CompletableFuture<Void> future = new CompletableFuture<>();
+            this.pending.put(id, future);
+            return future;
+        });
+        submit(runner, 0, 0, "a");
+        runTasks();
+        runner.close();
+        this.pending.get("0@0").completeExceptionally(new IllegalStateException("interrupted by the stop"));
+        runTasks();
+        assertThat(this.delays).isEmpty();
+        assertThat(this.deadLetters).isEmpty();
+        assertThat(this.acked).as("read again after a restart").isEmpty();
+        assertThat(this.stats.subscription("s").failed()).isZero();
+        assertThat(this.trackers.get(new TopicPartition("t", 0)).handlersRunning()).isZero();
+    }
+
     private ErrorPolicy policy(RetryBackOff backOff, Recovery recovery) {
         ErrorPolicy.Builder builder = ErrorPolicy.builder().backOff(backOff).recovery(recovery);
         if (recovery == Recovery.DEAD_LETTER) {

@@ -84,6 +84,11 @@ final class AckflowMeters implements EngineMetrics, RebalanceListener {
         engineCounter("ackflow.commit.failures", "Offset commits that failed (retried at the next commit)",
                 EngineStats::commitFailures);
         engineCounter("ackflow.stuck.reports", "Stuck-partition warnings logged", EngineStats::stuckPartitionReports);
+        engineCounter("ackflow.records.already.acked",
+                "Records skipped because the partition's previous owner acked them (its commit's offset map)",
+                EngineStats::alreadyAcked);
+        engineCounter("ackflow.offset.maps.too.large",
+                "Commits held back by a gap whose offset map did not fit in the metadata limit", EngineStats::offsetMapsTooLarge);
         Gauge.builder("ackflow.partitions.stuck", this, (m) -> m.snapshot().stuckPartitions().size())
             .tags(this.tags).description("Partitions whose first unacked record has been held past the soft timeout")
             .register(registry);

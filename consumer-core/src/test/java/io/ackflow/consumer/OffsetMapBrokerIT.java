@@ -1,0 +1,169 @@
+package io.ackflow.consumer;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
+
+import io.ackflow.consumer.commit.OffsetMapCodec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * On a real broker: one record held by a slow handler while 5,000 later records of its partition
+ * are acked. When the member stops, or when a rebalance moves the partition to another member,
+ * the next owner processes the held record again and none of the 5,000.
+ */
+class OffsetMapBrokerIT {
+
+    private static final int LATER = 5_000;
+
+    private static EmbeddedKafkaKraftBroker broker;
+
+    private static BrokerOffsets offsets;
+
+    private final CountDownLatch release = new CountDownLatch(1);
+
+    private final List<AckflowEngine> engines = new java.util.ArrayList<>();
+
+    @BeforeAll
+    static void startBroker() {
+        broker = new EmbeddedKafkaKraftBroker(1, 2, "held", "moved");
+        broker.afterPropertiesSet();
+        offsets = new BrokerOffsets(broker.getBrokersAsString());
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        broker.destroy();
+    }
+
+    @AfterEach
+    void stopEngines() throws InterruptedException {
+        this.release.countDown();
+        for (AckflowEngine engine : this.engines) {
+            engine.stop();
+        }
+    }
+
+    @Test
+    void afterAStopTheNextOwnerProcessesOnlyTheHeldRecord() throws Exception {
+        produce("held", 0, LATER + 1);
+        Map<Integer, Set<Long>> first = new ConcurrentHashMap<>();
+        AckflowEngine before = engine("held", "held-group", first, EngineConfig.builder()
+            .shutdownTimeout(Duration.ofSeconds(1)), true);
+        await().atMost(Duration.ofSeconds(60)).until(() -> count(first) == LATER);
+        assertThat(before.stop(Duration.ofSeconds(10))).isTrue();
+        OffsetAndMetadata committed = offsets.committed("held-group").get(new TopicPartition("held", 0));
+        assertThat(committed.offset()).isZero();
+        assertThat(OffsetMapCodec.decode(committed.metadata()).cardinality()).isEqualTo(LATER);
+        assertThat(before.stats().failed()).as("a handler interrupted by the stop is not a failure").isZero();
+        this.release.countDown();
+
+        Map<Integer, Set<Long>> second = new ConcurrentHashMap<>();
+        AckflowEngine after = engine("held", "held-group", second, EngineConfig.builder(), false);
+        TopicPartition held = new TopicPartition("held", 0);
+        long end = offsets.end("held", 1).get(held);
+        await().atMost(Duration.ofSeconds(60))
+            .until(() -> offsets.committedOffsets("held-group").getOrDefault(held, -1L) == end);
+        assertThat(second).isEqualTo(Map.of(0, Set.of(0L)));
+        assertThat(after.stats().alreadyAcked()).isEqualTo(LATER);
+        System.out.printf("[stop] processed again: %d of %d records%n", count(second), LATER + 1);
+    }
+
+    @Test
+    void afterARebalanceTheNewOwnerProcessesOnlyTheHeldRecordOfThePartitionItGot() throws Exception {
+        produce("moved", 0, LATER + 1);
+        produce("moved", 1, LATER + 1);
+        Map<Integer, Set<Long>> first = new ConcurrentHashMap<>();
+        AckflowEngine before = engine("moved", "moved-group", first, EngineConfig.builder()
+            .rebalanceDrainTimeout(Duration.ofMillis(300)), true);
+        await().atMost(Duration.ofSeconds(60)).until(() -> count(first) == 2 * LATER);
+
+        Map<Integer, Set<Long>> second = new ConcurrentHashMap<>();
+        AckflowEngine after = engine("moved", "moved-group", second, EngineConfig.builder(), false);
+        await().atMost(Duration.ofSeconds(60)).until(() -> !second.isEmpty());
+        int moved = second.keySet().iterator().next();
+        this.release.countDown();
+        Map<TopicPartition, Long> end = offsets.end("moved", 2);
+        await().atMost(Duration.ofSeconds(60)).until(() -> offsets.committedOffsets("moved-group").equals(end));
+        assertThat(second).isEqualTo(Map.of(moved, Set.of(0L)));
+        assertThat(after.stats().alreadyAcked()).isEqualTo(LATER);
+        assertThat(first.get(1 - moved)).hasSize(LATER + 1);
+        System.out.printf("[rebalance] partition %d moved; processed again: %d of %d records%n", moved, count(second),
+                LATER + 1);
+        assertThat(before.state()).isEqualTo(EngineState.RUNNING);
+    }
+
+    /**
+     * An engine that records what it handles, by partition; with {@code holds}, its handler holds
+     * offset 0 of each partition until the test releases it.
+     */
+    private AckflowEngine engine(String topic, String group, Map<Integer, Set<Long>> handled, EngineConfig.Builder config,
+            boolean holds) {
+        AckflowEngine engine = AckflowEngine.builder()
+            .name(group + "-" + this.engines.size())
+            .consumerFactory(() -> new KafkaConsumer<>(consumerProperties(group), new ByteArrayDeserializer(),
+                    new ByteArrayDeserializer()))
+            .config(config.commitInterval(Duration.ofMillis(200)).build())
+            .subscription(Subscription.builder("slow").topics(topic).ordering(Ordering.UNORDERED).concurrency(32)
+                .handler(RecordHandler.<byte[], byte[]>blocking((record) -> {
+                    if (holds && record.offset() == 0) {
+                        this.release.await();
+                    }
+                    handled.computeIfAbsent(record.partition(), (p) -> ConcurrentHashMap.newKeySet()).add(record.offset());
+                }))
+                .build())
+            .build();
+        this.engines.add(engine);
+        engine.start();
+        return engine;
+    }
+
+    private static int count(Map<Integer, Set<Long>> handled) {
+        return handled.values().stream().mapToInt(Set::size).sum();
+    }
+
+    private static void produce(String topic, int partition, int count) throws Exception {
+        Map<String, Object> props = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString(),
+                ProducerConfig.LINGER_MS_CONFIG, 5);
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
+            for (int i = 0; i < count; i++) {
+                producer.send(new ProducerRecord<>(topic, partition, "k" + i, "v" + i));
+            }
+            producer.flush();
+        }
+    }
+
+    private static Map<String, Object> consumerProperties(String group) {
+        Map<String, Object> props = new HashMap<>();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString());
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        props.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+        return props;
+    }
+
+}
