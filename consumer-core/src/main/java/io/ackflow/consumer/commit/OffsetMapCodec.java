@@ -14,8 +14,8 @@ import java.util.zip.Inflater;
  * <p>
  * The input is an <em>offset map</em>: bit {@code i} set when offset {@code base + i} is acked,
  * {@code base} being the committed offset (the first record not acked, so bit 0 is never set).
- * Each encoding writes it as bytes; every encoding is tried, raw and deflated, and the shortest
- * text wins. The text is {@value #PREFIX}, one character naming the encoding, then the bytes in
+ * Each encoding writes it as bytes; both are tried raw and, unless one is already short, deflated
+ * (fastest level), and the shortest text wins. The text is {@value #PREFIX}, one character naming the encoding, then the bytes in
  * URL-safe Base64 without padding; the prefix carries the format version, so a future format or
  * another tool's metadata is recognised and ignored. When even the shortest text is longer than
  * the limit, the metadata is left empty: plain at-least-once for that commit.
@@ -35,6 +35,9 @@ public final class OffsetMapCodec {
     private static final Base64.Encoder BASE64 = Base64.getUrlEncoder().withoutPadding();
 
     private static final Base64.Decoder BASE64_DECODER = Base64.getUrlDecoder();
+
+    /** A raw encoding this short is kept without trying to deflate it. */
+    private static final int SMALL = 64;
 
     private final int maxChars;
 
@@ -57,8 +60,11 @@ public final class OffsetMapCodec {
         byte[] bits = acked.toByteArray();
         byte[] runs = runLengths(acked);
         String best = shorter(text('B', bits), text('R', runs));
-        best = shorter(best, text('b', deflate(bits)));
-        best = shorter(best, text('r', deflate(runs)));
+        if (best.length() > SMALL) {
+            // Deflate only what is worth it: it costs more than both raw encodings together.
+            best = shorter(best, text('b', deflate(bits)));
+            best = shorter(best, text('r', deflate(runs)));
+        }
         return (best.length() <= this.maxChars) ? best : "";
     }
 
@@ -150,7 +156,7 @@ public final class OffsetMapCodec {
     }
 
     private static byte[] deflate(byte[] bytes) {
-        Deflater deflater = new Deflater(Deflater.BEST_COMPRESSION);
+        Deflater deflater = new Deflater(Deflater.BEST_SPEED);
         try {
             deflater.setInput(bytes);
             deflater.finish();
