@@ -13,11 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
-import java.util.stream.Collectors;
 
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -234,25 +230,11 @@ class EngineBrokerIT {
     }
 
     private static Map<TopicPartition, Long> endOffsets(String topic) throws Exception {
-        try (Admin admin = admin()) {
-            Map<TopicPartition, OffsetSpec> request = new HashMap<>();
-            for (int p = 0; p < PARTITIONS; p++) {
-                request.put(new TopicPartition(topic, p), OffsetSpec.latest());
-            }
-            return admin.listOffsets(request).all().get(30, TimeUnit.SECONDS).entrySet().stream()
-                .collect(Collectors.toMap(Map.Entry::getKey, (e) -> e.getValue().offset()));
-        }
+        return new BrokerOffsets(broker.getBrokersAsString()).end(topic, PARTITIONS);
     }
 
     private static Map<TopicPartition, Long> committedOffsets(String group) throws Exception {
-        try (Admin admin = admin()) {
-            return admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS)
-                .entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey, (e) -> e.getValue().offset()));
-        }
-    }
-
-    private static Admin admin() {
-        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString()));
+        return new BrokerOffsets(broker.getBrokersAsString()).committedOffsets(group);
     }
 
     /** How often one subscription handled each offset of each partition; thread-safe. */

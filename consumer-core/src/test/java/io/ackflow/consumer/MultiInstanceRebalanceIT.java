@@ -11,11 +11,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Collectors;
 
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -197,25 +193,11 @@ class MultiInstanceRebalanceIT {
     }
 
     private static Map<TopicPartition, Long> endOffsets(String topic) throws Exception {
-        try (Admin admin = admin()) {
-            Map<TopicPartition, OffsetSpec> request = new HashMap<>();
-            for (int p = 0; p < PARTITIONS; p++) {
-                request.put(new TopicPartition(topic, p), OffsetSpec.latest());
-            }
-            return admin.listOffsets(request).all().get(30, TimeUnit.SECONDS).entrySet().stream()
-                .collect(Collectors.toMap(Map.Entry::getKey, (e) -> e.getValue().offset()));
-        }
+        return new BrokerOffsets(broker.getBrokersAsString()).end(topic, PARTITIONS);
     }
 
     private static Map<TopicPartition, Long> committedOffsets(String group) throws Exception {
-        try (Admin admin = admin()) {
-            return admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS)
-                .entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey, (e) -> e.getValue().offset()));
-        }
-    }
-
-    private static Admin admin() {
-        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString()));
+        return new BrokerOffsets(broker.getBrokersAsString()).committedOffsets(group);
     }
 
 }
