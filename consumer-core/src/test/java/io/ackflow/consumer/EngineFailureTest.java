@@ -17,6 +17,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.ackflow.consumer.failure.ErrorPolicy;
+import io.ackflow.consumer.Ordering;
 import io.ackflow.consumer.failure.Recovery;
 import io.ackflow.consumer.failure.RetryBackOff;
 import io.ackflow.consumer.failure.SubscriptionFailedException;
@@ -121,6 +122,41 @@ class EngineFailureTest {
         assertThat(this.consumer.commits()).containsExactly(Map.of(P0, 1L), Map.of(P0, 3L));
         assertThat(this.engine.stats().retried()).isEqualTo(2);
         assertThat(this.engine.stats().failed()).isZero();
+    }
+
+    @Test
+    void aStopRecoveryDuringACleanStopEndsTheDrainAtOnceWithThePrefixCommitted() {
+        java.util.Map<String, java.util.concurrent.CompletableFuture<Void>> pending = new java.util.concurrent.ConcurrentHashMap<>();
+        this.engine = AckflowEngine.builder()
+            .consumerFactory(() -> this.consumer)
+            .config(EngineConfig.builder().clock(this.clock).commitInterval(Duration.ofSeconds(5))
+                .shutdownTimeout(Duration.ofSeconds(30)).build())
+            .subscription(Subscription.builder("ledger").topics("orders").ordering(Ordering.UNORDERED).concurrency(10)
+                .errorPolicy(ErrorPolicy.builder().recovery(Recovery.STOP).build())
+                .handler((record) -> pending.computeIfAbsent(record.partition() + "@" + record.offset(),
+                        (id) -> new java.util.concurrent.CompletableFuture<>()))
+                .build())
+            .build();
+        this.loop = this.engine.newLoop(this.consumer, Runnable::run);
+        this.loop.subscribe();
+        this.consumer.assignAtZero(P0, P1);
+        addRecords(P0, 0, 3);
+        this.loop.runOnce();
+        pending.get("0@0").complete(null);
+        this.logs.start();
+        this.loopLogger.addAppender(this.logs);
+        // While the stop drains, offset 1 fails for good and offset 2 completes: 1 is never acked,
+        // so waiting for every record to be acked would last the whole shutdown timeout.
+        this.consumer.schedulePollTask(() -> {
+            pending.get("0@1").completeExceptionally(new IllegalStateException("ledger down"));
+            pending.get("0@2").complete(null);
+        });
+        this.loop.requestStop();
+        this.loop.shutdown();
+        assertThat(this.loop.failure()).isInstanceOf(SubscriptionFailedException.class).hasMessageContaining("orders-0@1");
+        assertThat(this.consumer.commits()).containsExactly(Map.of(P0, 1L));
+        assertThat(this.logs.list).extracting(ILoggingEvent::getFormattedMessage)
+            .noneMatch((message) -> message.startsWith("Shutdown timeout"));
     }
 
     @Test

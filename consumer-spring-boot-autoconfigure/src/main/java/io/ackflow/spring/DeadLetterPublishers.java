@@ -71,7 +71,8 @@ public class DeadLetterPublishers implements DisposableBean {
                 throw new AckflowConfigurationException("The @StreamListener '" + subscriptionId
                         + "' sends failed records to a dead-letter topic, but there is no Kafka ProducerFactory to send with.",
                         "Add spring-boot-kafka (through io.ackflow:consumer-spring-boot-starter) or define a ProducerFactory"
-                                + " bean, or choose another ackflow.errors.recovery.");
+                                + " bean, or choose another recovery for it (ackflow.errors.recovery, or"
+                                + " ackflow.listeners." + subscriptionId + ".errors.recovery).");
             }
             Map<String, Object> configs = new HashMap<>(this.producerFactory.getConfigurationProperties());
             configs.remove(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG);

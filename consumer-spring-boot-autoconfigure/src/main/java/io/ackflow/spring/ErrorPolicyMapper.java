@@ -67,8 +67,15 @@ final class ErrorPolicyMapper {
         if (!(multiplier.value() >= 1.0)) {
             throw settings.invalid("retry.multiplier", multiplier, "must be at least 1");
         }
-        if (maxDelay.value().compareTo(delay.value()) < 0) {
-            throw settings.invalid("retry.max-delay", maxDelay, "must be at least the retry delay (" + delay.value() + ")");
+        boolean exponential = multiplier.value() != 1.0;
+        if (exponential && maxDelay.value().compareTo(delay.value()) < 0) {
+            // Only a growing back-off has a cap; and a cap left at its default follows a longer delay.
+            if (maxDelay.value() == DEFAULT_MAX_DELAY) {
+                maxDelay = new Value<>(delay.value(), false);
+            }
+            else {
+                throw settings.invalid("retry.max-delay", maxDelay, "must be at least the retry delay (" + delay.value() + ")");
+            }
         }
         if (topic.value().isBlank()) {
             throw settings.invalid("dead-letter.topic", topic, "must name a topic");

@@ -114,9 +114,27 @@ class ErrorPolicyConfigurationTests {
     }
 
     @Test
-    void aMaxDelayBelowTheDelayFailsStartup() {
-        assertDescription("ackflow.errors.retry.max-delay=10ms",
-                "Property 'ackflow.errors.retry.max-delay' must be at least the retry delay (PT1S), was PT0.01S.");
+    void aMaxDelayBelowTheDelayOfAGrowingBackOffFailsStartup() {
+        this.contextRunner.withPropertyValues("ackflow.errors.retry.multiplier=2", "ackflow.errors.retry.max-delay=10ms")
+            .run((context) -> assertThat(analysis(context.getStartupFailure()).getDescription()).isEqualTo(
+                    "Property 'ackflow.errors.retry.max-delay' must be at least the retry delay (PT1S), was PT0.01S."));
+    }
+
+    @Test
+    void aLongDelayWithTheDefaultCapWaitsTheDelay() {
+        this.contextRunner
+            .withPropertyValues("ackflow.listeners.charge.errors.retry.attempts=3",
+                    "ackflow.listeners.charge.errors.retry.delay=45s", "ackflow.listeners.charge.errors.retry.multiplier=2")
+            .run((context) -> assertThat(delays(policy(context.getBean(StreamListenerRegistry.class), "charge").backOff()))
+                .containsExactly(45_000L, 45_000L));
+    }
+
+    @Test
+    void aFixedBackOffIgnoresTheCap() {
+        this.contextRunner
+            .withPropertyValues("ackflow.errors.retry.attempts=2", "ackflow.errors.retry.delay=45s")
+            .run((context) -> assertThat(delays(policy(context.getBean(StreamListenerRegistry.class), "audit").backOff()))
+                .containsExactly(45_000L));
     }
 
     @Test
@@ -146,7 +164,7 @@ class ErrorPolicyConfigurationTests {
                 FailureAnalysis analysis = analysis(context.getStartupFailure());
                 assertThat(analysis.getDescription()).isEqualTo("The @StreamListener 'audit' sends failed records to a"
                         + " dead-letter topic, but there is no Kafka ProducerFactory to send with.");
-                assertThat(analysis.getAction()).contains("ProducerFactory");
+                assertThat(analysis.getAction()).contains("ProducerFactory", "ackflow.listeners.audit.errors.recovery");
             });
     }
 

@@ -371,6 +371,11 @@ public final class SubscriptionRunner {
         }
     }
 
+    /** Frees the slots of a delivery left unreleased on purpose and takes the next one to run, if any. */
+    private synchronized Delivery abandoned(Delivery delivery) {
+        return finished(delivery);
+    }
+
     private synchronized boolean isClosed() {
         return this.closed;
     }
@@ -383,18 +388,41 @@ public final class SubscriptionRunner {
         this.ready.clear();
     }
 
-    private void execute(Delivery delivery) {
-        try {
-            this.executor.execute(() -> runFrom(delivery));
+    /**
+     * Hands {@code first} to the executor. A rejected delivery stays unreleased (so uncommitted,
+     * read again after a restart); its slots go to the next one, which is tried in turn. A
+     * rejection while the runner is open means the executor cannot run this subscription: the
+     * engine is asked to stop rather than let the partition stall unnoticed.
+     */
+    private void execute(Delivery first) {
+        Delivery delivery = first;
+        while (delivery != null) {
+            Delivery run = delivery;
+            try {
+                this.executor.execute(() -> runFrom(run));
+                return;
+            }
+            catch (RejectedExecutionException ex) {
+                delivery = rejected(delivery, "the handler executor rejected it: " + ex);
+            }
         }
-        catch (RejectedExecutionException ex) {
-            // The executor is shut down: the engine is stopping. The record stays unreleased and
-            // so uncommitted (it is read again after a restart); its slot is freed.
-            logger.debug("Subscription '{}' did not start {}: handler executor is shut down", this.subscription.id(),
-                    delivery.tracked);
-            delivery.tracked.finished();
-            finished(delivery);
+    }
+
+    /** Leaves a delivery that cannot run unreleased, frees its slots and returns the next one to run, if any. */
+    private Delivery rejected(Delivery delivery, String why) {
+        boolean stopping = isClosed();
+        if (!stopping) {
+            logger.error("Subscription '{}' cannot run {}: {}; stopping the engine", this.subscription.id(),
+                    delivery.tracked, why);
+            this.stopper.accept(new IllegalStateException(
+                    "Subscription '" + this.subscription.id() + "' cannot run " + delivery.tracked + ": " + why));
         }
+        else {
+            logger.debug("Subscription '{}' did not run {} while stopping: {}", this.subscription.id(), delivery.tracked,
+                    why);
+        }
+        delivery.tracked.finished();
+        return finished(delivery);
     }
 
     /**
@@ -445,9 +473,7 @@ public final class SubscriptionRunner {
             this.executor.execute(() -> runFrom(next(delivery, settle(delivery, failure))));
         }
         catch (RejectedExecutionException ex) {
-            // The executor is shut down: the engine is stopping. The record stays unreleased.
-            delivery.tracked.finished();
-            finished(delivery);
+            execute(rejected(delivery, "the handler executor rejected its failure handling: " + ex));
         }
     }
 
@@ -463,6 +489,9 @@ public final class SubscriptionRunner {
         /** Stopped the engine: nothing more runs in this subscription. */
         HALT,
 
+        /** Left unreleased on purpose (its partition is being handed over): its slots are free. */
+        ABANDON,
+
         /** The handler returned a stage that has not completed; it is in {@link Delivery#stage}. */
         ASYNC
 
@@ -474,21 +503,32 @@ public final class SubscriptionRunner {
             case DONE:
                 return finished(delivery);
             case WAIT:
+                if (delivery.tracked.tracker().isDraining() || delivery.tracked.isLate()) {
+                    // A dead-letter resend of a partition being handed over: the next owner reads
+                    // the record again, and the drain must not wait for the resend.
+                    delivery.tracked.finished();
+                    return abandoned(delivery);
+                }
                 Delivery next = suspended(delivery);
                 try {
                     this.scheduler.schedule(() -> resume(delivery), delivery.retryDelayMillis);
                 }
                 catch (RuntimeException ex) {
-                    // The scheduler is shut down: the engine is stopping. The record stays unreleased.
-                    logger.debug("Subscription '{}' did not schedule the retry of {}: {}", this.subscription.id(),
-                            delivery.tracked, ex.toString());
                     synchronized (this) {
-                        if (this.waiting.remove(delivery)) {
-                            abandonWaiting(delivery);
+                        if (!this.waiting.remove(delivery)) {
+                            return next; // abandoned by a revoke or a close meanwhile
+                        }
+                        this.running++; // undo suspended(): rejected() frees the slots
+                        if (delivery.lane == this.unordered) {
+                            delivery.lane.active++;
                         }
                     }
+                    execute(next);
+                    return rejected(delivery, "the retry scheduler rejected its retry: " + ex);
                 }
                 return next;
+            case ABANDON:
+                return abandoned(delivery);
             default:
                 halted(delivery);
                 return null;
@@ -578,6 +618,12 @@ public final class SubscriptionRunner {
                 delivery.backOff = this.policy.backOff().start();
             }
             long delay = delivery.backOff.nextDelayMillis();
+            if (delay != RetryBackOff.STOP && delivery.tracked.tracker().isDraining()) {
+                // Its partition is being handed over: the next owner reads the record again, and
+                // the drain must not wait out a back-off.
+                delivery.tracked.finished();
+                return Step.ABANDON;
+            }
             if (delay != RetryBackOff.STOP) {
                 this.stats.recordRetried();
                 delivery.retryDelayMillis = Math.max(0, delay);

@@ -146,8 +146,11 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
     /** When the snapshot is next published (clock millis); poll thread only. */
     private long nextSnapshotAt = Long.MIN_VALUE;
 
-    /** Set when the loop ended on an unexpected error. */
+    /** Set when the loop ended on an unexpected error, or a subscription stopped it; the first one wins. */
     private volatile Throwable failure;
+
+    /** Guards the first write of {@link #failure}. */
+    private final Object stopLock = new Object();
 
     public PollLoop(Consumer<byte[], byte[]> consumer, Conductor conductor, EngineConfig config, EngineStats stats,
             CommitObserver observer, List<RebalanceListener> rebalanceListeners, EngineMetrics metrics) {
@@ -180,8 +183,10 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
                 logger.debug("Poll loop of {} ended by the stop: {}", this.conductor.topics(), ex.toString());
             }
             else {
-                if (this.failure == null) {
-                    this.failure = ex;
+                synchronized (this.stopLock) {
+                    if (this.failure == null) {
+                        this.failure = ex;
+                    }
                 }
                 logger.error("Poll loop of {} failed; stopping with a final commit of what is acked",
                         this.conductor.topics(), ex);
@@ -320,10 +325,12 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             // Elapsed time, not the injected clock: like the rebalance drain, a stop must end in
             // real time even when the clock that drives commits and stuck reports stands still.
             long deadline = System.nanoTime() + this.config.shutdownTimeout().toNanos();
-            // A stop on failure started nothing more: wait for the running handlers only, since the
-            // queued records will never be acked.
-            boolean failed = this.failure != null;
-            while (failed ? !this.planner.allIdle() : !this.planner.allAcked()) {
+            // A stop on failure starts nothing more: wait for the running handlers only, since the
+            // queued records will never be acked. A failure may also come during the wait.
+            if (this.failure != null) {
+                this.conductor.close();
+            }
+            while ((this.failure != null) ? !this.planner.allIdle() : !this.planner.allAcked()) {
                 long remaining = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
                 if (remaining <= 0) {
                     logger.warn("Shutdown timeout {} passed with records still in flight; committing the acked prefix,"
@@ -482,8 +489,10 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
      * and {@code cause} becomes the engine's failure. Any thread.
      */
     public void requestStop(Throwable cause) {
-        if (this.failure == null) {
-            this.failure = cause;
+        synchronized (this.stopLock) {
+            if (this.failure == null) {
+                this.failure = cause;
+            }
         }
         this.conductor.close();
         requestStop();
@@ -725,7 +734,14 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
                 tell((listener) -> listener.onPartitionsRevoked(revoked));
                 return;
             }
-            // Queued records of the revoked partitions go back to Kafka; running ones may finish.
+            // Queued records of the revoked partitions go back to Kafka; running ones may finish,
+            // and one that fails now is left for the next owner rather than retried here.
+            for (TopicPartition partition : revoked) {
+                OffsetTracker tracker = PollLoop.this.planner.tracker(partition);
+                if (tracker != null) {
+                    tracker.beginDrain();
+                }
+            }
             int dropped = PollLoop.this.conductor.dropQueued(revoked);
             PollLoop.this.stats.recordDroppedOnRebalance(dropped);
             boolean drained = drain(revoked);

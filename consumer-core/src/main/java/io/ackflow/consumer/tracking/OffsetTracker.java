@@ -108,6 +108,9 @@ public final class OffsetTracker {
     /** Set when the partition was revoked, lost or sought: acks that still arrive are late. */
     private volatile boolean retired;
 
+    /** Set when a revoke starts draining the partition: failed records are no longer retried here. */
+    private volatile boolean draining;
+
     /** The poll thread while it waits for running handlers to finish (a drain), else null. */
     private volatile Thread drainWaiter;
 
@@ -307,6 +310,19 @@ public final class OffsetTracker {
      */
     public void retire() {
         this.retired = true;
+    }
+
+    /**
+     * The partition is being handed over: a record that fails from now on is left for the next
+     * owner instead of waiting here for a retry. Any thread.
+     */
+    public void beginDrain() {
+        this.draining = true;
+    }
+
+    /** Whether {@link #beginDrain()} was called. Any thread. */
+    public boolean isDraining() {
+        return this.draining;
     }
 
     /** Whether {@link #retire()} was called. Any thread. */

@@ -307,6 +307,74 @@ class SubscriptionRunnerFailureTest {
         assertThat(this.trackers.get(new TopicPartition("t", 0)).handlersRunning()).isZero();
     }
 
+    @Test
+    void aRecordThatFailsWhileItsPartitionDrainsIsLeftForTheNextOwnerWithoutAWait() {
+        SubscriptionRunner runner = runner(Ordering.PARTITION, 4, policy(DOUBLING, Recovery.DEAD_LETTER), (id) -> fail(id));
+        TrackedRecord tracked = track(0, 0, "a");
+        tracked.tracker().beginDrain();
+        @SuppressWarnings("unchecked")
+        ConsumerRecord<Object, Object> record = (ConsumerRecord<Object, Object>) (ConsumerRecord<?, ?>) tracked.raw();
+        runner.submit(new Delivery(tracked, 0, record));
+        runTasks();
+        assertThat(this.calls).containsExactly("0@0");
+        assertThat(this.delays).as("no retry is scheduled").isEmpty();
+        assertThat(this.deadLetters).isEmpty();
+        assertThat(this.acked).isEmpty();
+        assertThat(this.stats.retried()).isZero();
+        assertThat(tracked.tracker().handlersRunning()).as("the drain does not wait for it").isZero();
+        assertThat(runner.backlog()).isZero();
+    }
+
+    @Test
+    void anExecutorThatRejectsWhileRunningStopsTheEngineAndLeaksNoSlot() {
+        int[] accepted = { 0 };
+        Subscription<byte[], byte[]> subscription = Subscription.builder("s").topics("t").ordering(Ordering.PARTITION)
+            .concurrency(4)
+            .handler((r) -> {
+                this.calls.add(r.partition() + "@" + r.offset());
+                return null;
+            })
+            .build();
+        SubscriptionRunner runner = new SubscriptionRunner(subscription, (task) -> {
+            if (accepted[0]++ > 0) {
+                throw new java.util.concurrent.RejectedExecutionException("queue full");
+            }
+            this.tasks.add(task);
+        }, this.stats, Clock.systemUTC(), (task, delay) -> this.timers.add(task), (cause) -> {
+            this.stops.add(cause);
+        }, io.ackflow.consumer.state.EngineMetrics.NONE);
+        submit(runner, 0, 0, "a");
+        submit(runner, 1, 0, "a");
+        runTasks();
+        assertThat(this.calls).containsExactly("0@0");
+        assertThat(this.stops).hasSize(1);
+        assertThat(this.stops.get(0)).hasMessageContaining("Subscription 's' cannot run t-1@0")
+            .hasMessageContaining("queue full");
+        assertThat(this.acked).containsExactly("0@0");
+        assertThat(this.trackers.get(new TopicPartition("t", 1)).handlersRunning()).isZero();
+        assertThat(runner.backlog()).isZero();
+    }
+
+    @Test
+    void aRetrySchedulerThatRejectsStopsTheEngineAndLeaksNoSlot() {
+        Subscription<byte[], byte[]> subscription = Subscription.builder("s").topics("t").ordering(Ordering.UNORDERED)
+            .concurrency(1)
+            .errorPolicy(policy(DOUBLING, Recovery.SKIP))
+            .handler((r) -> fail(r.partition() + "@" + r.offset()))
+            .build();
+        SubscriptionRunner runner = new SubscriptionRunner(subscription, this.executor, this.stats, Clock.systemUTC(),
+                (task, delay) -> {
+                    throw new java.util.concurrent.RejectedExecutionException("timer stopped");
+                }, this.stops::add, io.ackflow.consumer.state.EngineMetrics.NONE);
+        submit(runner, 0, 0, "a");
+        runTasks();
+        assertThat(this.stops).hasSize(1);
+        assertThat(this.stops.get(0)).hasMessageContaining("the retry scheduler rejected its retry");
+        assertThat(this.acked).isEmpty();
+        assertThat(this.trackers.get(new TopicPartition("t", 0)).handlersRunning()).isZero();
+        assertThat(runner.backlog()).isZero();
+    }
+
     private ErrorPolicy policy(RetryBackOff backOff, Recovery recovery) {
         ErrorPolicy.Builder builder = ErrorPolicy.builder().backOff(backOff).recovery(recovery);
         if (recovery == Recovery.DEAD_LETTER) {
