@@ -1,18 +1,13 @@
 package io.ackflow.spring;
 
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Collectors;
 
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
@@ -93,26 +88,11 @@ class StreamListenerBrokerIT {
     }
 
     private static Map<TopicPartition, Long> endOffsets() throws Exception {
-        try (Admin admin = admin()) {
-            Map<TopicPartition, OffsetSpec> request = new HashMap<>();
-            for (int p = 0; p < 3; p++) {
-                request.put(new TopicPartition("orders", p), OffsetSpec.latest());
-            }
-            return admin.listOffsets(request).all().get(30, TimeUnit.SECONDS).entrySet().stream()
-                .collect(Collectors.toMap(Map.Entry::getKey, (e) -> e.getValue().offset()));
-        }
+        return new BrokerOffsets(broker.getBrokersAsString()).end("orders", 3);
     }
 
     private static Map<TopicPartition, Long> committedOffsets() throws Exception {
-        try (Admin admin = admin()) {
-            return admin.listConsumerGroupOffsets("stream-listener-it").partitionsToOffsetAndMetadata()
-                .get(30, TimeUnit.SECONDS).entrySet().stream()
-                .collect(Collectors.toMap(Map.Entry::getKey, (e) -> e.getValue().offset()));
-        }
-    }
-
-    private static Admin admin() {
-        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString()));
+        return new BrokerOffsets(broker.getBrokersAsString()).committedOffsets("stream-listener-it");
     }
 
     record Purchase(String id, long cents) {

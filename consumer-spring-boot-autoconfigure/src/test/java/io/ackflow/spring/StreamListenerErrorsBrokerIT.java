@@ -3,18 +3,13 @@ package io.ackflow.spring;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Collectors;
 
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -198,26 +193,11 @@ class StreamListenerErrorsBrokerIT {
     }
 
     private static Map<TopicPartition, Long> endOffsets(String topic) throws Exception {
-        try (Admin admin = admin()) {
-            Map<TopicPartition, OffsetSpec> request = new HashMap<>();
-            for (int p = 0; p < 4; p++) {
-                request.put(new TopicPartition(topic, p), OffsetSpec.latest());
-            }
-            return admin.listOffsets(request).all().get(30, TimeUnit.SECONDS).entrySet().stream()
-                .collect(Collectors.toMap(Map.Entry::getKey, (e) -> e.getValue().offset()));
-        }
+        return new BrokerOffsets(broker.getBrokersAsString()).end(topic, 4);
     }
 
     private static Map<TopicPartition, Long> committedOffsets() throws Exception {
-        try (Admin admin = admin()) {
-            return admin.listConsumerGroupOffsets("errors-it").partitionsToOffsetAndMetadata()
-                .get(30, TimeUnit.SECONDS).entrySet().stream()
-                .collect(Collectors.toMap(Map.Entry::getKey, (e) -> e.getValue().offset()));
-        }
-    }
-
-    private static Admin admin() {
-        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString()));
+        return new BrokerOffsets(broker.getBrokersAsString()).committedOffsets("errors-it");
     }
 
     static class PaymentDeclinedException extends RuntimeException {

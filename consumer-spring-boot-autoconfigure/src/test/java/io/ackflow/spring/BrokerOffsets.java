@@ -1,0 +1,48 @@
+package io.ackflow.spring;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+
+/** End offsets and a group's committed offsets, read with Kafka's {@link Admin}, for broker tests. */
+final class BrokerOffsets {
+
+    private final String bootstrapServers;
+
+    BrokerOffsets(String bootstrapServers) {
+        this.bootstrapServers = bootstrapServers;
+    }
+
+    Map<TopicPartition, Long> end(String topic, int partitions) throws Exception {
+        try (Admin admin = admin()) {
+            Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+            for (int p = 0; p < partitions; p++) {
+                request.put(new TopicPartition(topic, p), OffsetSpec.latest());
+            }
+            return admin.listOffsets(request).all().get(30, TimeUnit.SECONDS).entrySet().stream()
+                .collect(Collectors.toMap(Map.Entry::getKey, (e) -> e.getValue().offset()));
+        }
+    }
+
+    Map<TopicPartition, OffsetAndMetadata> committed(String group) throws Exception {
+        try (Admin admin = admin()) {
+            return admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    Map<TopicPartition, Long> committedOffsets(String group) throws Exception {
+        return committed(group).entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey, (e) -> e.getValue().offset()));
+    }
+
+    private Admin admin() {
+        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, this.bootstrapServers));
+    }
+
+}
