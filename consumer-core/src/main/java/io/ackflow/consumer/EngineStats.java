@@ -130,8 +130,8 @@ public final class EngineStats {
         return this.offsetMapsTooLarge.sum();
     }
 
-    public void recordAlreadyAcked() {
-        this.alreadyAcked.increment();
+    public void recordAlreadyAcked(int count) {
+        this.alreadyAcked.add(count);
     }
 
     public void recordOffsetMapTooLarge() {

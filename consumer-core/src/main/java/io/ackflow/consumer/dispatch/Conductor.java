@@ -81,15 +81,57 @@ public final class Conductor {
     }
 
     /**
+     * Tracks the records of one partition's batch in {@code tracker} and hands each to the
+     * subscriptions of its topic, one lock acquisition per subscription for the whole batch;
+     * records {@code skip} says were acked by the partition's previous owner are acked at once
+     * instead. Poll thread only.
+     * @return how many were skipped
+     */
+    public int dispatch(List<ConsumerRecord<byte[], byte[]>> batch, OffsetTracker tracker,
+            java.util.function.LongPredicate skip) {
+        if (batch.isEmpty()) {
+            return 0;
+        }
+        Route route = this.routes.get(batch.get(0).topic());
+        int skipped = 0;
+        if (route == null) {
+            for (ConsumerRecord<byte[], byte[]> raw : batch) {
+                new TrackedRecord(raw, tracker, NO_HOLDERS, this.ackListener);
+            }
+            return 0;
+        }
+        List<List<Delivery>> byRunner = new ArrayList<>(route.runners.length);
+        for (int i = 0; i < route.runners.length; i++) {
+            byRunner.add(new ArrayList<>(batch.size()));
+        }
+        for (int r = 0; r < batch.size(); r++) {
+            ConsumerRecord<byte[], byte[]> raw = batch.get(r);
+            if (skip.test(raw.offset())) {
+                skip(raw, tracker);
+                skipped++;
+                continue;
+            }
+            route(raw, tracker, route, byRunner);
+        }
+        for (int i = 0; i < route.runners.length; i++) {
+            if (!byRunner.get(i).isEmpty()) {
+                route.runners[i].submitAll(byRunner.get(i));
+            }
+        }
+        return skipped;
+    }
+
+    /**
      * Tracks the record in {@code tracker} and hands it to the subscriptions of its topic. Poll thread only.
      */
     public void dispatch(ConsumerRecord<byte[], byte[]> raw, OffsetTracker tracker) {
-        Route route = this.routes.get(raw.topic());
-        TrackedRecord tracked = new TrackedRecord(raw, tracker, (route != null) ? route.ids : NO_HOLDERS,
-                this.ackListener);
-        if (route == null) {
-            return;
-        }
+        dispatch(List.of(raw), tracker, (offset) -> false);
+    }
+
+    /** Tracks one record and adds its deliveries, one per subscription, to {@code byRunner}. */
+    private void route(ConsumerRecord<byte[], byte[]> raw, OffsetTracker tracker, Route route,
+            List<List<Delivery>> byRunner) {
+        TrackedRecord tracked = new TrackedRecord(raw, tracker, route.ids, this.ackListener);
         for (Group group : route.groups) {
             ConsumerRecord<Object, Object> record;
             try {
@@ -101,12 +143,12 @@ public final class Conductor {
                 RecordDeserializationException failure = group.failure(raw, ex);
                 logger.debug("Cannot deserialize {} for subscriptions {}: {}", tracked, group.ids(route), ex.toString());
                 for (int index : group.members) {
-                    route.runners[index].submit(Delivery.undeserializable(tracked, index, failure));
+                    byRunner.get(index).add(Delivery.undeserializable(tracked, index, failure));
                 }
                 continue;
             }
             for (int index : group.members) {
-                route.runners[index].submit(new Delivery(tracked, index, record));
+                byRunner.get(index).add(new Delivery(tracked, index, record));
             }
         }
     }

@@ -154,22 +154,40 @@ public final class SubscriptionRunner {
      * Queues a delivery in its lane and starts it when there is room. Poll thread.
      */
     void submit(Delivery delivery) {
-        Delivery start;
+        submitAll(List.of(delivery));
+    }
+
+    /**
+     * Queues deliveries in their lanes, in order, under one acquisition of the lock, and starts as
+     * many as there is room for. Poll thread.
+     */
+    void submitAll(List<Delivery> deliveries) {
+        List<Delivery> starts = null;
         synchronized (this) {
             if (this.closed) {
                 return;
             }
-            Lane lane = laneFor(delivery.tracked.raw(), delivery.tracked.tracker());
-            delivery.lane = lane;
-            lane.queue.addLast(delivery);
-            if (!lane.inReady && lane.active < lane.maxActive) {
-                lane.inReady = true;
-                this.ready.addLast(lane);
+            for (int i = 0; i < deliveries.size(); i++) {
+                Delivery delivery = deliveries.get(i);
+                Lane lane = laneFor(delivery.tracked.raw(), delivery.tracked.tracker());
+                delivery.lane = lane;
+                lane.queue.addLast(delivery);
+                if (!lane.inReady && lane.active < lane.maxActive) {
+                    lane.inReady = true;
+                    this.ready.addLast(lane);
+                }
             }
-            start = takeReady();
+            for (Delivery start; (start = takeReady()) != null;) {
+                if (starts == null) {
+                    starts = new ArrayList<>();
+                }
+                starts.add(start);
+            }
         }
-        if (start != null) {
-            execute(start);
+        if (starts != null) {
+            for (Delivery start : starts) {
+                execute(start);
+            }
         }
     }
 

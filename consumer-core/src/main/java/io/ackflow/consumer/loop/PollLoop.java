@@ -621,18 +621,11 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
                 // Assigned without an assignment callback having run yet: track it all the same.
                 tracker = this.planner.assign(partition);
             }
-            List<ConsumerRecord<byte[], byte[]>> batch = records.records(partition);
-            for (int i = 0; i < batch.size(); i++) {
-                ConsumerRecord<byte[], byte[]> record = batch.get(i);
-                if (tracker.ackedBefore(record.offset())) {
-                    // Acked by the partition's previous owner above its last commit (its offset map).
-                    this.conductor.skip(record, tracker);
-                    this.stats.recordAlreadyAcked();
-                }
-                else {
-                    this.conductor.dispatch(record, tracker);
-                }
-            }
+            // Records acked by the partition's previous owner above its last commit (its offset
+            // map) are acked at once, not handed to any subscription.
+            OffsetTracker batchTracker = tracker;
+            int skipped = this.conductor.dispatch(records.records(partition), tracker, batchTracker::ackedBefore);
+            this.stats.recordAlreadyAcked(skipped);
         }
     }
 
