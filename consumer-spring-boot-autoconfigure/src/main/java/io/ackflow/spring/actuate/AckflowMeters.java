@@ -9,7 +9,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import java.util.function.ToDoubleFunction;
 import java.util.function.ToLongFunction;
 
 import io.micrometer.core.instrument.Counter;
@@ -208,21 +207,20 @@ final class AckflowMeters implements EngineMetrics, RebalanceListener {
     }
 
     private void engineCounter(String name, String description, ToLongFunction<EngineStats> count) {
-        FunctionCounter.builder(name, this, statsOf((e) -> (double) count.applyAsLong(e.stats())))
+        FunctionCounter.builder(name, this, (m) -> m.read((e) -> (double) count.applyAsLong(e.stats())))
             .tags(this.tags).description(description).register(this.registry);
     }
 
     private void subscriptionCounter(String name, String description, String id, Tags tags,
             ToLongFunction<SubscriptionStats> count) {
-        FunctionCounter.builder(name, this, statsOf((e) -> (double) count.applyAsLong(e.stats().subscription(id))))
+        FunctionCounter.builder(name, this, (m) -> m.read((e) -> (double) count.applyAsLong(e.stats().subscription(id))))
             .tags(tags).description(description).register(this.registry);
     }
 
-    private ToDoubleFunction<AckflowMeters> statsOf(Function<AckflowEngine, Double> read) {
-        return (m) -> {
-            AckflowEngine current = m.engine.get();
-            return (current != null) ? read.apply(current) : 0;
-        };
+    /** A counter of the current engine, or 0 before the first one exists. */
+    private double read(Function<AckflowEngine, Double> counter) {
+        AckflowEngine current = this.engine.get();
+        return (current != null) ? counter.apply(current) : 0;
     }
 
     private Timer handlerTimer(Tags tags, String outcome) {
