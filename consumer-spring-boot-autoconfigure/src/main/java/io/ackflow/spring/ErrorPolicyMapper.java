@@ -70,8 +70,8 @@ final class ErrorPolicyMapper {
         boolean exponential = multiplier.value() != 1.0;
         if (exponential && maxDelay.value().compareTo(delay.value()) < 0) {
             // Only a growing back-off has a cap; and a cap left at its default follows a longer delay.
-            if (maxDelay.value() == DEFAULT_MAX_DELAY) {
-                maxDelay = new Value<>(delay.value(), false);
+            if (!maxDelay.set()) {
+                maxDelay = new Value<>(delay.value(), false, false);
             }
             else {
                 throw settings.invalid("retry.max-delay", maxDelay, "must be at least the retry delay (" + delay.value() + ")");
@@ -136,8 +136,11 @@ final class ErrorPolicyMapper {
         };
     }
 
-    /** A setting's value and whether the listener's own settings gave it. */
-    private record Value<T>(T value, boolean fromListener) {
+    /**
+     * A setting's value, whether the listener's own settings gave it, and whether any level did
+     * (false: the built-in default).
+     */
+    private record Value<T>(T value, boolean fromListener, boolean set) {
     }
 
     /** The global and the listener's settings. */
@@ -147,10 +150,10 @@ final class ErrorPolicyMapper {
         <T> Value<T> pick(Function<AckflowProperties.Errors, @Nullable T> getter, T fallback) {
             T own = (this.listener != null) ? getter.apply(this.listener) : null;
             if (own != null) {
-                return new Value<>(own, true);
+                return new Value<>(own, true, true);
             }
             T global = getter.apply(this.global);
-            return new Value<>((global != null) ? global : fallback, false);
+            return new Value<>((global != null) ? global : fallback, false, global != null);
         }
 
         AckflowConfigurationException invalid(String property, Value<?> value, String requirement) {

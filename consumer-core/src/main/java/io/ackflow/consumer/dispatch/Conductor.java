@@ -157,7 +157,7 @@ public final class Conductor {
      * Tracks the record in {@code tracker} and acks it at once, handing it to no subscription:
      * its partition's previous owner already processed it. Poll thread only.
      */
-    public void skip(ConsumerRecord<byte[], byte[]> raw, OffsetTracker tracker) {
+    private void skip(ConsumerRecord<byte[], byte[]> raw, OffsetTracker tracker) {
         new TrackedRecord(raw, tracker, NO_HOLDERS, this.ackListener);
     }
 
