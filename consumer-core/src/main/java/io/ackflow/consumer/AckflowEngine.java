@@ -21,6 +21,7 @@ import java.util.function.Supplier;
 
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.TopicPartition;
 
 import io.ackflow.consumer.commit.CommitObserver;
@@ -60,6 +61,8 @@ public final class AckflowEngine {
 
     private final EngineMetrics metrics;
 
+    private final Supplier<? extends Producer<?, ?>> transactionalProducer;
+
     private final EngineStats stats = new EngineStats();
 
     private final AtomicReference<EngineState> state = new AtomicReference<>(EngineState.NEW);
@@ -80,6 +83,7 @@ public final class AckflowEngine {
         this.rebalanceListeners = List.copyOf(builder.rebalanceListeners);
         this.userRetryScheduler = builder.retryScheduler;
         this.metrics = builder.metrics;
+        this.transactionalProducer = builder.transactionalProducer;
         for (Subscription<?, ?> subscription : this.subscriptions) {
             this.stats.subscription(subscription.id());
         }
@@ -224,13 +228,16 @@ public final class AckflowEngine {
             throw new IllegalStateException("Engine '" + this.name + "' has no retry scheduler");
         };
         List<SubscriptionRunner> runners = new ArrayList<>();
+        SubscriptionRunner.TransactionAbort abort = this.config.exactlyOnce()
+                ? (record, delay) -> self.get().abortFor(record, delay) : null;
         for (Subscription<?, ?> subscription : this.subscriptions) {
             runners.add(new SubscriptionRunner(subscription, executor, this.stats, this.config.clock(), scheduler,
-                    (cause) -> self.get().requestStop(cause), this.metrics));
+                    (cause) -> self.get().requestStop(cause), this.metrics, abort));
         }
         Conductor conductor = new Conductor(runners, this.stats, (record) -> self.get().acked(record));
         PollLoop pollLoop = new PollLoop(consumer, conductor, this.config, this.stats, this.commitObserver,
-                this.rebalanceListeners, this.metrics);
+                this.rebalanceListeners, this.metrics, this.config.exactlyOnce() ? this.transactionalProducer : null,
+                this.name);
         self.set(pollLoop);
         return pollLoop;
     }
@@ -323,7 +330,24 @@ public final class AckflowEngine {
 
         private EngineMetrics metrics = EngineMetrics.NONE;
 
+        private Supplier<? extends Producer<?, ?>> transactionalProducer;
+
         private Builder() {
+        }
+
+        /**
+         * Exactly-once: creates the producer whose transactions carry the consumed offsets, on the
+         * poll thread, when the first transaction begins and again after one had to be closed
+         * (fenced, or handlers outlived their transaction). The producer must have its
+         * {@code transactional.id} set, unique to this engine instance, and its transactions
+         * initialized. Handlers send what they produce with the producer last created (the one of
+         * the open transaction); the engine begins, commits and aborts its transactions and
+         * closes it. Required when {@link EngineConfig#processingGuarantee()} is
+         * {@link ProcessingGuarantee#EXACTLY_ONCE}, refused otherwise.
+         */
+        public Builder transactionalProducer(Supplier<? extends Producer<?, ?>> transactionalProducer) {
+            this.transactionalProducer = transactionalProducer;
+            return this;
         }
 
         /** Told of handler and commit timings, for a metrics library; see {@link EngineMetrics}. */
@@ -399,6 +423,15 @@ public final class AckflowEngine {
             }
             Objects.requireNonNull(this.config, "config must not be null");
             Objects.requireNonNull(this.commitObserver, "commitObserver must not be null");
+            if (this.config.exactlyOnce() && this.transactionalProducer == null) {
+                throw new IllegalArgumentException("Engine '" + this.name + "': processingGuarantee EXACTLY_ONCE needs a"
+                        + " transactionalProducer to commit offsets in its transactions");
+            }
+            if (!this.config.exactlyOnce() && this.transactionalProducer != null) {
+                throw new IllegalArgumentException("Engine '" + this.name + "': a transactionalProducer is set, but the"
+                        + " processingGuarantee is " + this.config.processingGuarantee()
+                        + "; set it to EXACTLY_ONCE for offsets to be committed in its transactions");
+            }
             if (this.subscriptions.isEmpty()) {
                 throw new IllegalArgumentException("Engine '" + this.name + "': at least one subscription is needed");
             }

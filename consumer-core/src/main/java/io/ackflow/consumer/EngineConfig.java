@@ -68,6 +68,8 @@ public final class EngineConfig {
 
     private final Clock clock;
 
+    private final ProcessingGuarantee processingGuarantee;
+
     private EngineConfig(Builder builder) {
         this.commitInterval = builder.commitInterval;
         this.commitEvery = builder.commitEvery;
@@ -83,6 +85,7 @@ public final class EngineConfig {
         this.offsetMaps = builder.offsetMaps;
         this.offsetMapMaxBytes = builder.offsetMapMaxBytes;
         this.clock = builder.clock;
+        this.processingGuarantee = builder.processingGuarantee;
     }
 
     public static Builder builder() {
@@ -181,6 +184,19 @@ public final class EngineConfig {
         return this.clock;
     }
 
+    /**
+     * At-least-once (the default), or exactly-once: offsets committed in the transaction of the
+     * producer handlers send with, at barriers; see {@link ProcessingGuarantee}.
+     */
+    public ProcessingGuarantee processingGuarantee() {
+        return this.processingGuarantee;
+    }
+
+    /** Whether offsets are committed in transactions. */
+    public boolean exactlyOnce() {
+        return this.processingGuarantee == ProcessingGuarantee.EXACTLY_ONCE;
+    }
+
     @Override
     public String toString() {
         return "EngineConfig[commitInterval=" + this.commitInterval + ", commitEvery=" + this.commitEvery
@@ -189,7 +205,8 @@ public final class EngineConfig {
                 + ", commitLivelockSoftTimeout=" + this.commitLivelockSoftTimeout + ", maxInFlight=" + this.maxInFlight
                 + ", maxInFlightPerPartition=" + this.maxInFlightPerPartition + ", lowMark=" + this.lowMark
                 + ", rebalanceDrainTimeout=" + this.rebalanceDrainTimeout + ", offsetMaps=" + this.offsetMaps
-                + ", offsetMapMaxBytes=" + this.offsetMapMaxBytes + "]";
+                + ", offsetMapMaxBytes=" + this.offsetMapMaxBytes + ", processingGuarantee=" + this.processingGuarantee
+                + "]";
     }
 
     /**
@@ -225,6 +242,8 @@ public final class EngineConfig {
 
         private Clock clock = Clock.systemUTC();
 
+        private ProcessingGuarantee processingGuarantee = ProcessingGuarantee.AT_LEAST_ONCE;
+
         private Builder() {
         }
 
@@ -245,6 +264,11 @@ public final class EngineConfig {
 
         public Builder rebalanceDrainTimeout(Duration rebalanceDrainTimeout) {
             this.rebalanceDrainTimeout = rebalanceDrainTimeout;
+            return this;
+        }
+
+        public Builder processingGuarantee(ProcessingGuarantee processingGuarantee) {
+            this.processingGuarantee = processingGuarantee;
             return this;
         }
 
@@ -316,6 +340,9 @@ public final class EngineConfig {
             }
             if (this.clock == null) {
                 throw new InvalidSettingException("clock", null, "must not be null");
+            }
+            if (this.processingGuarantee == null) {
+                throw new InvalidSettingException("processingGuarantee", null, "must not be null");
             }
             if (this.offsetMapMaxBytes < MIN_OFFSET_MAP_MAX_BYTES) {
                 throw new InvalidSettingException("offsetMapMaxBytes", this.offsetMapMaxBytes,

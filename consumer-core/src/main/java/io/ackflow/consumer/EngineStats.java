@@ -32,6 +32,10 @@ public final class EngineStats {
 
     private final LongAdder offsetMapsTooLarge = new LongAdder();
 
+    private final LongAdder transactionsCommitted = new LongAdder();
+
+    private final LongAdder transactionsAborted = new LongAdder();
+
     /** The totals of subscription {@code id}, created at its first use. */
     public SubscriptionStats subscription(String id) {
         return this.subscriptions.computeIfAbsent(id, (k) -> new SubscriptionStats());
@@ -134,6 +138,24 @@ public final class EngineStats {
         this.alreadyAcked.add(count);
     }
 
+    /** Exactly-once: transactions committed with their offsets. */
+    public long transactionsCommitted() {
+        return this.transactionsCommitted.sum();
+    }
+
+    /** Exactly-once: transactions aborted (a handler failed, a commit failed, a partition was lost, a stop on failure). */
+    public long transactionsAborted() {
+        return this.transactionsAborted.sum();
+    }
+
+    public void recordTransactionCommitted() {
+        this.transactionsCommitted.increment();
+    }
+
+    public void recordTransactionAborted() {
+        this.transactionsAborted.increment();
+    }
+
     public void recordOffsetMapTooLarge() {
         this.offsetMapsTooLarge.increment();
     }
@@ -172,7 +194,8 @@ public final class EngineStats {
                 + failed() + ", retried=" + retried() + ", deadLettered=" + deadLettered() + ", skipped=" + skipped()
                 + ", commits=" + commits() + ", commitFailures=" + commitFailures() + ", stuckPartitionReports=" + stuckPartitionReports() + ", lateAcks=" + lateAcks()
                 + ", droppedOnRebalance=" + droppedOnRebalance() + ", alreadyAcked=" + alreadyAcked()
-                + ", offsetMapsTooLarge=" + offsetMapsTooLarge() + "]";
+                + ", offsetMapsTooLarge=" + offsetMapsTooLarge() + ", transactionsCommitted=" + transactionsCommitted()
+                + ", transactionsAborted=" + transactionsAborted() + "]";
     }
 
 }

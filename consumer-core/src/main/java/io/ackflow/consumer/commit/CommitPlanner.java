@@ -50,6 +50,21 @@ public final class CommitPlanner {
         return this.partitions.computeIfAbsent(partition, PartitionCommits::new).tracker;
     }
 
+    /**
+     * Replaces the tracker of an assigned partition with a new one, keeping what was sent and
+     * confirmed: the partition is read again from an earlier offset (exactly-once, after an abort).
+     */
+    public OffsetTracker restart(TopicPartition partition) {
+        PartitionCommits old = this.partitions.get(partition);
+        PartitionCommits fresh = new PartitionCommits(partition);
+        if (old != null) {
+            fresh.sent = old.confirmed;
+            fresh.confirmed = old.confirmed;
+        }
+        this.partitions.put(partition, fresh);
+        return fresh.tracker;
+    }
+
     /** The tracker of an assigned partition, or null. */
     public OffsetTracker tracker(TopicPartition partition) {
         PartitionCommits commits = this.partitions.get(partition);

@@ -192,6 +192,13 @@ public final class Conductor {
         return dropped;
     }
 
+    /** Forgets the failed attempts remembered (exactly-once) for records of {@code partitions}. Poll thread. */
+    public void forgetAttempts(Set<TopicPartition> partitions) {
+        for (SubscriptionRunner runner : this.runners) {
+            runner.forgetAttempts(partitions);
+        }
+    }
+
     /** Starts nothing more in any subscription. Any thread. */
     public void close() {
         this.runners.forEach(SubscriptionRunner::close);

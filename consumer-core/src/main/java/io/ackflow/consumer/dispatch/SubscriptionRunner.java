@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
@@ -62,6 +63,16 @@ import io.ackflow.consumer.tracking.TrackedRecord;
  * fails waits and is tried again the same way. A {@link Recovery#STOP} leaves the record
  * unreleased, closes the runner and asks the engine to stop. Revoking a partition abandons its
  * waiting retries: their records stay unreleased, so uncommitted, and the next owner reads them.
+ *
+ * <h2>Failures under exactly-once</h2>
+ * A handler that failed may have sent part of its output in the open transaction, so it is not
+ * retried in place: the record stays unreleased, the runner remembers the attempt (by the
+ * record's coordinates) and asks the engine to abort the transaction through
+ * {@link TransactionAbort}. The engine reads the records again from the last committed offsets;
+ * when this record comes back, its delivery carries the attempts so far, and when the policy
+ * has no retry left, it goes straight to the recovery (skip, dead letter, stop) without calling
+ * the handler. Records that cannot be deserialized never reached a handler: they are recovered
+ * in the open transaction as under at-least-once.
  *
  * <h2>Threads</h2>
  * {@link #submit} is called by the poll thread; deliveries run on the handler executor; the
@@ -117,6 +128,15 @@ public final class SubscriptionRunner {
     /** Set once by {@link #close}; queued deliveries are then never started. Guarded by this. */
     private boolean closed;
 
+    /** Exactly-once only: aborts the open transaction when a handler failed; null at-least-once. */
+    private final TransactionAbort transactionAbort;
+
+    /**
+     * Exactly-once only: the failed attempts of records whose transaction was aborted, by
+     * coordinates, until the record is released or its partition goes. Any thread.
+     */
+    private final Map<Coordinates, Attempt> failedAttempts = new ConcurrentHashMap<>();
+
     /** A runner whose failures follow the subscription's policy but that can neither retry nor stop an engine; for tests. */
     public SubscriptionRunner(Subscription<?, ?> subscription, Executor executor, EngineStats stats, Clock clock) {
         this(subscription, executor, stats, clock, (task, delay) -> {
@@ -130,9 +150,20 @@ public final class SubscriptionRunner {
      * @param stopper told, from a handler thread, when a failure must stop the engine
      * @param metrics told how long each handler call took
      */
-    @SuppressWarnings("unchecked")
     public SubscriptionRunner(Subscription<?, ?> subscription, Executor executor, EngineStats stats, Clock clock,
             RetryScheduler scheduler, Consumer<Throwable> stopper, EngineMetrics metrics) {
+        this(subscription, executor, stats, clock, scheduler, stopper, metrics, null);
+    }
+
+    /**
+     * @param transactionAbort under exactly-once, told when a handler failure must abort the open
+     *        transaction; null at-least-once
+     */
+    @SuppressWarnings("unchecked")
+    public SubscriptionRunner(Subscription<?, ?> subscription, Executor executor, EngineStats stats, Clock clock,
+            RetryScheduler scheduler, Consumer<Throwable> stopper, EngineMetrics metrics,
+            TransactionAbort transactionAbort) {
+        this.transactionAbort = transactionAbort;
         this.subscription = (Subscription<Object, Object>) subscription;
         this.metrics = metrics;
         this.policy = subscription.errorPolicy();
@@ -169,6 +200,9 @@ public final class SubscriptionRunner {
             }
             for (int i = 0; i < deliveries.size(); i++) {
                 Delivery delivery = deliveries.get(i);
+                if (!this.failedAttempts.isEmpty()) {
+                    resumeAttempts(delivery);
+                }
                 Lane lane = laneFor(delivery.tracked.raw(), delivery.tracked.tracker());
                 delivery.lane = lane;
                 lane.queue.addLast(delivery);
@@ -276,6 +310,16 @@ public final class SubscriptionRunner {
             }
         }
         return dropped;
+    }
+
+    /**
+     * Forgets the failed attempts remembered for records of {@code partitions}: they went to
+     * another member, which counts its own. Poll thread.
+     */
+    public void forgetAttempts(Set<TopicPartition> partitions) {
+        if (!this.failedAttempts.isEmpty()) {
+            this.failedAttempts.keySet().removeIf((key) -> partitions.contains(key.partition()));
+        }
     }
 
     /** Deliveries queued or running, for diagnostics. */
@@ -631,6 +675,9 @@ public final class SubscriptionRunner {
             release(delivery);
             return Step.DONE;
         }
+        if (this.transactionAbort != null && delivery.deserializationFailure == null && delivery.recovering == null) {
+            return abortTransaction(delivery, failure);
+        }
         if (delivery.deserializationFailure == null && !delivery.tracked.isLate() && this.policy.isRetryable(failure)) {
             if (delivery.backOff == null) {
                 delivery.backOff = this.policy.backOff().start();
@@ -652,6 +699,54 @@ public final class SubscriptionRunner {
         }
         this.stats.recordFailed();
         return recover(delivery, failure);
+    }
+
+    /**
+     * Exactly-once: a handler failed and may have sent part of its output, so the transaction is
+     * aborted and the record read again; what the policy says of the next attempt is remembered
+     * for then. The record stays unreleased.
+     */
+    private Step abortTransaction(Delivery delivery, Throwable failure) {
+        Attempt attempt = new Attempt(delivery.attempts, delivery.backOff);
+        long delay = RetryBackOff.STOP;
+        if (!delivery.tracked.isLate() && this.policy.isRetryable(failure)) {
+            if (attempt.backOff == null) {
+                attempt.backOff = this.policy.backOff().start();
+            }
+            delay = attempt.backOff.nextDelayMillis();
+        }
+        if (delay != RetryBackOff.STOP) {
+            this.stats.recordRetried();
+            logger.debug("Subscription '{}' failed on {} (attempt {}); aborting the transaction, retried in {} ms"
+                    + " when the record is read again: {}", this.subscription.id(), delivery.tracked, delivery.attempts,
+                    Math.max(0, delay), failure.toString());
+        }
+        else {
+            attempt.recovery = failure;
+            this.stats.recordFailed();
+            logger.info("Subscription '{}' failed on {} after {} attempt(s); aborting the transaction, the record gets"
+                    + " its recovery ({}) when it is read again: {}", this.subscription.id(), delivery.tracked,
+                    delivery.attempts, this.policy.recovery(), failure.toString());
+        }
+        this.failedAttempts.put(Coordinates.of(delivery.tracked.raw()), attempt);
+        // Told before the record's slot is freed: the engine does not end the transaction while a
+        // handler of it runs, so it sees this request before it aborts.
+        this.transactionAbort.abortFor(delivery.tracked, Math.max(0, (delay == RetryBackOff.STOP) ? 0 : delay));
+        delivery.tracked.finished();
+        return Step.ABANDON;
+    }
+
+    /** A record read again after an abort carries the attempts its failures left. Poll thread. */
+    private void resumeAttempts(Delivery delivery) {
+        Attempt attempt = this.failedAttempts.get(Coordinates.of(delivery.tracked.raw()));
+        if (attempt == null) {
+            return;
+        }
+        delivery.attempts = attempt.attempts;
+        delivery.backOff = attempt.backOff;
+        if (attempt.recovery != null && delivery.deserializationFailure == null) {
+            delivery.recovering = attempt.recovery;
+        }
     }
 
     /** Applies the policy's recovery to a record whose failure is final. */
@@ -708,6 +803,9 @@ public final class SubscriptionRunner {
 
     /** Releases the record for this subscription: exactly once per delivery. */
     private void release(Delivery delivery) {
+        if (!this.failedAttempts.isEmpty()) {
+            this.failedAttempts.remove(Coordinates.of(delivery.tracked.raw()));
+        }
         try {
             delivery.tracked.release(delivery.holderIndex);
         }
@@ -735,6 +833,45 @@ public final class SubscriptionRunner {
         Lane(Object key, int maxActive) {
             this.key = key;
             this.maxActive = maxActive;
+        }
+
+    }
+
+    /**
+     * Exactly-once: aborts the open transaction because a handler failed on {@code record}; the
+     * engine reads the records again from the last committed offsets, those of the record's
+     * partition no sooner than {@code retryDelayMillis} from now. Called on a handler thread
+     * before the failed handler's slot is freed.
+     */
+    @FunctionalInterface
+    public interface TransactionAbort {
+
+        void abortFor(TrackedRecord record, long retryDelayMillis);
+
+    }
+
+    /** Where a record is: the key of the attempts remembered across an abort. */
+    private record Coordinates(TopicPartition partition, long offset) {
+
+        static Coordinates of(ConsumerRecord<?, ?> raw) {
+            return new Coordinates(new TopicPartition(raw.topic(), raw.partition()), raw.offset());
+        }
+
+    }
+
+    /** The failed attempts of a record whose transaction was aborted, and its recovery once retries are over. */
+    private static final class Attempt {
+
+        final int attempts;
+
+        RetryBackOff.Execution backOff;
+
+        /** The final failure once the policy has no retry left: the next delivery recovers; else null. */
+        Throwable recovery;
+
+        Attempt(int attempts, RetryBackOff.Execution backOff) {
+            this.attempts = attempts;
+            this.backOff = backOff;
         }
 
     }

@@ -13,6 +13,15 @@ public enum PauseReason {
     USER,
 
     /** The engine is stopping or handing partitions over. */
-    REBALANCE
+    REBALANCE,
+
+    /**
+     * Exactly-once: the open transaction is ending (its records are finishing before the commit,
+     * or it is being aborted); fetching resumes when the next one may begin.
+     */
+    TRANSACTION,
+
+    /** Exactly-once: a handler failed, and the partition is read again after the retry back-off. */
+    RETRY
 
 }

@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 
 import org.apache.kafka.clients.consumer.Consumer;
@@ -71,6 +72,19 @@ import io.ackflow.consumer.tracking.TrackedRecord;
  * commits are on time without a second thread touching the consumer. Steady-state commits are
  * asynchronous, one at a time; commits on revoke, on {@link #commitNow} and on shutdown are
  * synchronous.
+ *
+ * <h2>Exactly-once</h2>
+ * With a {@link Transactions} producer, records are dispatched inside an open transaction and
+ * offsets are never committed by the consumer: at the commit deadline the loop reaches a
+ * <em>barrier</em>. It pauses every partition (so it stays in its group and runs no new
+ * handler), waits until every record dispatched in the transaction is acked, sends the offsets
+ * to the transaction with the consumer's group metadata and commits it; the next transaction
+ * begins with the next dispatch. A handler failure (told by {@link #abortFor}) turns the
+ * transaction into an <em>abort</em>: queued records are dropped, running handlers finish, the
+ * transaction is aborted and every partition is read again from the offsets the broker has
+ * committed. The barrier and the abort are steps of the loop, not a blocking wait, so the
+ * consumer keeps polling (paused) while they last. A revoke commits the transaction when its
+ * records finish within the drain timeout and aborts it otherwise; a lost partition aborts it.
  */
 public final class PollLoop implements Runnable, TrackedRecord.AckListener {
 
@@ -152,10 +166,59 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
     /** Guards the first write of {@link #failure}. */
     private final Object stopLock = new Object();
 
+    /** Longest wait for the committed offsets to read again from after an abort. */
+    private static final Duration REWIND_TIMEOUT = Duration.ofSeconds(60);
+
+    /** Exactly-once: the producer whose transactions carry the offsets; null at-least-once. Poll thread. */
+    private final Transactions transactions;
+
+    /** Exactly-once: where the open transaction stands. Poll thread. */
+    private TransactionPhase phase = TransactionPhase.OPEN;
+
+    /** Exactly-once: when an abort gives up waiting for running handlers ({@link System#nanoTime()}). Poll thread. */
+    private long abortDeadline;
+
+    /** Exactly-once: set by a handler thread whose failure must abort the open transaction. */
+    private final AtomicBoolean abortRequested = new AtomicBoolean();
+
+    /** Exactly-once: partitions read again only after a retry back-off, with when they may be (clock millis). */
+    private final Map<TopicPartition, Long> retryAt = new ConcurrentHashMap<>();
+
+    /** Exactly-once: {@link #commitNow} callers waiting for the barrier. Poll thread. */
+    private final List<CompletableFuture<Map<TopicPartition, OffsetAndMetadata>>> barrierWaiters = new ArrayList<>();
+
+    /** Where an exactly-once engine's open transaction stands. */
+    private enum TransactionPhase {
+
+        /** Dispatching. */
+        OPEN,
+
+        /** Paused until every record of the transaction is acked, then commits. */
+        BARRIER,
+
+        /** Paused until no handler of the transaction runs, then aborts and reads again. */
+        ABORTING
+
+    }
+
     public PollLoop(Consumer<byte[], byte[]> consumer, Conductor conductor, EngineConfig config, EngineStats stats,
             CommitObserver observer, List<RebalanceListener> rebalanceListeners, EngineMetrics metrics) {
+        this(consumer, conductor, config, stats, observer, rebalanceListeners, metrics, null, "ackflow");
+    }
+
+    /**
+     * @param transactionalProducer under exactly-once, creates the producer whose transactions
+     *        carry the offsets (transactions initialized); null at-least-once
+     * @param name the engine's name, for messages
+     */
+    public PollLoop(Consumer<byte[], byte[]> consumer, Conductor conductor, EngineConfig config, EngineStats stats,
+            CommitObserver observer, List<RebalanceListener> rebalanceListeners, EngineMetrics metrics,
+            Supplier<? extends org.apache.kafka.clients.producer.Producer<?, ?>> transactionalProducer, String name) {
         this.metrics = metrics;
-        this.planner = new CommitPlanner(config.offsetMaps() ? new OffsetMapCodec(config.offsetMapMaxBytes()) : null, stats);
+        this.transactions = (transactionalProducer != null) ? new Transactions(transactionalProducer, name) : null;
+        // At a barrier every record is acked, so there is never a gap for an offset map to describe.
+        boolean offsetMaps = config.offsetMaps() && this.transactions == null;
+        this.planner = new CommitPlanner(offsetMaps ? new OffsetMapCodec(config.offsetMapMaxBytes()) : null, stats);
         this.consumer = consumer;
         this.conductor = conductor;
         this.config = config;
@@ -209,15 +272,23 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
      */
     public void runOnce() {
         runCommands();
+        if (this.transactions != null) {
+            advanceTransaction();
+        }
         long now = this.clock.millis();
         // While an asynchronous commit awaits its callback no other commit is sent, so the
         // deadline does not shorten the poll (it would spin until the callback came).
-        long untilCommit = this.commitInFlight ? Long.MAX_VALUE : this.nextCommitAt - now;
+        long untilCommit = (this.commitInFlight || this.phase != TransactionPhase.OPEN) ? Long.MAX_VALUE
+                : this.nextCommitAt - now;
         long timeout = Math.max(0, Math.min(this.config.pollTimeout().toMillis(), untilCommit));
-        if (this.flow.anyFlowPaused()) {
+        if (this.flow.anyFlowPaused() || this.phase != TransactionPhase.OPEN) {
             // The ack that lets a paused partition resume wakes the poll; a wakeup that comes just
-            // before the poll starts is lost, so look again soon all the same.
+            // before the poll starts is lost, so look again soon all the same. A barrier or an
+            // abort waits for acks the same way.
             timeout = Math.min(timeout, FLOW_RECHECK_MILLIS);
+        }
+        if (!this.retryAt.isEmpty()) {
+            timeout = Math.min(timeout, Math.max(0, resumeDueRetries(now)));
         }
         ConsumerRecords<byte[], byte[]> records = poll(Duration.ofMillis(timeout));
         dispatch(records);
@@ -330,7 +401,8 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             if (this.failure != null) {
                 this.conductor.close();
             }
-            while ((this.failure != null) ? !this.planner.allIdle() : !this.planner.allAcked()) {
+            while (((this.failure != null) ? !this.planner.allIdle() : !this.planner.allAcked())
+                    && !(this.transactions != null && this.abortRequested.get())) {
                 long remaining = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
                 if (remaining <= 0) {
                     logger.warn("Shutdown timeout {} passed with records still in flight; committing the acked prefix,"
@@ -343,7 +415,12 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
                 poll(Duration.ofMillis(Math.min(remaining, 50)));
             }
             this.conductor.close();
-            commitSync(null);
+            if (this.transactions != null) {
+                endTransactionOnStop(deadline);
+            }
+            else {
+                commitSync(null);
+            }
         }
         catch (RuntimeException ex) {
             if (StoppingErrors.isStopping(ex)) {
@@ -358,6 +435,17 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         finally {
             this.conductor.close();
             failPendingCommands();
+            if (this.transactions != null) {
+                // Whatever the producer does, the consumer below is closed: a member whose poll
+                // thread is gone must leave its group, or its partitions wait for it.
+                try {
+                    this.transactions.close();
+                }
+                catch (RuntimeException ex) {
+                    logger.debug("Closing the transactional producer failed", ex);
+                }
+                completeBarrierWaiters(new IllegalStateException("The engine has stopped"), Map.of());
+            }
             this.closing = true;
             try {
                 this.consumer.close();
@@ -529,7 +617,344 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
      * @return the offsets committed (empty when nothing moved), or the commit's failure
      */
     public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitNow() {
-        return call(() -> commitSync(null));
+        if (this.transactions == null) {
+            return call(() -> commitSync(null));
+        }
+        // Exactly-once: the open transaction is committed at a barrier, once its records are acked.
+        return this.<CompletableFuture<Map<TopicPartition, OffsetAndMetadata>>>call(() -> {
+            CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> done = new CompletableFuture<>();
+            if (!this.transactions.isOpen() && this.phase == TransactionPhase.OPEN) {
+                done.complete(Map.of());
+                return done;
+            }
+            this.barrierWaiters.add(done);
+            if (this.phase == TransactionPhase.OPEN) {
+                enterBarrier();
+            }
+            return done;
+        }).thenCompose((done) -> done);
+    }
+
+    /**
+     * Exactly-once: a handler failed on {@code record}, so the open transaction is aborted and
+     * the records read again, those of the record's partition no sooner than
+     * {@code retryDelayMillis} from now. Any thread (a handler's, before its slot is freed).
+     */
+    public void abortFor(TrackedRecord record, long retryDelayMillis) {
+        if (retryDelayMillis > 0) {
+            TopicPartition partition = record.tracker().partition();
+            this.retryAt.merge(partition, this.clock.millis() + retryDelayMillis, Math::max);
+        }
+        this.abortRequested.set(true);
+        wakeupIfPolling();
+    }
+
+    /**
+     * Exactly-once: opens a transaction for the records about to be dispatched. When none can be
+     * opened (or a barrier or an abort is under way for a partition not paused yet), the records
+     * are not dispatched and their partitions are read again from the first of them. Poll thread.
+     */
+    private boolean beginTransaction(ConsumerRecords<byte[], byte[]> records) {
+        if (this.phase == TransactionPhase.OPEN) {
+            try {
+                this.transactions.begin();
+                return true;
+            }
+            catch (RuntimeException ex) {
+                logger.warn("Consumer of {} could not begin a transaction; the {} records fetched are read again: {}",
+                        this.conductor.topics(), records.count(), ex.toString());
+            }
+        }
+        else {
+            pauseAllForTransaction();
+        }
+        for (TopicPartition partition : records.partitions()) {
+            if (this.consumer.assignment().contains(partition)) {
+                this.consumer.seek(partition, records.records(partition).get(0).offset());
+            }
+        }
+        return false;
+    }
+
+    /** Exactly-once: the commit is due; dispatching stops until the open transaction's records are acked. Poll thread. */
+    private void enterBarrier() {
+        this.phase = TransactionPhase.BARRIER;
+        pauseAllForTransaction();
+    }
+
+    /** Exactly-once: moves a barrier or an abort on when what it waits for is there. Poll thread. */
+    private void advanceTransaction() {
+        if (this.abortRequested.get() && this.phase != TransactionPhase.ABORTING) {
+            beginAbort();
+        }
+        if (this.phase == TransactionPhase.ABORTING) {
+            boolean idle = this.planner.allIdle();
+            if (idle || System.nanoTime() - this.abortDeadline > 0) {
+                abortOpenTransaction(idle);
+                rewind(Set.copyOf(this.consumer.assignment()));
+                endTransactionPhase(new IllegalStateException("The transaction was aborted: a handler failed"), Map.of());
+            }
+        }
+        else if (this.phase == TransactionPhase.BARRIER && this.planner.allAcked()) {
+            Map<TopicPartition, OffsetAndMetadata> offsets = this.planner.due(null);
+            RuntimeException failed = commitOpenTransaction(offsets);
+            if (failed != null) {
+                rewind(Set.copyOf(this.consumer.assignment()));
+            }
+            endTransactionPhase(failed, offsets);
+        }
+    }
+
+    /** Exactly-once: a handler failed; nothing more starts, and the transaction aborts once running handlers are done. */
+    private void beginAbort() {
+        this.phase = TransactionPhase.ABORTING;
+        this.abortDeadline = System.nanoTime() + this.config.rebalanceDrainTimeout().toNanos();
+        pauseAllForTransaction();
+        this.conductor.dropQueued(Set.copyOf(this.consumer.assignment()));
+    }
+
+    /**
+     * Exactly-once: aborts the open transaction. When handlers of it still run, the producer is
+     * closed instead, so that what they send later fails rather than joining the next
+     * transaction. Poll thread.
+     */
+    private void abortOpenTransaction(boolean idle) {
+        // Failures told until now belong to this transaction; no handler of it runs to tell more
+        // (or, when some still run, the producer they would send with is closed).
+        this.abortRequested.set(false);
+        if (!this.transactions.isOpen()) {
+            return;
+        }
+        if (idle) {
+            this.transactions.abort();
+        }
+        else {
+            this.transactions.replace("handlers of its aborted transaction still ran after "
+                    + this.config.rebalanceDrainTimeout());
+        }
+        this.stats.recordTransactionAborted();
+        logger.info("Transaction of {} aborted; its records are read again from the committed offsets",
+                this.conductor.topics());
+    }
+
+    /**
+     * Exactly-once: sends {@code offsets} to the open transaction and commits it.
+     * @return null when committed, else why not (the transaction is then aborted)
+     */
+    private RuntimeException commitOpenTransaction(Map<TopicPartition, OffsetAndMetadata> offsets) {
+        if (!this.transactions.isOpen()) {
+            return null;
+        }
+        if (!offsets.isEmpty()) {
+            this.observer.beforeCommit(offsets);
+        }
+        long started = System.nanoTime();
+        try {
+            this.transactions.commit(offsets, this.consumer.groupMetadata());
+        }
+        catch (RuntimeException ex) {
+            this.metrics.commitFinished(System.nanoTime() - started, false);
+            this.planner.failed(offsets);
+            this.stats.recordCommitFailure();
+            this.stats.recordTransactionAborted();
+            logger.warn("Transaction of {} with offsets {} could not commit and was aborted; its records are read again"
+                    + " from the committed offsets: {}", this.conductor.topics(), offsets, ex.toString());
+            this.observer.afterCommit(offsets, ex);
+            return ex;
+        }
+        this.metrics.commitFinished(System.nanoTime() - started, true);
+        this.stats.recordTransactionCommitted();
+        if (!offsets.isEmpty()) {
+            committed(offsets, null);
+        }
+        return null;
+    }
+
+    /** Exactly-once: dispatching resumes; the next transaction begins with the next dispatch. Poll thread. */
+    private void endTransactionPhase(RuntimeException failure, Map<TopicPartition, OffsetAndMetadata> offsets) {
+        this.phase = TransactionPhase.OPEN;
+        this.nextCommitAt = this.clock.millis() + this.config.commitInterval().toMillis();
+        List<TopicPartition> resumed = new ArrayList<>();
+        for (TopicPartition partition : this.consumer.assignment()) {
+            if (this.flow.resume(partition, PauseReason.TRANSACTION)) {
+                resumed.add(partition);
+            }
+        }
+        if (!resumed.isEmpty()) {
+            this.consumer.resume(resumed);
+        }
+        completeBarrierWaiters(failure, offsets);
+    }
+
+    /** Tells {@link #commitNow} callers how the transaction they waited for ended. Poll thread. */
+    private void completeBarrierWaiters(RuntimeException failure, Map<TopicPartition, OffsetAndMetadata> offsets) {
+        List<CompletableFuture<Map<TopicPartition, OffsetAndMetadata>>> waiters = List.copyOf(this.barrierWaiters);
+        this.barrierWaiters.clear();
+        for (CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> waiter : waiters) {
+            if (failure == null) {
+                waiter.complete(offsets);
+            }
+            else {
+                waiter.completeExceptionally(failure);
+            }
+        }
+    }
+
+    /** Exactly-once: pauses every assigned partition while the open transaction ends. Poll thread. */
+    private void pauseAllForTransaction() {
+        List<TopicPartition> paused = new ArrayList<>();
+        for (TopicPartition partition : this.consumer.assignment()) {
+            if (this.flow.pause(partition, PauseReason.TRANSACTION)) {
+                paused.add(partition);
+            }
+        }
+        if (!paused.isEmpty()) {
+            this.consumer.pause(paused);
+        }
+    }
+
+    /**
+     * Exactly-once, after an abort: reads {@code partitions} again from the offsets the broker
+     * has committed for them (a {@code read_committed} consumer waits for a transaction whose
+     * outcome is pending), or from where this assignment started reading when none is
+     * committed. A partition whose record failed waits out its retry back-off. Poll thread.
+     */
+    private void rewind(Set<TopicPartition> partitions) {
+        if (partitions.isEmpty()) {
+            return;
+        }
+        Map<TopicPartition, OffsetAndMetadata> committed;
+        try {
+            try {
+                committed = this.consumer.committed(partitions, REWIND_TIMEOUT);
+            }
+            catch (WakeupException stray) {
+                // A wakeup meant for a poll that had just returned; the request itself was not tried.
+                committed = this.consumer.committed(partitions, REWIND_TIMEOUT);
+            }
+        }
+        catch (RuntimeException ex) {
+            logger.warn("Committed offsets of {} not known after an abort; reading again from the last offsets this"
+                    + " consumer committed: {}", partitions, ex.toString());
+            committed = null;
+        }
+        long now = this.clock.millis();
+        Map<TopicPartition, Long> targets = new HashMap<>();
+        for (TopicPartition partition : partitions) {
+            OffsetTracker old = this.planner.tracker(partition);
+            OffsetAndMetadata offset = (committed != null) ? committed.get(partition) : null;
+            long target;
+            if (offset != null) {
+                target = offset.offset();
+            }
+            else if (committed == null && this.planner.confirmed(partition) >= 0) {
+                target = this.planner.confirmed(partition);
+            }
+            else {
+                target = (old != null) ? old.firstTrackedOffset() : -1;
+            }
+            retire(Set.of(partition));
+            OffsetTracker tracker = this.planner.restart(partition);
+            if (target >= 0) {
+                this.consumer.seek(partition, target);
+                tracker.startAt(target);
+                targets.put(partition, target);
+            }
+            Long at = this.retryAt.get(partition);
+            if (at != null) {
+                if (at > now) {
+                    if (this.flow.pause(partition, PauseReason.RETRY)) {
+                        this.consumer.pause(List.of(partition));
+                    }
+                }
+                else {
+                    this.retryAt.remove(partition);
+                }
+            }
+        }
+        this.nextSnapshotAt = Long.MIN_VALUE;
+        logger.debug("Partitions read again after an abort from {}", targets);
+    }
+
+    /**
+     * Exactly-once: resumes partitions whose retry back-off is over. Poll thread.
+     * @return milliseconds until the next back-off ends
+     */
+    private long resumeDueRetries(long now) {
+        long next = Long.MAX_VALUE;
+        var entries = this.retryAt.entrySet().iterator();
+        while (entries.hasNext()) {
+            Map.Entry<TopicPartition, Long> entry = entries.next();
+            TopicPartition partition = entry.getKey();
+            if (entry.getValue() <= now) {
+                entries.remove();
+                if (this.flow.resume(partition, PauseReason.RETRY) && this.consumer.assignment().contains(partition)) {
+                    this.consumer.resume(List.of(partition));
+                }
+            }
+            else if (this.flow.has(partition, PauseReason.RETRY)) {
+                next = Math.min(next, entry.getValue() - now);
+            }
+        }
+        return next;
+    }
+
+    /**
+     * Exactly-once, on revoke or loss: ends the open transaction before partitions leave. On a
+     * revoke it commits when every record of it is acked within the drain timeout; otherwise,
+     * and always on a loss (the generation is over, its offsets would be refused), it aborts and
+     * reads the partitions it keeps again. Poll thread, inside the rebalance callback.
+     */
+    private void endTransactionForRebalance(Set<TopicPartition> leaving, boolean lost) {
+        if (!this.transactions.isOpen()) {
+            if (this.phase != TransactionPhase.OPEN) {
+                endTransactionPhase(null, Map.of());
+            }
+            return;
+        }
+        pauseAllForTransaction();
+        long deadline = System.nanoTime() + this.config.rebalanceDrainTimeout().toNanos();
+        RuntimeException failure = new IllegalStateException("The transaction was aborted by a rebalance");
+        Map<TopicPartition, OffsetAndMetadata> offsets = Map.of();
+        if (!lost && this.phase != TransactionPhase.ABORTING) {
+            while (!this.abortRequested.get() && !this.planner.allAcked() && System.nanoTime() - deadline < 0) {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+            }
+            if (!this.abortRequested.get() && this.planner.allAcked()) {
+                offsets = this.planner.due(null);
+                failure = commitOpenTransaction(offsets);
+            }
+        }
+        if (failure != null) {
+            this.conductor.dropQueued(Set.copyOf(this.consumer.assignment()));
+            boolean idle = true;
+            for (OffsetTracker tracker : this.planner.trackers()) {
+                idle &= tracker.awaitIdle(deadline);
+            }
+            abortOpenTransaction(idle);
+            Set<TopicPartition> kept = new HashSet<>(this.consumer.assignment());
+            kept.removeAll(leaving);
+            rewind(kept);
+        }
+        endTransactionPhase(failure, offsets);
+    }
+
+    /**
+     * Exactly-once, on stop: commits the open transaction when every record of it is acked and
+     * nothing failed; otherwise waits for running handlers until {@code deadlineNanos} and aborts
+     * it, and its records are read again on restart. Poll thread.
+     */
+    private void endTransactionOnStop(long deadlineNanos) {
+        if (this.failure == null && !this.abortRequested.get() && this.planner.allAcked()) {
+            Map<TopicPartition, OffsetAndMetadata> offsets = this.planner.due(null);
+            endTransactionPhase(commitOpenTransaction(offsets), offsets);
+            return;
+        }
+        for (OffsetTracker tracker : this.planner.trackers()) {
+            tracker.awaitIdle(deadlineNanos);
+        }
+        abortOpenTransaction(true);
+        endTransactionPhase(new IllegalStateException("The transaction was aborted: the engine stopped"), Map.of());
     }
 
     /** Counts the ack; wakes the poll when {@code commitEvery} acks are waiting. Any thread. */
@@ -608,6 +1033,9 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         if (records.isEmpty()) {
             return;
         }
+        if (this.transactions != null && !beginTransaction(records)) {
+            return;
+        }
         this.stats.recordReceived(records.count());
         for (TopicPartition partition : records.partitions()) {
             OffsetTracker tracker = this.planner.tracker(partition);
@@ -630,7 +1058,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
     }
 
     private void commitIfDue() {
-        if (this.commitInFlight) {
+        if (this.commitInFlight || this.phase != TransactionPhase.OPEN) {
             return;
         }
         long now = this.clock.millis();
@@ -640,6 +1068,12 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         }
         this.acksSinceCommit.addAndGet(-acks);
         this.nextCommitAt = now + this.config.commitInterval().toMillis();
+        if (this.transactions != null) {
+            if (this.transactions.isOpen()) {
+                enterBarrier();
+            }
+            return;
+        }
         Map<TopicPartition, OffsetAndMetadata> offsets = this.planner.due(null);
         if (offsets.isEmpty()) {
             return;
@@ -727,6 +1161,14 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
                 tell((listener) -> listener.onPartitionsRevoked(revoked));
                 return;
             }
+            if (PollLoop.this.transactions != null) {
+                endTransactionForRebalance(revoked, false);
+                retire(revoked);
+                forget(revoked);
+                logger.info("Partitions revoked: {}", revoked);
+                tell((listener) -> listener.onPartitionsRevoked(revoked));
+                return;
+            }
             // Queued records of the revoked partitions go back to Kafka; running ones may finish,
             // and one that fails now is left for the next owner rather than retried here.
             for (TopicPartition partition : revoked) {
@@ -755,6 +1197,9 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
             Set<TopicPartition> lost = Set.copyOf(partitions);
             outsidePoll(() -> {
+                if (PollLoop.this.transactions != null && !PollLoop.this.closing) {
+                    endTransactionForRebalance(lost, true);
+                }
                 retire(lost);
                 forget(lost);
                 logger.info("Partitions lost (not committed, another member owns them): {}", lost);
@@ -815,6 +1260,10 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
                     skipAckedByPreviousOwner(tracker, committed.get(partition));
                 }
                 startAtPosition(tracker);
+                if (PollLoop.this.phase != TransactionPhase.OPEN && PollLoop.this.flow.pause(partition,
+                        PauseReason.TRANSACTION)) {
+                    PollLoop.this.consumer.pause(List.of(partition));
+                }
                 if (PollLoop.this.userPaused.contains(partition)
                         || PollLoop.this.userPausedTopics.contains(partition.topic())) {
                     userPause(partition);
@@ -896,6 +1345,8 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             partitions.forEach(PollLoop.this.committedView::remove);
             PollLoop.this.flow.remove(partitions);
             PollLoop.this.livelock.remove(partitions);
+            partitions.forEach(PollLoop.this.retryAt::remove);
+            PollLoop.this.conductor.forgetAttempts(Set.copyOf(partitions));
         }
 
     }
