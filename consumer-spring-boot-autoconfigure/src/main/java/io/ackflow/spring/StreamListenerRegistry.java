@@ -334,7 +334,7 @@ public class StreamListenerRegistry implements SmartLifecycle {
         Ordering ordering = (endpoint.ordering() != null) ? endpoint.ordering() : this.properties.getOrdering();
         int concurrency = (endpoint.concurrency() != StreamListener.DEFAULT_CONCURRENCY) ? endpoint.concurrency()
                 : this.properties.getConcurrency();
-        MethodRecordHandler handler = new MethodRecordHandler(
+        MethodRecordHandler handler = new MethodRecordHandler(endpoint.id(),
                 this.methodFactory.createInvocableHandlerMethod(endpoint.bean(), endpoint.method()), this.messageConverter);
         return Subscription.builder(endpoint.id())
             .topics(endpoint.topics().toArray(String[]::new))
