@@ -20,9 +20,12 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 import io.ackflow.consumer.commit.CommitObserver;
 import io.ackflow.consumer.dispatch.Conductor;
@@ -46,6 +49,8 @@ public final class AckflowEngine {
     private final String name;
 
     private final Supplier<Consumer<byte[], byte[]>> consumerFactory;
+
+    private final Map<String, Object> consumerConfigs;
 
     private final EngineConfig config;
 
@@ -76,6 +81,7 @@ public final class AckflowEngine {
     private AckflowEngine(Builder builder) {
         this.name = builder.name;
         this.consumerFactory = builder.consumerFactory;
+        this.consumerConfigs = builder.consumerConfigs;
         this.config = builder.config;
         this.subscriptions = List.copyOf(builder.subscriptions);
         this.commitObserver = builder.commitObserver;
@@ -99,6 +105,14 @@ public final class AckflowEngine {
 
     public EngineConfig config() {
         return this.config;
+    }
+
+    /**
+     * The Kafka client settings the engine creates its consumer with, when it was given
+     * {@link Builder#consumerConfigs settings} rather than a factory; empty otherwise.
+     */
+    public Map<String, Object> consumerConfigs() {
+        return this.consumerConfigs;
     }
 
     public List<Subscription<?, ?>> subscriptions() {
@@ -316,6 +330,8 @@ public final class AckflowEngine {
 
         private Supplier<Consumer<byte[], byte[]>> consumerFactory;
 
+        private Map<String, Object> consumerConfigs = Map.of();
+
         private EngineConfig config = EngineConfig.defaults();
 
         private final List<Subscription<?, ?>> subscriptions = new ArrayList<>();
@@ -379,10 +395,30 @@ public final class AckflowEngine {
 
         /**
          * Creates the consumer, on the poll thread. It must read {@code byte[]} keys and values and
-         * must not auto-commit: the engine owns offset commits.
+         * must not auto-commit: the engine owns offset commits. The engine cannot see the settings
+         * of a consumer made elsewhere; give it {@link #consumerConfigs} instead to have them checked.
          */
         public Builder consumerFactory(Supplier<Consumer<byte[], byte[]>> consumerFactory) {
             this.consumerFactory = consumerFactory;
+            this.consumerConfigs = Map.of();
+            return this;
+        }
+
+        /**
+         * Creates the consumer from Kafka client settings ({@code bootstrap.servers},
+         * {@code group.id}, security, ...), with {@code byte[]} deserializers and
+         * {@code enable.auto.commit=false}, which Kafka would otherwise default to true.
+         * {@link #build()} refuses {@code enable.auto.commit=true}: auto-commit would commit
+         * records whose subscriptions are not done with them. Replaces a {@link #consumerFactory}.
+         */
+        public Builder consumerConfigs(Map<String, ?> consumerConfigs) {
+            Objects.requireNonNull(consumerConfigs, "consumerConfigs must not be null");
+            Map<String, Object> copy = new HashMap<>(consumerConfigs);
+            copy.remove(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG);
+            copy.remove(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG);
+            this.consumerConfigs = copy;
+            this.consumerFactory = () -> new KafkaConsumer<>(this.consumerConfigs, new ByteArrayDeserializer(),
+                    new ByteArrayDeserializer());
             return this;
         }
 
@@ -419,7 +455,20 @@ public final class AckflowEngine {
                 throw new IllegalArgumentException("name must not be blank, was '" + this.name + "'");
             }
             if (this.consumerFactory == null) {
-                throw new IllegalArgumentException("Engine '" + this.name + "': consumerFactory must be set");
+                throw new IllegalArgumentException("Engine '" + this.name + "': consumerFactory must be set (or consumerConfigs)");
+            }
+            if (!this.consumerConfigs.isEmpty()) {
+                Object autoCommit = this.consumerConfigs.get(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG);
+                if (autoCommit != null && "true".equalsIgnoreCase(autoCommit.toString().trim())) {
+                    throw new IllegalArgumentException("Engine '" + this.name + "': consumerConfigs set "
+                            + ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG + "=true, but the engine commits offsets itself,"
+                            + " each partition only up to its first record not yet released by every subscription;"
+                            + " auto-commit would commit records still in progress, and lose them if the process"
+                            + " stops. Leave " + ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG + " out or set it to false.");
+                }
+                Map<String, Object> checked = new HashMap<>(this.consumerConfigs);
+                checked.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+                this.consumerConfigs = Map.copyOf(checked);
             }
             Objects.requireNonNull(this.config, "config must not be null");
             Objects.requireNonNull(this.commitObserver, "commitObserver must not be null");

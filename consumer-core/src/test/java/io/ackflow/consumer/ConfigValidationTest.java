@@ -1,6 +1,7 @@
 package io.ackflow.consumer;
 
 import java.time.Duration;
+import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
@@ -8,6 +9,33 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 class ConfigValidationTest {
+
+    @Test
+    void autoCommitInConsumerConfigsIsRefusedNamingTheSettingAndWhy() {
+        for (Object on : new Object[] { true, "true", " TRUE " }) {
+            assertThatIllegalArgumentException()
+                .isThrownBy(() -> AckflowEngine.builder().name("orders")
+                    .consumerConfigs(Map.of("bootstrap.servers", "localhost:9092", "group.id", "g",
+                            "enable.auto.commit", on))
+                    .subscription(Subscription.builder("audit").topics("orders").handler((record) -> null).build())
+                    .build())
+                .withMessage("Engine 'orders': consumerConfigs set enable.auto.commit=true, but the engine commits"
+                        + " offsets itself, each partition only up to its first record not yet released by every"
+                        + " subscription; auto-commit would commit records still in progress, and lose them if the"
+                        + " process stops. Leave enable.auto.commit out or set it to false.");
+        }
+    }
+
+    @Test
+    void consumerConfigsWithoutAutoCommitGetItTurnedOffAndRawDeserializers() {
+        AckflowEngine engine = AckflowEngine.builder()
+            .consumerConfigs(Map.of("bootstrap.servers", "localhost:9092", "group.id", "g",
+                    "value.deserializer", "org.apache.kafka.common.serialization.StringDeserializer"))
+            .subscription(Subscription.builder("audit").topics("orders").handler((record) -> null).build())
+            .build();
+        assertThat(engine.consumerConfigs()).containsEntry("enable.auto.commit", false)
+            .containsEntry("group.id", "g").doesNotContainKey("value.deserializer");
+    }
 
     @Test
     void defaultsAreFaustsCommitSettings() {

@@ -334,7 +334,7 @@ public class StreamListenerRegistry implements SmartLifecycle {
         Ordering ordering = (endpoint.ordering() != null) ? endpoint.ordering() : this.properties.getOrdering();
         int concurrency = (endpoint.concurrency() != StreamListener.DEFAULT_CONCURRENCY) ? endpoint.concurrency()
                 : this.properties.getConcurrency();
-        MethodRecordHandler handler = new MethodRecordHandler(
+        MethodRecordHandler handler = new MethodRecordHandler(endpoint.id(),
                 this.methodFactory.createInvocableHandlerMethod(endpoint.bean(), endpoint.method()), this.messageConverter);
         return Subscription.builder(endpoint.id())
             .topics(endpoint.topics().toArray(String[]::new))
@@ -393,11 +393,14 @@ public class StreamListenerRegistry implements SmartLifecycle {
             }
         }
         Object autoCommit = configs.get(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG);
-        if (autoCommit != null && Boolean.parseBoolean(autoCommit.toString())) {
+        // Kafka reads " TRUE " as true too.
+        if (autoCommit != null && "true".equalsIgnoreCase(autoCommit.toString().trim())) {
             throw new AckflowConfigurationException("Kafka auto-commit is enabled (enable.auto.commit=true), but Ackflow"
                     + " commits offsets itself: a record is committed only once every handler is done with it, and"
-                    + " auto-commit would commit records still in progress.",
-                    "Remove spring.kafka.consumer.enable-auto-commit (or set it to false).");
+                    + " auto-commit would commit records still in progress (lost if the application stops).",
+                    "Remove spring.kafka.consumer.enable-auto-commit, spring.kafka.consumer.properties.enable.auto.commit"
+                            + " and spring.kafka.properties.enable.auto.commit (or set them to false), or the"
+                            + " enable.auto.commit of your ConsumerFactory bean: Ackflow turns auto-commit off itself.");
         }
         Object group = configs.get(ConsumerConfig.GROUP_ID_CONFIG);
         if (group == null || group.toString().isBlank()) {

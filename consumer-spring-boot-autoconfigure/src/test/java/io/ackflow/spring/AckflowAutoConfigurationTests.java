@@ -366,15 +366,58 @@ class AckflowAutoConfigurationTests {
 
     @Test
     void autoCommitTrueFailsStartupSayingWhy() {
-        this.contextRunner.withPropertyValues("spring.kafka.consumer.enable-auto-commit=true")
-            .withUserConfiguration(AuditListener.class)
-            .run((context) -> {
-                FailureAnalysis analysis = analysis(context.getStartupFailure());
-                assertThat(analysis.getDescription()).startsWith("Kafka auto-commit is enabled (enable.auto.commit=true),"
-                        + " but Ackflow commits offsets itself");
-                assertThat(analysis.getAction()).isEqualTo("Remove spring.kafka.consumer.enable-auto-commit (or set it"
-                        + " to false).");
-            });
+        assertAutoCommitRefused("spring.kafka.consumer.enable-auto-commit=true");
+    }
+
+    @Test
+    void autoCommitTrueThroughConsumerPropertiesFailsStartup() {
+        assertAutoCommitRefused("spring.kafka.consumer.properties.enable.auto.commit=true");
+        assertAutoCommitRefused("spring.kafka.consumer.properties[enable.auto.commit]= TRUE");
+    }
+
+    @Test
+    void autoCommitTrueThroughCommonPropertiesFailsStartup() {
+        assertAutoCommitRefused("spring.kafka.properties.enable.auto.commit=true");
+    }
+
+    @Test
+    void autoCommitOnAlsoFailsStartupOfANamedConsumer() {
+        this.contextRunner
+            .withPropertyValues("spring.kafka.consumer.enable-auto-commit=true", "orders.topic=orders",
+                    "ackflow.consumers.payments.listeners=charge")
+            .withUserConfiguration(ChargeListener.class)
+            .run((context) -> assertThat(analysis(context.getStartupFailure()).getDescription())
+                .startsWith("Kafka auto-commit is enabled (enable.auto.commit=true)"));
+    }
+
+    @Test
+    void autoCommitFalseAndAnyOffsetResetStart() {
+        for (String reset : new String[] { "earliest", "latest", "none" }) {
+            this.contextRunner
+                .withPropertyValues("spring.kafka.consumer.enable-auto-commit=false",
+                        "spring.kafka.consumer.auto-offset-reset=" + reset)
+                .withUserConfiguration(AuditListener.class)
+                .run((context) -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context.getBean(StreamListenerRegistry.class).consumerConfigs("ackflow"))
+                        .containsEntry("enable.auto.commit", false).containsEntry("auto.offset.reset", reset);
+                });
+        }
+    }
+
+    private void assertAutoCommitRefused(String property) {
+        this.contextRunner.withPropertyValues(property).withUserConfiguration(AuditListener.class).run((context) -> {
+            assertThat(context).as(property).hasFailed();
+            FailureAnalysis analysis = analysis(context.getStartupFailure());
+            assertThat(analysis.getDescription()).as(property).isEqualTo("Kafka auto-commit is enabled"
+                    + " (enable.auto.commit=true), but Ackflow commits offsets itself: a record is committed only once"
+                    + " every handler is done with it, and auto-commit would commit records still in progress (lost if"
+                    + " the application stops).");
+            assertThat(analysis.getAction()).as(property).isEqualTo("Remove spring.kafka.consumer.enable-auto-commit,"
+                    + " spring.kafka.consumer.properties.enable.auto.commit and spring.kafka.properties.enable.auto.commit"
+                    + " (or set them to false), or the enable.auto.commit of your ConsumerFactory bean: Ackflow turns"
+                    + " auto-commit off itself.");
+        });
     }
 
     @Test

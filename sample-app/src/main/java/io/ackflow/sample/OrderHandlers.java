@@ -44,12 +44,13 @@ public class OrderHandlers {
     @StreamListener(id = "charge", topics = "${sample.topic:orders}", ordering = Ordering.KEY, concurrency = 32)
     CompletableFuture<Void> charge(Order order, @Header(KafkaHeaders.RECEIVED_KEY) String customer) {
         if (order.cents() > CARD_LIMIT_CENTS) {
-            throw new PaymentDeclinedException(order.id() + " is over the card limit");
+            // Exception messages reach WARN logs: they say what went wrong, the log line names the record.
+            throw new PaymentDeclinedException("the order is over the card limit");
         }
         // A payment call that takes 20-100 ms and completes on another thread.
         return CompletableFuture.runAsync(() -> {
             if (ThreadLocalRandom.current().nextInt(100) < 3) {
-                throw new IllegalStateException("payment gateway timed out charging " + order.id());
+                throw new IllegalStateException("payment gateway timed out");
             }
             this.charged.incrementAndGet();
             logger.debug("charged {} cents to {} for {}", order.cents(), customer, order.id());

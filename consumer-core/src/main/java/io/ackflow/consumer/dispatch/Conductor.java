@@ -260,7 +260,11 @@ public final class Conductor {
                     raw.headers(), raw.leaderEpoch());
         }
 
-        /** Kafka's own exception for a record that cannot be deserialized, naming the part at fault. */
+        /**
+         * Kafka's own exception for a record that cannot be deserialized, naming the part at fault.
+         * Its message names the coordinates and the cause's type, not the cause's message, which
+         * may quote the bytes (Jackson's does) and would reach WARN logs; the cause is kept.
+         */
         RecordDeserializationException failure(ConsumerRecord<byte[], byte[]> raw, RuntimeException cause) {
             RecordDeserializationException.DeserializationExceptionOrigin origin = RecordDeserializationException.DeserializationExceptionOrigin.VALUE;
             try {
@@ -274,7 +278,7 @@ public final class Conductor {
                     (raw.key() != null) ? ByteBuffer.wrap(raw.key()) : null,
                     (raw.value() != null) ? ByteBuffer.wrap(raw.value()) : null, raw.headers(),
                     "Cannot deserialize the " + origin.name().toLowerCase(java.util.Locale.ROOT) + " of " + raw.topic()
-                            + "-" + raw.partition() + "@" + raw.offset() + ": " + cause.getMessage(),
+                            + "-" + raw.partition() + "@" + raw.offset() + " (" + cause.getClass().getName() + ")",
                     cause);
         }
 

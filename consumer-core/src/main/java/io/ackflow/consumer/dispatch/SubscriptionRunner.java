@@ -756,12 +756,21 @@ public final class SubscriptionRunner {
             return Step.DONE;
         }
         String id = this.subscription.id();
-        String what = (delivery.deserializationFailure != null) ? "could not deserialize"
-                : "failed after " + delivery.attempts + " attempt(s) on";
+        boolean poisonPill = delivery.deserializationFailure != null;
+        String what = poisonPill ? "could not deserialize" : "failed after " + delivery.attempts + " attempt(s) on";
+        // A poison pill's cause is the deserializer's exception, whose message may quote the bytes
+        // (Jackson's does): WARN and ERROR show only its own message, which names the coordinates.
+        // The deserializer's words were logged at DEBUG when the record was read.
         switch (this.policy.recovery()) {
             case SKIP:
-                logger.warn("Subscription '{}' {} {}; skipped: the record is released", id, what, delivery.tracked,
-                        failure);
+                if (poisonPill) {
+                    logger.warn("Subscription '{}' {} {}; skipped: the record is released: {}", id, what,
+                            delivery.tracked, failure.toString());
+                }
+                else {
+                    logger.warn("Subscription '{}' {} {}; skipped: the record is released", id, what, delivery.tracked,
+                            failure);
+                }
                 release(delivery);
                 return Step.DONE;
             case DEAD_LETTER:
@@ -784,8 +793,15 @@ public final class SubscriptionRunner {
                 release(delivery);
                 return Step.DONE;
             default:
-                logger.error("Subscription '{}' {} {}; stopping the engine: the record is not released, so it is not"
-                        + " committed and is read again after a restart", id, what, delivery.tracked, failure);
+                if (poisonPill) {
+                    logger.error("Subscription '{}' {} {}; stopping the engine: the record is not released, so it is"
+                            + " not committed and is read again after a restart: {}", id, what, delivery.tracked,
+                            failure.toString());
+                }
+                else {
+                    logger.error("Subscription '{}' {} {}; stopping the engine: the record is not released, so it is"
+                            + " not committed and is read again after a restart", id, what, delivery.tracked, failure);
+                }
                 delivery.tracked.finished();
                 this.stopper.accept(new SubscriptionFailedException(id, delivery.tracked.toString(), failure));
                 return Step.HALT;

@@ -19,4 +19,14 @@ public record FailedRecord(String subscriptionId, ConsumerRecord<byte[], byte[]>
         return this.raw.topic() + "-" + this.raw.partition() + "@" + this.raw.offset();
     }
 
+    /**
+     * The subscription, the coordinates, the attempts and the cause's type: never the key, the
+     * value or the headers, which {@link ConsumerRecord#toString()} would print.
+     */
+    @Override
+    public String toString() {
+        return "FailedRecord[" + this.subscriptionId + " on " + coordinates() + " after " + this.attempts
+                + " attempt(s): " + this.cause.getClass().getName() + "]";
+    }
+
 }
