@@ -9,6 +9,7 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
 import org.springframework.kafka.core.ConsumerFactory;
 import org.springframework.kafka.core.ProducerFactory;
 import tools.jackson.databind.json.JsonMapper;
@@ -53,10 +54,14 @@ public final class AckflowAutoConfiguration {
     StreamListenerRegistry streamListenerRegistry(AckflowProperties properties,
             ObjectProvider<ConsumerFactory<?, ?>> consumerFactory, PayloadDeserializers deserializers,
             ObjectProvider<RebalanceListener> rebalanceListeners, DeadLetterPublishers deadLetters,
-            ObjectProvider<AckflowEngineCustomizer> customizers, BeanFactory beanFactory) {
-        return new StreamListenerRegistry(properties, consumerFactory.getIfAvailable(), deserializers,
-                rebalanceListeners.orderedStream().toList(), deadLetters, customizers.orderedStream().toList(),
-                beanFactory);
+            ObjectProvider<AckflowEngineCustomizer> customizers, BeanFactory beanFactory,
+            ObjectProvider<ProducerFactory<?, ?>> producerFactory, Environment environment) {
+        StreamListenerRegistry registry = new StreamListenerRegistry(properties, consumerFactory.getIfAvailable(),
+                deserializers, rebalanceListeners.orderedStream().toList(), deadLetters,
+                customizers.orderedStream().toList(), beanFactory);
+        registry.setProducerFactory(producerFactory.getIfAvailable());
+        registry.setEnvironment(environment);
+        return registry;
     }
 
     @Bean

@@ -10,6 +10,7 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 import io.ackflow.consumer.Ordering;
+import io.ackflow.consumer.ProcessingGuarantee;
 import io.ackflow.consumer.failure.Recovery;
 
 /**
@@ -56,6 +57,14 @@ public class AckflowProperties {
      * Ordering of @StreamListener methods that do not set their own.
      */
     private Ordering ordering = Ordering.PARTITION;
+
+    /**
+     * What the consumers promise about processing: AT_LEAST_ONCE (offsets committed once every
+     * handler released its record), or EXACTLY_ONCE (what handlers send through the application's
+     * KafkaTemplate and the consumed offsets are committed in one Kafka transaction; needs
+     * spring.kafka.producer.transaction-id-prefix, unique to each instance).
+     */
+    private ProcessingGuarantee processingGuarantee = ProcessingGuarantee.AT_LEAST_ONCE;
 
     /**
      * Concurrency of @StreamListener methods that do not set their own: the most records one
@@ -147,6 +156,14 @@ public class AckflowProperties {
 
     public void setPollTimeout(Duration pollTimeout) {
         this.pollTimeout = pollTimeout;
+    }
+
+    public ProcessingGuarantee getProcessingGuarantee() {
+        return this.processingGuarantee;
+    }
+
+    public void setProcessingGuarantee(ProcessingGuarantee processingGuarantee) {
+        this.processingGuarantee = processingGuarantee;
     }
 
     public Ordering getOrdering() {

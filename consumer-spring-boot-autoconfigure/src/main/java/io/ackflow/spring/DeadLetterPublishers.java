@@ -54,7 +54,19 @@ public class DeadLetterPublishers implements DisposableBean {
      * @throws AckflowConfigurationException when the context has no producer settings to publish with
      */
     public DeadLetterPublisher publisher(String subscriptionId, String topicTemplate, @Nullable String groupId) {
-        DeadLetterPublishingRecoverer recoverer = new DeadLetterPublishingRecoverer(template(subscriptionId),
+        return publisher(subscriptionId, topicTemplate, groupId, null);
+    }
+
+    /**
+     * A publisher for one subscription of an exactly-once engine when {@code transactions} is set:
+     * the dead letter is sent with the engine's producer, in the transaction that commits the
+     * record's offset, so it is published exactly once too.
+     */
+    DeadLetterPublisher publisher(String subscriptionId, String topicTemplate, @Nullable String groupId,
+            @Nullable EngineTransactions transactions) {
+        KafkaTemplate<byte[], byte[]> template = (transactions != null)
+                ? new KafkaTemplate<>(transactions.deadLetterFactory()) : template(subscriptionId);
+        DeadLetterPublishingRecoverer recoverer = new DeadLetterPublishingRecoverer(template,
                 (record, exception) -> new TopicPartition(topicTemplate.replace("{topic}", record.topic()), -1));
         byte[] id = subscriptionId.getBytes(StandardCharsets.UTF_8);
         recoverer.addHeadersFunction((record, exception) -> new RecordHeaders().add(SUBSCRIPTION_HEADER, id));

@@ -32,6 +32,9 @@ final class EngineConfigMapper {
         if (properties.getConcurrency() < 1) {
             throw invalid("ackflow.concurrency", properties.getConcurrency(), "must be at least 1");
         }
+        if (properties.getProcessingGuarantee() == null) {
+            throw invalid("ackflow.processing-guarantee", null, "must be one of AT_LEAST_ONCE, EXACTLY_ONCE");
+        }
         if (properties.getOrdering() == null) {
             throw invalid("ackflow.ordering", null, "must be one of PARTITION, KEY, UNORDERED");
         }
@@ -50,6 +53,7 @@ final class EngineConfigMapper {
                 .lowMark(properties.getMaxInFlight().getLowMark())
                 .offsetMaps(properties.getIncompleteOffsets().isEnabled())
                 .offsetMapMaxBytes(properties.getIncompleteOffsets().getMaxMetadataBytes())
+                .processingGuarantee(properties.getProcessingGuarantee())
                 .build();
         }
         catch (InvalidSettingException ex) {

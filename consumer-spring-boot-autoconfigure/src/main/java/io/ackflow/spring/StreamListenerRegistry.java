@@ -15,7 +15,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.core.env.Environment;
 import org.springframework.kafka.core.ConsumerFactory;
+import org.springframework.kafka.core.ProducerFactory;
 import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
 import org.springframework.kafka.support.converter.MessagingMessageConverter;
 import org.springframework.messaging.handler.annotation.support.DefaultMessageHandlerMethodFactory;
@@ -75,6 +77,12 @@ public class StreamListenerRegistry implements SmartLifecycle {
 
     private volatile boolean running;
 
+    /** The application's producer settings, for exactly-once; null when there are none. */
+    private @Nullable ProducerFactory<?, ?> producerFactory;
+
+    /** For the consumer settings that exactly-once refuses; null outside a Spring environment. */
+    private @Nullable Environment environment;
+
     public StreamListenerRegistry(AckflowProperties properties, @Nullable ConsumerFactory<?, ?> consumerFactory,
             PayloadDeserializers deserializers, List<RebalanceListener> rebalanceListeners, BeanFactory beanFactory) {
         this(properties, consumerFactory, deserializers, rebalanceListeners, new DeadLetterPublishers(null), List.of(),
@@ -94,6 +102,16 @@ public class StreamListenerRegistry implements SmartLifecycle {
         this.rebalanceListeners = List.copyOf(rebalanceListeners);
         this.methodFactory.setBeanFactory(beanFactory);
         this.methodFactory.afterPropertiesSet();
+    }
+
+    /** The producer settings an exactly-once engine makes its transactional producer from. */
+    public void setProducerFactory(@Nullable ProducerFactory<?, ?> producerFactory) {
+        this.producerFactory = producerFactory;
+    }
+
+    /** Where the consumer settings are read from, to refuse those that break exactly-once. */
+    public void setEnvironment(@Nullable Environment environment) {
+        this.environment = environment;
     }
 
     /**
@@ -131,15 +149,24 @@ public class StreamListenerRegistry implements SmartLifecycle {
                 AckflowProperties.Consumer settings = this.properties.getConsumers().get(name);
                 String groupId = (settings != null) ? settings.getGroupId() : null;
                 Map<String, Object> configs = rawConsumerConfigs(factory, groupId, name);
+                EngineTransactions transactions = null;
+                if (this.engineConfig.exactlyOnce()) {
+                    readCommitted(configs);
+                    transactions = EngineTransactions.create(this.producerFactory, name);
+                }
                 AckflowEngine.Builder builder = AckflowEngine.builder()
                     .name(name)
                     .config(this.engineConfig)
                     .consumerFactory(() -> rawConsumer(factory, configs));
+                if (transactions != null) {
+                    builder.transactionalProducer(transactions::producer);
+                }
                 this.rebalanceListeners.forEach(builder::rebalanceListener);
-                slot = new ConsumerSlot(builder, configs);
+                slot = new ConsumerSlot(builder, configs, transactions);
                 slots.put(name, slot);
             }
-            Subscription<?, ?> subscription = subscription(endpoint, (String) slot.configs.get(ConsumerConfig.GROUP_ID_CONFIG));
+            Subscription<?, ?> subscription = subscription(endpoint, (String) slot.configs.get(ConsumerConfig.GROUP_ID_CONFIG),
+                    slot.transactions);
             slot.builder.subscription(subscription);
             slot.subscriptions.add(subscription);
         }
@@ -330,7 +357,30 @@ public class StreamListenerRegistry implements SmartLifecycle {
         return PHASE;
     }
 
-    private Subscription<?, ?> subscription(StreamListenerEndpoint endpoint, @Nullable String groupId) {
+    /**
+     * Exactly-once reads {@code read_committed}: a consumer reading uncommitted records would
+     * process the effects of transactions that are later aborted. An explicit
+     * {@code read_uncommitted} is refused.
+     */
+    private void readCommitted(Map<String, Object> configs) {
+        if (this.environment != null) {
+            for (String property : List.of("spring.kafka.consumer.isolation-level",
+                    "spring.kafka.consumer.properties.isolation.level", "spring.kafka.properties.isolation.level")) {
+                String value = this.environment.getProperty(property);
+                if (value != null && !value.trim().replace('-', '_').equalsIgnoreCase("read_committed")) {
+                    throw new AckflowConfigurationException("ackflow.processing-guarantee is EXACTLY_ONCE, but " + property
+                            + " is '" + value + "': the consumer would read records of transactions that are aborted"
+                            + " later, and handlers would send their effects as if they had happened.",
+                            "Remove " + property + " or set it to read_committed (Ackflow reads read_committed under"
+                                    + " exactly-once), or set ackflow.processing-guarantee to AT_LEAST_ONCE.");
+                }
+            }
+        }
+        configs.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    }
+
+    private Subscription<?, ?> subscription(StreamListenerEndpoint endpoint, @Nullable String groupId,
+            @Nullable EngineTransactions transactions) {
         Ordering ordering = (endpoint.ordering() != null) ? endpoint.ordering() : this.properties.getOrdering();
         int concurrency = (endpoint.concurrency() != StreamListener.DEFAULT_CONCURRENCY) ? endpoint.concurrency()
                 : this.properties.getConcurrency();
@@ -342,9 +392,9 @@ public class StreamListenerRegistry implements SmartLifecycle {
             .concurrency(concurrency)
             .keyDeserializer(this.deserializers.forType(endpoint.keyType(), endpoint.describe()))
             .valueDeserializer(this.deserializers.forType(endpoint.payloadType(), endpoint.describe()))
-            .handler(castHandler(handler))
+            .handler((transactions != null) ? castHandler(inTransaction(handler, transactions)) : castHandler(handler))
             .errorPolicy(ErrorPolicyMapper.resolve(this.properties, endpoint.id())
-                .toErrorPolicy((topic) -> this.deadLetters.publisher(endpoint.id(), topic, groupId)))
+                .toErrorPolicy((topic) -> this.deadLetters.publisher(endpoint.id(), topic, groupId, transactions)))
             .build();
     }
 
@@ -359,15 +409,26 @@ public class StreamListenerRegistry implements SmartLifecycle {
 
         volatile @Nullable AckflowEngine engine;
 
-        ConsumerSlot(AckflowEngine.Builder builder, Map<String, Object> configs) {
+        /** Exactly-once: the engine's transactional producer; null at-least-once. */
+        final @Nullable EngineTransactions transactions;
+
+        ConsumerSlot(AckflowEngine.Builder builder, Map<String, Object> configs, @Nullable EngineTransactions transactions) {
             this.builder = builder;
             this.configs = Map.copyOf(configs);
+            this.transactions = transactions;
         }
 
     }
 
+    /** The handler, with the application's KafkaTemplate joining the engine's open transaction while it runs. */
+    private static io.ackflow.consumer.RecordHandler<Object, Object> inTransaction(MethodRecordHandler handler,
+            EngineTransactions transactions) {
+        return (record) -> transactions.bound(() -> handler.handle(record));
+    }
+
     @SuppressWarnings("unchecked")
-    private static <K, V> io.ackflow.consumer.RecordHandler<K, V> castHandler(MethodRecordHandler handler) {
+    private static <K, V> io.ackflow.consumer.RecordHandler<K, V> castHandler(
+            io.ackflow.consumer.RecordHandler<Object, Object> handler) {
         return (io.ackflow.consumer.RecordHandler<K, V>) (io.ackflow.consumer.RecordHandler<?, ?>) handler;
     }
 

@@ -88,6 +88,11 @@ final class AckflowMeters implements EngineMetrics, RebalanceListener {
                 EngineStats::alreadyAcked);
         engineCounter("ackflow.offset.maps.too.large",
                 "Commits held back by a gap whose offset map did not fit in the metadata limit", EngineStats::offsetMapsTooLarge);
+        engineCounter("ackflow.transactions.committed", "Exactly-once: transactions committed with their offsets",
+                EngineStats::transactionsCommitted);
+        engineCounter("ackflow.transactions.aborted",
+                "Exactly-once: transactions aborted (a handler failed, a commit failed, a partition was lost, a stop)",
+                EngineStats::transactionsAborted);
         Gauge.builder("ackflow.partitions.stuck", this, (m) -> m.snapshot().stuckPartitions().size())
             .tags(this.tags).description("Partitions whose first unacked record has been held past the soft timeout")
             .register(registry);

@@ -1,0 +1,228 @@
+package io.ackflow.spring;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.common.utils.Utils;
+import org.jspecify.annotations.Nullable;
+import org.springframework.kafka.core.KafkaResourceHolder;
+import org.springframework.kafka.core.ProducerFactory;
+import org.springframework.kafka.core.ProducerPostProcessor;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
+
+/**
+ * Exactly-once for one engine: its transactional producer, made from the application's
+ * {@link ProducerFactory} ({@code spring.kafka.producer.*}), and the binding that lets the
+ * application's {@code KafkaTemplate} join the engine's open transaction inside a handler.
+ * <p>
+ * The producer's {@code transactional.id} is the factory's prefix
+ * ({@code spring.kafka.producer.transaction-id-prefix}) followed by {@code ackflow-<consumer>}:
+ * stable for the instance, so a producer that replaces a closed one fences it on the broker.
+ * Its serializers are the factory's, except that {@code byte[]} keys and values are written as
+ * they are, so the dead-letter publisher can send a failed record's original bytes in the same
+ * transaction. The factory's producer post-processors are applied.
+ * <p>
+ * Threads: the engine's poll thread creates producers through {@link #producer()} (only while no
+ * handler runs, so a handler always sees the producer of its transaction); handler threads call
+ * {@link #bound} and the dead-letter publisher, which read {@link #current}.
+ */
+final class EngineTransactions {
+
+    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
+
+    private final ProducerFactory<Object, Object> factory;
+
+    private final String transactionalId;
+
+    /** The producer of the open transaction, the last one created. */
+    private volatile @Nullable Producer<Object, Object> current;
+
+    @SuppressWarnings("unchecked")
+    private EngineTransactions(ProducerFactory<?, ?> factory, String transactionalId) {
+        this.factory = (ProducerFactory<Object, Object>) factory;
+        this.transactionalId = transactionalId;
+    }
+
+    /**
+     * @throws AckflowConfigurationException when the application has no transactional producer settings
+     */
+    static EngineTransactions create(@Nullable ProducerFactory<?, ?> factory, String consumerName) {
+        if (factory == null) {
+            throw new AckflowConfigurationException("ackflow.processing-guarantee is EXACTLY_ONCE, but there is no Kafka"
+                    + " ProducerFactory to commit the offsets in a transaction with.",
+                    "Add spring-boot-kafka (through io.ackflow:consumer-spring-boot-starter) or define a ProducerFactory"
+                            + " bean, and set spring.kafka.producer.transaction-id-prefix.");
+        }
+        if (!factory.transactionCapable() || factory.getTransactionIdPrefix() == null) {
+            throw new AckflowConfigurationException("ackflow.processing-guarantee is EXACTLY_ONCE, but the Kafka producer"
+                    + " is not transactional: handlers' sends and the consumed offsets can only be committed together"
+                    + " in a Kafka transaction.",
+                    "Set spring.kafka.producer.transaction-id-prefix to a prefix unique to each instance of the"
+                            + " application (for example ${spring.application.name}-${HOSTNAME}-), or set"
+                            + " ackflow.processing-guarantee to AT_LEAST_ONCE.");
+        }
+        return new EngineTransactions(factory, factory.getTransactionIdPrefix() + "ackflow-" + consumerName);
+    }
+
+    String transactionalId() {
+        return this.transactionalId;
+    }
+
+    /** The application's factory, under which the open transaction's producer is bound for its template. */
+    ProducerFactory<?, ?> factory() {
+        return this.factory;
+    }
+
+    /** The producer of the open transaction, or null before the first one. */
+    @Nullable Producer<Object, Object> current() {
+        return this.current;
+    }
+
+    /**
+     * A new producer with its transactions initialized (which fences a previous producer of this
+     * transactional id); it becomes {@link #current}. Poll thread.
+     */
+    Producer<Object, Object> producer() {
+        Map<String, Object> configs = new HashMap<>(this.factory.getConfigurationProperties());
+        configs.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, this.transactionalId);
+        Serializer<Object> keys = new RawBytesFirst(delegate(this.factory.getKeySerializerSupplier(), configs,
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, true));
+        Serializer<Object> values = new RawBytesFirst(delegate(this.factory.getValueSerializerSupplier(), configs,
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, false));
+        KafkaProducer<Object, Object> producer = new KafkaProducer<>(configs, keys, values);
+        try {
+            producer.initTransactions();
+        }
+        catch (RuntimeException ex) {
+            producer.close(CLOSE_TIMEOUT);
+            throw ex;
+        }
+        Producer<Object, Object> result = producer;
+        for (ProducerPostProcessor<Object, Object> postProcessor : this.factory.getPostProcessors()) {
+            result = postProcessor.apply(result);
+        }
+        this.current = result;
+        return result;
+    }
+
+    /**
+     * Runs {@code call} with the open transaction's producer bound to the application's
+     * {@link ProducerFactory} on this thread, as a transaction-synchronized resource: the
+     * application's {@code KafkaTemplate} then sends through it, inside the transaction, as it
+     * does inside a transaction that a spring-kafka container started. Handler threads.
+     */
+    <T> T bound(Callable<T> call) throws Exception {
+        Producer<Object, Object> producer = this.current;
+        if (producer == null || TransactionSynchronizationManager.hasResource(this.factory)) {
+            return call.call();
+        }
+        TransactionSynchronizationManager.bindResource(this.factory, new KafkaResourceHolder<>(producer, CLOSE_TIMEOUT));
+        try {
+            return call.call();
+        }
+        finally {
+            TransactionSynchronizationManager.unbindResource(this.factory);
+        }
+    }
+
+    /** The producer factory a dead-letter template sends with under exactly-once: the open transaction's producer, never closed by it. */
+    ProducerFactory<byte[], byte[]> deadLetterFactory() {
+        return () -> {
+            Producer<Object, Object> producer = this.current;
+            if (producer == null) {
+                throw new IllegalStateException("No transaction is open to publish the dead letter in");
+            }
+            @SuppressWarnings("unchecked")
+            Producer<byte[], byte[]> raw = (Producer<byte[], byte[]>) (Producer<?, ?>) producer;
+            return unclosed(raw);
+        };
+    }
+
+    /** {@code producer} with {@code close} doing nothing: the template that borrows it must not close the engine's. */
+    @SuppressWarnings("unchecked")
+    private static <K, V> Producer<K, V> unclosed(Producer<K, V> producer) {
+        return (Producer<K, V>) Proxy.newProxyInstance(Producer.class.getClassLoader(), new Class<?>[] { Producer.class },
+                (proxy, method, args) -> {
+                    if (method.getName().equals("close")) {
+                        return null;
+                    }
+                    if (method.getDeclaringClass() == Object.class && method.getName().equals("equals")) {
+                        return proxy == args[0];
+                    }
+                    try {
+                        return method.invoke(producer, args);
+                    }
+                    catch (InvocationTargetException ex) {
+                        throw ex.getCause();
+                    }
+                });
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Serializer<Object> delegate(@Nullable Supplier<? extends @Nullable Serializer<?>> supplier,
+            Map<String, Object> configs, String property, boolean isKey) {
+        Serializer<?> serializer = (supplier != null) ? supplier.get() : null;
+        if (serializer == null) {
+            Object type = configs.get(property);
+            if (type instanceof Class<?> cls) {
+                serializer = (Serializer<?>) Utils.newInstance(cls);
+            }
+            else if (type instanceof String name && !name.isBlank()) {
+                try {
+                    serializer = Utils.newInstance(name.trim(), Serializer.class);
+                }
+                catch (ClassNotFoundException ex) {
+                    throw new AckflowConfigurationException("The producer's " + property + " class '" + name
+                            + "' is not on the class path.", "Correct spring.kafka.producer." + (isKey ? "key" : "value")
+                                    + "-serializer.");
+                }
+            }
+            else {
+                throw new AckflowConfigurationException("The producer has no " + property + ".",
+                        "Set spring.kafka.producer." + (isKey ? "key" : "value") + "-serializer.");
+            }
+        }
+        serializer.configure(configs, isKey);
+        return (Serializer<Object>) serializer;
+    }
+
+    /**
+     * The application's serializer, except for {@code byte[]}, which is written as it is (the
+     * original bytes of a dead-lettered record).
+     */
+    private static final class RawBytesFirst implements Serializer<Object> {
+
+        private final Serializer<Object> delegate;
+
+        RawBytesFirst(Serializer<Object> delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public byte[] serialize(String topic, Object data) {
+            return (data instanceof byte[] bytes) ? bytes : this.delegate.serialize(topic, data);
+        }
+
+        @Override
+        public byte[] serialize(String topic, Headers headers, Object data) {
+            return (data instanceof byte[] bytes) ? bytes : this.delegate.serialize(topic, headers, data);
+        }
+
+        @Override
+        public void close() {
+            this.delegate.close();
+        }
+
+    }
+
+}
