@@ -26,6 +26,7 @@ import tools.jackson.databind.json.JsonMapper;
 import io.ackflow.consumer.AckflowEngine;
 import io.ackflow.consumer.EngineConfig;
 import io.ackflow.consumer.Ordering;
+import io.ackflow.consumer.ProcessingGuarantee;
 import io.ackflow.consumer.RebalanceListener;
 import io.ackflow.consumer.Subscription;
 import io.ackflow.consumer.dispatch.RawRecords;
@@ -263,6 +264,70 @@ class AckflowAutoConfigurationTests {
                         + " the listener 'chrage', but no @StreamListener method has that id; the ids are"
                         + " [ackflowAutoConfigurationTests.AuditListener.audit].");
             });
+    }
+
+    @Test
+    void exactlyOnceMakesATransactionalProducerPerConsumerAndReadsCommittedRecords() {
+        this.contextRunner
+            .withPropertyValues("ackflow.processing-guarantee=EXACTLY_ONCE", "spring.kafka.producer.transaction-id-prefix=app-7-")
+            .withUserConfiguration(AuditListener.class)
+            .run((context) -> {
+                assertThat(context).hasNotFailed();
+                StreamListenerRegistry registry = context.getBean(StreamListenerRegistry.class);
+                assertThat(registry.getEngineConfig().processingGuarantee()).isEqualTo(ProcessingGuarantee.EXACTLY_ONCE);
+                assertThat(registry.consumerConfigs("ackflow")).containsEntry("isolation.level", "read_committed");
+            });
+    }
+
+    @Test
+    void atLeastOnceIsTheDefaultAndLeavesTheIsolationLevelAlone() {
+        this.contextRunner.withUserConfiguration(AuditListener.class).run((context) -> {
+            StreamListenerRegistry registry = context.getBean(StreamListenerRegistry.class);
+            assertThat(registry.getEngineConfig().processingGuarantee()).isEqualTo(ProcessingGuarantee.AT_LEAST_ONCE);
+            assertThat(registry.consumerConfigs("ackflow")).containsEntry("isolation.level", "read_uncommitted");
+        });
+    }
+
+    @Test
+    void exactlyOnceWithoutATransactionIdPrefixFailsStartupNamingIt() {
+        this.contextRunner.withPropertyValues("ackflow.processing-guarantee=EXACTLY_ONCE")
+            .withUserConfiguration(AuditListener.class)
+            .run((context) -> {
+                FailureAnalysis analysis = analysis(context.getStartupFailure());
+                assertThat(analysis.getDescription()).isEqualTo("ackflow.processing-guarantee is EXACTLY_ONCE, but the"
+                        + " Kafka producer is not transactional: handlers' sends and the consumed offsets can only be"
+                        + " committed together in a Kafka transaction.");
+                assertThat(analysis.getAction()).startsWith("Set spring.kafka.producer.transaction-id-prefix to a prefix"
+                        + " unique to each instance of the application");
+            });
+    }
+
+    @Test
+    void exactlyOnceReadingUncommittedRecordsFailsStartupNamingTheProperty() {
+        for (String property : List.of("spring.kafka.consumer.isolation-level=read-uncommitted",
+                "spring.kafka.consumer.properties.isolation.level=read_uncommitted",
+                "spring.kafka.properties.isolation.level=READ_UNCOMMITTED")) {
+            String name = property.substring(0, property.indexOf('='));
+            this.contextRunner
+                .withPropertyValues("ackflow.processing-guarantee=EXACTLY_ONCE",
+                        "spring.kafka.producer.transaction-id-prefix=app-7-", property)
+                .withUserConfiguration(AuditListener.class)
+                .run((context) -> {
+                    FailureAnalysis analysis = analysis(context.getStartupFailure());
+                    assertThat(analysis.getDescription()).startsWith("ackflow.processing-guarantee is EXACTLY_ONCE, but "
+                            + name + " is '").contains("would read records of transactions that are aborted later");
+                    assertThat(analysis.getAction()).startsWith("Remove " + name + " or set it to read_committed");
+                });
+        }
+    }
+
+    @Test
+    void exactlyOnceAcceptsAnExplicitReadCommitted() {
+        this.contextRunner
+            .withPropertyValues("ackflow.processing-guarantee=EXACTLY_ONCE", "spring.kafka.producer.transaction-id-prefix=p-",
+                    "spring.kafka.consumer.isolation-level=read-committed")
+            .withUserConfiguration(AuditListener.class)
+            .run((context) -> assertThat(context).hasNotFailed());
     }
 
     @Test

@@ -81,7 +81,7 @@ class ExactlyOnceTemplateBrokerIT {
 
     @BeforeAll
     static void startBroker() {
-        broker = new EmbeddedKafkaKraftBroker(1, PARTITIONS, IN, OUT);
+        broker = new EmbeddedKafkaKraftBroker(1, PARTITIONS, IN, OUT, "rejects-in", "rejects-out", "rejects-in.DLT");
         broker.brokerProperties(Map.of("transaction.state.log.replication.factor", "1",
                 "transaction.state.log.min.isr", "1",
                 "transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000"));
@@ -119,10 +119,42 @@ class ExactlyOnceTemplateBrokerIT {
             });
         });
         crash.closeLeaked();
-        Map<String, Integer> seen = readCommitted();
+        Map<String, Integer> seen = readCommitted(OUT, PARTITIONS);
         assertThat(failedOnce).hasSize(RECORDS / 100);
         assertThat(seen).hasSize(RECORDS);
         assertThat(seen).allSatisfy((input, count) -> assertThat(count).as("outputs of input %s", input).isEqualTo(1));
+    }
+
+    @Test
+    void aDeadLetterIsPublishedInTheTransactionThatCommitsItsOffset() throws Exception {
+        Map<String, Object> props = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString());
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
+            for (int i = 0; i < 20; i++) {
+                producer.send(new ProducerRecord<>("rejects-in", "k" + i, (i % 4 == 0) ? "reject-" + i : "ok-" + i));
+            }
+        }
+        new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(KafkaAutoConfiguration.class, AckflowAutoConfiguration.class))
+            .withUserConfiguration(Rejecting.class)
+            .withPropertyValues("spring.kafka.bootstrap-servers=" + broker.getBrokersAsString(),
+                    "spring.kafka.consumer.group-id=rejects", "spring.kafka.consumer.auto-offset-reset=earliest",
+                    "spring.kafka.producer.transaction-id-prefix=tx-rejects-",
+                    "ackflow.processing-guarantee=EXACTLY_ONCE", "ackflow.commit-interval=100ms",
+                    "ackflow.errors.retry.attempts=2", "ackflow.errors.retry.delay=10ms", "ackflow.errors.recovery=DEAD_LETTER")
+            .run((context) -> {
+                assertThat(context).hasNotFailed();
+                Map<TopicPartition, Long> end = new BrokerOffsets(broker.getBrokersAsString()).end("rejects-in", PARTITIONS);
+                await().atMost(Duration.ofSeconds(60))
+                    .until(() -> new BrokerOffsets(broker.getBrokersAsString()).committedOffsets("rejects").equals(end));
+                AckflowEngine engine = context.getBean(StreamListenerRegistry.class).getEngine();
+                // A dead letter sent in a transaction that another record's failure aborted is sent again.
+                assertThat(engine.stats().deadLettered()).isGreaterThanOrEqualTo(5);
+            });
+        Map<String, Integer> deadLetters = readCommitted("rejects-in.DLT", PARTITIONS);
+        assertThat(deadLetters).containsOnlyKeys("k0", "k4", "k8", "k12", "k16").allSatisfy((key, count) -> assertThat(count)
+            .as("dead letters of %s", key).isEqualTo(1));
+        assertThat(readCommitted("rejects-out", PARTITIONS)).hasSize(15).allSatisfy((key, count) -> assertThat(count)
+            .isEqualTo(1));
     }
 
     private static String[] instance(String name) {
@@ -145,11 +177,11 @@ class ExactlyOnceTemplateBrokerIT {
         }
     }
 
-    /** The output a {@code read_committed} reader sees, by input, once no transaction is open on it. */
-    private static Map<String, Integer> readCommitted() throws Exception {
+    /** The records a {@code read_committed} reader sees, by key, once no transaction is open on the topic. */
+    private static Map<String, Integer> readCommitted(String topic, int partitionCount) throws Exception {
         List<TopicPartition> partitions = new ArrayList<>();
-        for (int p = 0; p < PARTITIONS; p++) {
-            partitions.add(new TopicPartition(OUT, p));
+        for (int p = 0; p < partitionCount; p++) {
+            partitions.add(new TopicPartition(topic, p));
         }
         Map<TopicPartition, Long> stable = new HashMap<>();
         await().atMost(Duration.ofSeconds(60)).until(() -> {
@@ -210,6 +242,35 @@ class ExactlyOnceTemplateBrokerIT {
                         crash.leaked.add((Producer<?, ?>) producer);
                         return crash.wrap(Producer.class, producer, Set.of(), Set.of("close"));
                     });
+        }
+
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class Rejecting {
+
+        @Bean
+        RejectingHandler rejectingHandler(KafkaTemplate<String, String> template) {
+            return new RejectingHandler(template);
+        }
+
+    }
+
+    /** Writes its input to rejects-out, and rejects every value that starts with "reject". */
+    static class RejectingHandler {
+
+        private final KafkaTemplate<String, String> template;
+
+        RejectingHandler(KafkaTemplate<String, String> template) {
+            this.template = template;
+        }
+
+        @StreamListener(id = "rejecting", topics = "rejects-in")
+        void handle(ConsumerRecord<String, String> record) {
+            this.template.send("rejects-out", record.key(), record.value());
+            if (record.value().startsWith("reject")) {
+                throw new IllegalArgumentException("Rejected after the output was sent");
+            }
         }
 
     }

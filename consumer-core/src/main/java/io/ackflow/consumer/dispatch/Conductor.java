@@ -192,6 +192,13 @@ public final class Conductor {
         return dropped;
     }
 
+    /** Forgets the failed attempts remembered (exactly-once) for records below the committed offsets. Poll thread. */
+    public void forgetCommitted(Map<TopicPartition, Long> committed) {
+        for (SubscriptionRunner runner : this.runners) {
+            runner.forgetCommitted(committed);
+        }
+    }
+
     /** Forgets the failed attempts remembered (exactly-once) for records of {@code partitions}. Poll thread. */
     public void forgetAttempts(Set<TopicPartition> partitions) {
         for (SubscriptionRunner runner : this.runners) {

@@ -71,8 +71,10 @@ import io.ackflow.consumer.tracking.TrackedRecord;
  * {@link TransactionAbort}. The engine reads the records again from the last committed offsets;
  * when this record comes back, its delivery carries the attempts so far, and when the policy
  * has no retry left, it goes straight to the recovery (skip, dead letter, stop) without calling
- * the handler. Records that cannot be deserialized never reached a handler: they are recovered
- * in the open transaction as under at-least-once.
+ * the handler. The attempts are kept until the transaction that settles the record commits,
+ * so an abort caused by another record brings it back with them. Records that cannot be
+ * deserialized never reached a handler: they are recovered in the open transaction as under
+ * at-least-once.
  *
  * <h2>Threads</h2>
  * {@link #submit} is called by the poll thread; deliveries run on the handler executor; the
@@ -310,6 +312,21 @@ public final class SubscriptionRunner {
             }
         }
         return dropped;
+    }
+
+    /**
+     * Forgets the failed attempts of records below the committed offsets: their outcome is
+     * committed. Until then an abort may bring them back, and they must come back with their
+     * attempts (a record whose retries are over goes to its recovery again, not to its handler).
+     * Poll thread.
+     */
+    public void forgetCommitted(Map<TopicPartition, Long> committed) {
+        if (!this.failedAttempts.isEmpty()) {
+            this.failedAttempts.keySet().removeIf((key) -> {
+                Long offset = committed.get(key.partition());
+                return offset != null && key.offset() < offset;
+            });
+        }
     }
 
     /**
@@ -819,9 +836,6 @@ public final class SubscriptionRunner {
 
     /** Releases the record for this subscription: exactly once per delivery. */
     private void release(Delivery delivery) {
-        if (!this.failedAttempts.isEmpty()) {
-            this.failedAttempts.remove(Coordinates.of(delivery.tracked.raw()));
-        }
         try {
             delivery.tracked.release(delivery.holderIndex);
         }

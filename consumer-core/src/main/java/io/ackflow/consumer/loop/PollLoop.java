@@ -766,6 +766,9 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         this.stats.recordTransactionCommitted();
         if (!offsets.isEmpty()) {
             committed(offsets, null);
+            Map<TopicPartition, Long> next = new HashMap<>();
+            offsets.forEach((partition, offset) -> next.put(partition, offset.offset()));
+            this.conductor.forgetCommitted(next);
         }
         return null;
     }
