@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiPredicate;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
@@ -67,7 +68,7 @@ class ExactlyOnceEngineTest {
 
     private final Map<String, Integer> attempts = new ConcurrentHashMap<>();
 
-    /** The stage of the latest attempt of each record, when handlers are asynchronous. */
+    /** The stage of each attempt ({@code partition@offset#attempt}) that the test completes. */
     private final Map<String, CompletableFuture<Void>> pending = new ConcurrentHashMap<>();
 
     private final List<FailedRecord> deadLetters = Collections.synchronizedList(new ArrayList<>());
@@ -75,7 +76,8 @@ class ExactlyOnceEngineTest {
     /** Whether an attempt ({@code partition@offset}, attempt number) fails after sending its output. */
     private BiPredicate<String, Integer> failing = (id, attempt) -> false;
 
-    private boolean async;
+    /** Whether an attempt returns a stage that the test completes, rather than a completed one. */
+    private BiPredicate<String, Integer> holding = (id, attempt) -> false;
 
     private AckflowEngine engine;
 
@@ -83,7 +85,7 @@ class ExactlyOnceEngineTest {
 
     @Test
     void barrierCommitsOnceEveryRecordIsAckedWithTheOffsetsAfterThem() {
-        this.async = true;
+        this.holding = (id, attempt) -> true;
         start(ErrorPolicy.DEFAULT, Ordering.UNORDERED, UnaryOperator.identity());
         append(P0, 3);
         append(P1, 2);
@@ -394,7 +396,7 @@ class ExactlyOnceEngineTest {
 
     @Test
     void commitNowCompletesWithTheOffsetsOfTheBarrierCommit() {
-        this.async = true;
+        this.holding = (id, attempt) -> true;
         start(ErrorPolicy.DEFAULT, Ordering.UNORDERED, UnaryOperator.identity());
         CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> idle = this.loop.commitNow();
         this.loop.runOnce();
@@ -415,6 +417,45 @@ class ExactlyOnceEngineTest {
         assertThat(offsets(committed.join())).isEqualTo(Map.of(P0, 2L, P1, 1L));
         assertThat(groupOffsets(producer())).containsExactly(Map.of(P0, 2L, P1, 1L));
         assertThat(this.consumer.ownCommits()).isEmpty();
+    }
+
+    @Test
+    void revokeAbortsWhenARecordOutlastsTheDrainTimeoutAndTheKeptPartitionsAreReadAgain() {
+        this.holding = (id, attempt) -> id.equals("1@0") && attempt == 1;
+        start(ErrorPolicy.DEFAULT, Ordering.UNORDERED, (config) -> config.rebalanceDrainTimeout(Duration.ofMillis(50)));
+        append(P0, 2);
+        append(P1, 1);
+        this.loop.runOnce();
+        TransactionalProducer first = producer();
+
+        this.consumer.rebalance(List.of(P1));
+
+        assertThat(first.commitCount()).isZero();
+        assertThat(first.closed()).as("a handler of its transaction still runs: the producer is closed").isTrue();
+        assertThat(this.consumer.seeks()).containsExactly("orders-1@0");
+        complete("1@0");
+        assertThat(this.engine.stats().lateAcks()).isEqualTo(1);
+        this.loop.runOnce();
+        commitAtNextDeadline();
+        assertThat(this.producers).hasSize(2);
+        assertThat(groupOffsets(producer())).containsExactly(Map.of(P1, 1L));
+        assertThat(values(producer().history())).containsExactly("1@0#2");
+    }
+
+    @Test
+    void revokeCommitsWhenTheLastRecordFinishesWithinTheDrainTimeout() {
+        this.holding = (id, attempt) -> id.equals("0@1");
+        start(ErrorPolicy.DEFAULT, Ordering.UNORDERED, UnaryOperator.identity());
+        append(P0, 2);
+        append(P1, 1);
+        this.loop.runOnce();
+        this.pending.get("0@1#1").completeAsync(() -> null, CompletableFuture.delayedExecutor(100, TimeUnit.MILLISECONDS));
+
+        this.consumer.rebalance(List.of(P1));
+
+        assertThat(producer().commitCount()).isEqualTo(1);
+        assertThat(groupOffsets(producer())).containsExactly(Map.of(P0, 2L, P1, 1L));
+        assertThat(producer().abortedSends()).isEmpty();
     }
 
     @Test
@@ -445,12 +486,12 @@ class ExactlyOnceEngineTest {
         Subscription.Builder<byte[], byte[]> subscription = Subscription.builder("enrich").topics("orders")
             .ordering(ordering).errorPolicy(policy).handler((record) -> {
                 String id = record.partition() + "@" + record.offset();
-                handle(id);
-                if (!this.async) {
+                int attempt = handle(id);
+                if (!this.holding.test(id, attempt)) {
                     return CompletableFuture.completedFuture(null);
                 }
                 CompletableFuture<Void> stage = new CompletableFuture<>();
-                this.pending.put(id, stage);
+                this.pending.put(id + "#" + attempt, stage);
                 return stage;
             });
         if (ordering == Ordering.UNORDERED) {
@@ -461,13 +502,14 @@ class ExactlyOnceEngineTest {
     }
 
     /** One attempt: sends its output in the open transaction, then fails if the test says so. */
-    private void handle(String id) {
+    private int handle(String id) {
         int attempt = this.attempts.merge(id, 1, Integer::sum);
         this.seen.add(id);
         producer().send(new ProducerRecord<>("enriched", id, id + "#" + attempt));
         if (this.failing.test(id, attempt)) {
             throw new IllegalStateException("enrichment refused " + id);
         }
+        return attempt;
     }
 
     private AckflowEngine.Builder builder(UnaryOperator<EngineConfig.Builder> config) {
@@ -507,7 +549,7 @@ class ExactlyOnceEngineTest {
 
     private void complete(String... ids) {
         for (String id : ids) {
-            this.pending.get(id).complete(null);
+            this.pending.get(id + "#" + this.attempts.get(id)).complete(null);
         }
     }
 
