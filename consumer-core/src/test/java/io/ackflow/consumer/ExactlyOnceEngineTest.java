@@ -459,6 +459,36 @@ class ExactlyOnceEngineTest {
     }
 
     @Test
+    void failureOfAHandlerThatOutlivedItsAbortedTransactionDoesNotRecoverTheRecordWhenReadAgain() {
+        // 0@0 fails at once; 0@1's first attempt is still running when the abort gives up waiting
+        // for it, and fails only after its record was read again and handled successfully.
+        this.failing = (id, attempt) -> id.equals("0@0") && attempt == 1;
+        this.holding = (id, attempt) -> id.equals("0@1") && attempt == 1;
+        start(ErrorPolicy.builder().backOff(RetryBackOff.fixed(Duration.ZERO, 3)).recovery(Recovery.SKIP).build(),
+                Ordering.UNORDERED, (config) -> config.rebalanceDrainTimeout(Duration.ofMillis(50)));
+        append(P0, 2);
+        this.loop.runOnce();
+        TransactionalProducer first = producer();
+        long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (this.producers.size() < 2 && System.nanoTime() < giveUp) {
+            this.loop.runOnce();
+        }
+        assertThat(first.closed()).as("0@1 outlived the abort: the producer is closed").isTrue();
+        assertThat(values(producer().uncommittedRecords())).containsExactlyInAnyOrder("0@0#2", "0@1#2");
+
+        this.pending.get("0@1#1").completeExceptionally(new IllegalStateException("late refusal"));
+        commitAtNextDeadline();
+        this.loop.runOnce();
+        commitAtNextDeadline();
+
+        assertThat(this.engine.stats().failed()).as("no recovery: 0@1 had retries left, and succeeded").isZero();
+        assertThat(this.producers).hasSize(2);
+        assertThat(groupOffsets(producer())).containsExactly(Map.of(P0, 2L));
+        assertThat(values(producer().history())).as("each record's effect committed once")
+            .hasSize(2).anyMatch((value) -> value.startsWith("0@0#")).anyMatch((value) -> value.startsWith("0@1#"));
+    }
+
+    @Test
     void exactlyOnceWithoutATransactionalProducerIsRefused() {
         assertThatIllegalArgumentException()
             .isThrownBy(() -> AckflowEngine.builder().name("ledger").consumerFactory(() -> this.consumer)
