@@ -724,9 +724,20 @@ public final class SubscriptionRunner {
      * for then. The record stays unreleased.
      */
     private Step abortTransaction(Delivery delivery, Throwable failure) {
+        if (delivery.tracked.isLate()) {
+            // The handler outlived its record's assignment or transaction: the record is read
+            // again (by this member after a rewind, with attempts afresh, or by the next owner).
+            // Its attempt is not remembered, or that read would go straight to the recovery. The
+            // open transaction is aborted all the same, in case the handler sent into it.
+            logger.debug("Subscription '{}' failed on {} after its record was retired; aborting the open transaction:"
+                    + " {}", this.subscription.id(), delivery.tracked, failure.toString());
+            this.transactionAbort.abortFor(delivery.tracked, 0);
+            delivery.tracked.finished();
+            return Step.ABANDON;
+        }
         Attempt attempt = new Attempt(delivery.attempts, delivery.backOff);
         long delay = RetryBackOff.STOP;
-        if (!delivery.tracked.isLate() && this.policy.isRetryable(failure)) {
+        if (this.policy.isRetryable(failure)) {
             if (attempt.backOff == null) {
                 attempt.backOff = this.policy.backOff().start();
             }
