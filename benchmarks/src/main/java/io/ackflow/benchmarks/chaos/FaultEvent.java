@@ -1,0 +1,28 @@
+package io.ackflow.benchmarks.chaos;
+
+import java.util.Map;
+
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * Something the harness did to the system under test, when, and (for the faults that can leave
+ * records in flight) the group's committed offsets of the input just before it, or null when
+ * the broker could not tell in time.
+ *
+ * @param epochMillis wall-clock time of the fault, comparable with record timestamps
+ * @param relativeMillis milliseconds since the run started
+ * @param what what was done, to what
+ * @param committedBefore committed offsets of the input read just before the fault
+ */
+record FaultEvent(long epochMillis, long relativeMillis, String what, Map<TopicPartition, Long> committedBefore) {
+
+    boolean leavesRecordsInFlight() {
+        return this.committedBefore != null;
+    }
+
+    @Override
+    public String toString() {
+        return String.format(java.util.Locale.ROOT, "+%,9d ms  %s", this.relativeMillis, this.what);
+    }
+
+}
