@@ -51,6 +51,12 @@ public final class ChaosRun implements AutoCloseable {
 
     static final String GROUP = "chaos";
 
+    /**
+     * How long after the broker is back a member may still process records it no longer owns: a
+     * session timeout (6 s) until it learns it was dropped, and a few commit intervals (1 s).
+     */
+    static final long BROKER_AFTERMATH_MILLIS = 10_000;
+
     private final ChaosSettings settings;
 
     private final List<ChildJvm> instances = new ArrayList<>();
@@ -224,9 +230,15 @@ public final class ChaosRun implements AutoCloseable {
                 Map<TopicPartition, Long> committed = committedOrNull();
                 String pid = this.broker.jvm().toString();
                 this.broker.jvm().kill();
-                event("SIGKILL broker " + pid, committed);
+                long killedAt = System.currentTimeMillis();
+                long killedRelative = elapsedMillis();
+                log("SIGKILL broker " + pid);
                 TimeUnit.SECONDS.sleep(3); // the broker stays down a while
                 this.broker.start(Duration.ofSeconds(120));
+                long upAt = System.currentTimeMillis();
+                FaultEvent kill = new FaultEvent(killedAt, killedRelative, "SIGKILL broker " + pid + ", down for "
+                        + (upAt - killedAt) + " ms", committed, upAt + BROKER_AFTERMATH_MILLIS);
+                this.events.add(kill);
                 event("broker up again " + this.broker.jvm(), null);
             }
             case STALL -> {
@@ -244,7 +256,8 @@ public final class ChaosRun implements AutoCloseable {
     }
 
     private void event(String what, Map<TopicPartition, Long> committedBefore) {
-        FaultEvent event = new FaultEvent(System.currentTimeMillis(), elapsedMillis(), what, committedBefore);
+        long now = System.currentTimeMillis();
+        FaultEvent event = new FaultEvent(now, elapsedMillis(), what, committedBefore, now);
         this.events.add(event);
         System.out.println("chaos " + event);
     }

@@ -172,6 +172,7 @@ final class ChaosVerifier {
         long dltDuplicates = 0;
         long countedDistinct = 0;
         long countedLost = 0;
+        long startEpoch = this.events.isEmpty() ? 0 : this.events.get(0).epochMillis() - this.events.get(0).relativeMillis();
         List<String> lostExamples = new ArrayList<>();
         List<String> unexplainedExamples = new ArrayList<>();
         for (int p = 0; p < partitions; p++) {
@@ -207,7 +208,8 @@ final class ChaosVerifier {
                         }
                         else {
                             example(unexplainedExamples, ChaosRun.INPUT + "-" + p + "@" + o + " processed " + in.processings[o]
-                                    + " times, first at " + in.firstAt[o] + ", last at " + in.lastAt[o]);
+                                    + " times, first at +" + (in.firstAt[o] - startEpoch) + " ms, last at +"
+                                    + (in.lastAt[o] - startEpoch) + " ms");
                         }
                     }
                 }
@@ -236,17 +238,17 @@ final class ChaosVerifier {
     }
 
     /**
-     * A record processed more than once was in flight at a fault when its first processing came
-     * before the fault, a later one after it, and its offset was at or above its partition's
-     * committed offset read just before the fault: processed, but not committed when the fault
-     * struck. The committed offsets are read a few milliseconds before the fault, so the window
-     * is, if anything, slightly wider than the true one; which instance owned the partition is
-     * not taken into account.
+     * A record processed more than once was in flight at a fault when its offset was at or above
+     * its partition's committed offset read just before the fault, its first processing came before
+     * the fault (or, for the broker, before its aftermath ended: see {@link FaultEvent#inFlightUntil})
+     * and a later one after it: processed, but not committed when the fault struck. The committed
+     * offsets are read a few milliseconds before the fault, so the window is, if anything, slightly
+     * wider than the true one; which instance owned the partition is not taken into account.
      */
     private boolean inFlightAtAFault(int partition, int offset, long firstAt, long lastAt) {
         TopicPartition tp = new TopicPartition(ChaosRun.INPUT, partition);
         for (FaultEvent event : this.events) {
-            if (!event.leavesRecordsInFlight() || firstAt > event.epochMillis() || lastAt < event.epochMillis()) {
+            if (!event.leavesRecordsInFlight() || firstAt > event.inFlightUntil() || lastAt < event.epochMillis()) {
                 continue;
             }
             Long committed = event.committedBefore().get(tp);

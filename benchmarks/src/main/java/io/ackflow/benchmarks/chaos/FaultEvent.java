@@ -13,8 +13,14 @@ import org.apache.kafka.common.TopicPartition;
  * @param relativeMillis milliseconds since the run started
  * @param what what was done, to what
  * @param committedBefore committed offsets of the input read just before the fault
+ * @param inFlightUntil until when a record first processed may still be processed again because
+ *        of this fault: the fault itself for a consumer instance (a killed process processes
+ *        nothing more); for the broker, until a session timeout and a few commit intervals after
+ *        it is back, since members it dropped meanwhile learn so only at their next heartbeat or
+ *        commit, and what they processed until then is not committed
  */
-record FaultEvent(long epochMillis, long relativeMillis, String what, Map<TopicPartition, Long> committedBefore) {
+record FaultEvent(long epochMillis, long relativeMillis, String what, Map<TopicPartition, Long> committedBefore,
+        long inFlightUntil) {
 
     boolean leavesRecordsInFlight() {
         return this.committedBefore != null;
