@@ -124,12 +124,22 @@ public final class ChaosRun implements AutoCloseable {
         }, "chaos-producer");
         long produceStart = System.nanoTime();
         producing.start();
+        // A fault that took longer than the period (a broker restart does) delays the next ones
+        // rather than letting them fall in a burst: at least half a period lies between two.
+        long gap = (this.settings.faultEvery() != null) ? this.settings.faultEvery().toNanos() / 2 : 0;
+        long previousEnd = produceStart;
         for (Fault fault : this.settings.faults()) {
-            long wait = produceStart + fault.at().toNanos() - System.nanoTime();
+            long due = Math.max(produceStart + fault.at().toNanos(), previousEnd + gap);
+            if (due - produceStart > this.settings.producePhase().toNanos()) {
+                log("no time left in the produce phase for the remaining faults");
+                break;
+            }
+            long wait = due - System.nanoTime();
             if (wait > 0) {
                 TimeUnit.NANOSECONDS.sleep(wait); // the schedule's own time, not a condition
             }
             apply(fault);
+            previousEnd = System.nanoTime();
         }
         producing.join();
         log(String.format("produced %,d records (%,d acknowledged, %,d failed)", producer.sent(), producer.acked(),
