@@ -90,7 +90,12 @@ class ChaosHandlers {
                 StandardOpenOption.APPEND);
         this.watcher.scheduleWithFixedDelay(this::watchStallTrigger, 100, 100, TimeUnit.MILLISECONDS);
         this.watcher.scheduleWithFixedDelay(this::progress, 2, 2, TimeUnit.SECONDS);
-        Runtime.getRuntime().addShutdownHook(new Thread(this::progress));
+        try {
+            Runtime.getRuntime().addShutdownHook(new Thread(this::progress));
+        }
+        catch (IllegalStateException stopping) {
+            // a SIGTERM while the application was still starting: it stops before it consumes
+        }
         logger.info("CHAOS {} started", instance);
     }
 
