@@ -74,8 +74,8 @@ public record ChaosReport(String settings, long producerAcked, long produced, lo
                 this.counted, this.countedDistinct, this.countedLost, this.counted - this.countedDistinct);
         row(text, "committed = end offsets", "%s (committed %s, end %s)", committedAtEnd() ? "yes" : "NO",
                 new TreeMap<>(by(this.committed)), new TreeMap<>(by(this.end)));
-        row(text, "stalls reported stuck by the engine", "%d of %d (stuck-partition warnings in all: %d)",
-                this.logs.stallsReported(), this.logs.stalls(), this.logs.stuckWarnings());
+        row(text, "stalls reported stuck by the engine", "%d of %d (the longest held %,d ms; stuck-partition warnings in all: %d)",
+                this.logs.stallsReported(), this.logs.stalls(), this.logs.longestStallMillis(), this.logs.stuckWarnings());
         row(text, "first attempts failed on purpose (retried)", "at least %,d", this.logs.failedOnPurpose());
         row(text, "ERROR lines in the instances' logs", "%d", this.logs.errorLines());
         row(text, "drained at / wall time", "%.1f s / %.1f s", this.drained.toMillis() / 1000.0, this.wall.toMillis() / 1000.0);

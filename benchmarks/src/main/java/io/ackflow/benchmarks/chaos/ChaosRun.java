@@ -38,7 +38,7 @@ import static org.awaitility.Awaitility.await;
  * started is killed in {@link #close}, which a JVM shutdown hook also runs.
  * <p>
  * Run the long version with
- * {@code mvn -B -ntp -pl benchmarks exec:exec -Dbench.main=io.ackflow.benchmarks.chaos.ChaosRun -Dbench.jvmArgs="-Xmx1g -Dchaos.duration=20m -Dchaos.records=3000000 -Dchaos.fault-every=8s"};
+ * {@code mvn -B -ntp -pl benchmarks exec:exec -Dbench.main=io.ackflow.benchmarks.chaos.ChaosRun -Dbench.jvmArgs="-Xmx1g -Dchaos.duration=20m -Dchaos.records=1500000 -Dchaos.fault-every=15s -Dchaos.drain-timeout=10m"};
  * the exit code is 0 when the promise held.
  */
 public final class ChaosRun implements AutoCloseable {

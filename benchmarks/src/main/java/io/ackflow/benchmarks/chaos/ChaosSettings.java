@@ -18,7 +18,7 @@ import java.util.Locale;
  * @param poisonRate share of records that are poison pills (not JSON)
  * @param failureRate share of records whose first attempt fails (then retried)
  * @param faultEvery time between two faults, or null for the fixed short schedule
- * @param stall how long the stalled record is held, above {@code livelockTimeout}
+ * @param stall how long the stalled record is held at least, above {@code livelockTimeout}
  * @param livelockTimeout {@code ackflow.commit-livelock-soft-timeout} of the instances
  * @param drainTimeout how long the consumers may take, after the last record is produced, to commit the end of the input
  * @param groupProtocol {@code group.protocol} of the consumers: classic or consumer

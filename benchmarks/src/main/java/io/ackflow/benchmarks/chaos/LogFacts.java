@@ -16,6 +16,8 @@ import java.util.regex.Pattern;
  *
  * @param stalls records stalled on purpose ({@code CHAOS ... stalls topic-p@offset ...})
  * @param stallsReported stalled records the engine then reported as stuck at their offset
+ * @param longestStallMillis how long the longest stall held its record (a stall lasts until the
+ *        engine reports it, at least the stall time)
  * @param stuckWarnings the engine's "is stuck at offset" warnings, whatever held the partition
  * @param deadLetterWarnings "published to its dead-letter topic" warnings
  * @param errorLines lines logged at ERROR
@@ -23,10 +25,12 @@ import java.util.regex.Pattern;
  *        (a killed instance's last two seconds are missing)
  * @param examples the stall lines with the engine's first report of each, and the first ERROR lines
  */
-record LogFacts(int stalls, int stallsReported, int stuckWarnings, int deadLetterWarnings, int errorLines,
-        long failedOnPurpose, List<String> examples) {
+record LogFacts(int stalls, int stallsReported, long longestStallMillis, int stuckWarnings, int deadLetterWarnings,
+        int errorLines, long failedOnPurpose, List<String> examples) {
 
     private static final Pattern STALL = Pattern.compile("CHAOS \\S+ stalls (\\S+)-(\\d+)@(\\d+) for");
+
+    private static final Pattern RELEASED = Pattern.compile("CHAOS \\S+ released \\S+ after (\\d+) ms");
 
     private static final Pattern PROGRESS = Pattern.compile("CHAOS \\S+ progress: .* failed on purpose (\\d+)");
 
@@ -37,6 +41,7 @@ record LogFacts(int stalls, int stallsReported, int stuckWarnings, int deadLette
         int deadLetters = 0;
         int errors = 0;
         long failedOnPurpose = 0;
+        long longestStall = 0;
         List<String> examples = new ArrayList<>();
         for (ChildJvm instance : instances) {
             if (!Files.exists(instance.log())) {
@@ -53,6 +58,11 @@ record LogFacts(int stalls, int stallsReported, int stuckWarnings, int deadLette
                 if (line.contains("CHAOS " + instance.name() + " started")) {
                     failedOnPurpose += failedInThisLife;
                     failedInThisLife = 0;
+                }
+                Matcher released = RELEASED.matcher(line);
+                if (released.find()) {
+                    longestStall = Math.max(longestStall, Long.parseLong(released.group(1)));
+                    continue;
                 }
                 Matcher stall = STALL.matcher(line);
                 if (stall.find()) {
@@ -77,7 +87,7 @@ record LogFacts(int stalls, int stallsReported, int stuckWarnings, int deadLette
             }
             failedOnPurpose += failedInThisLife;
         }
-        return new LogFacts(stalls, reported, stuck, deadLetters, errors, failedOnPurpose, List.copyOf(examples));
+        return new LogFacts(stalls, reported, longestStall, stuck, deadLetters, errors, failedOnPurpose, List.copyOf(examples));
     }
 
 }

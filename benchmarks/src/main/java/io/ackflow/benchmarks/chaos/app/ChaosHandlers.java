@@ -15,13 +15,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.kafka.core.KafkaTemplate;
 
+import io.ackflow.consumer.AckflowEngine;
 import io.ackflow.consumer.Ordering;
+import io.ackflow.consumer.state.PartitionSnapshot;
 import io.ackflow.spring.StreamListener;
+import io.ackflow.spring.StreamListenerRegistry;
 
 /**
  * The two listeners of the chaos run's input topic.
@@ -32,7 +37,8 @@ import io.ackflow.spring.StreamListener;
  * waiting for the broker's acknowledgement before it returns, so a record is released only once
  * its output is durable. A share of the records, chosen by a hash of their coordinates, fails on
  * its first attempt in this JVM (and succeeds on the retry). When the harness drops the stall
- * file, the next record waits {@code chaos.stall} before it is written.</li>
+ * file, the next record waits {@code chaos.stall}, and on until the engine reports it stuck,
+ * before it is written.</li>
  * <li>{@code count} takes the raw record, counts it and appends its partition and offset (12
  * bytes) to this JVM's count file before it returns: a file survives a SIGKILL, so the harness can
  * tell what this listener saw even of an instance it killed.</li>
@@ -52,6 +58,10 @@ class ChaosHandlers {
     private final int failurePerMillion;
 
     private final long stallMillis;
+
+    private final long livelockTimeoutMillis;
+
+    private final ObjectProvider<StreamListenerRegistry> registry;
 
     private final Path stallTrigger;
 
@@ -74,11 +84,15 @@ class ChaosHandlers {
         return thread;
     });
 
-    ChaosHandlers(KafkaTemplate<String, String> template, @Value("${chaos.output-topic}") String outputTopic,
+    ChaosHandlers(KafkaTemplate<String, String> template, ObjectProvider<StreamListenerRegistry> registry,
+            @Value("${ackflow.commit-livelock-soft-timeout}") java.time.Duration livelockTimeout,
+            @Value("${chaos.output-topic}") String outputTopic,
             @Value("${chaos.instance}") String instance, @Value("${chaos.failure-rate:0}") double failureRate,
             @Value("${chaos.stall:4s}") java.time.Duration stall, @Value("${chaos.stall-trigger}") Path stallTrigger,
             @Value("${chaos.count-dir}") Path countDir) throws IOException {
         this.template = template;
+        this.registry = registry;
+        this.livelockTimeoutMillis = livelockTimeout.toMillis();
         this.outputTopic = outputTopic;
         this.instance = instance;
         this.failurePerMillion = (int) Math.round(failureRate * 1_000_000);
@@ -108,9 +122,7 @@ class ChaosHandlers {
                     + " fails on purpose");
         }
         if (this.stallArmed.compareAndSet(true, false)) {
-            logger.info("CHAOS {} stalls {}-{}@{} for {} ms", this.instance, record.topic(), record.partition(),
-                    record.offset(), this.stallMillis);
-            Thread.sleep(this.stallMillis);
+            stall(record);
         }
         String line = record.partition() + "," + record.offset() + "," + record.value().seq() + "," + this.instance;
         this.template.send(this.outputTopic, record.key(), line).get(); // released only once the output is durable
@@ -125,6 +137,47 @@ class ChaosHandlers {
             this.counts.write(entry);
         }
         this.counted.incrementAndGet();
+    }
+
+    /**
+     * Holds the record for the stall time, then on until the engine's snapshot shows its partition
+     * stuck at this offset and a livelock timeout more (so the warning naming it is logged even
+     * when an earlier stuck record of the partition was reported just before), at most a minute.
+     * The record is reported only once it is its partition's first unacked record: right after a
+     * rebalance the earlier records of its partition may still be queued behind the concurrency
+     * bound for longer than the stall time.
+     */
+    private void stall(ConsumerRecord<String, ChaosEvent> record) throws InterruptedException {
+        logger.info("CHAOS {} stalls {}-{}@{} for {} ms or more", this.instance, record.topic(), record.partition(),
+                record.offset(), this.stallMillis);
+        long start = System.nanoTime();
+        Thread.sleep(this.stallMillis);
+        TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+        long deadline = start + TimeUnit.MINUTES.toNanos(1);
+        while (!stuckAt(partition, record.offset()) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        boolean reported = stuckAt(partition, record.offset());
+        if (reported) {
+            Thread.sleep(this.livelockTimeoutMillis);
+        }
+        logger.info("CHAOS {} released {}-{}@{} after {} ms ({})", this.instance, record.topic(), record.partition(),
+                record.offset(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start),
+                reported ? "the engine shows it stuck" : "the engine never showed it stuck");
+    }
+
+    private boolean stuckAt(TopicPartition partition, long offset) {
+        StreamListenerRegistry registry = this.registry.getIfAvailable();
+        if (registry == null) {
+            return false;
+        }
+        for (AckflowEngine engine : registry.getEngines().values()) {
+            PartitionSnapshot snapshot = engine.snapshot().partition(partition);
+            if (snapshot != null && snapshot.stuck() && snapshot.oldestPendingOffset() == offset) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private boolean failsFirst(long coordinates) {
