@@ -27,6 +27,7 @@ import org.apache.kafka.common.TopicPartition;
  * @param duplicatedRecords inputs processed more than once
  * @param duplicateProcessings processings beyond the first
  * @param inFlightDuplicates duplicated inputs that were in flight at a fault
+ * @param inFlightDuplicatesByFault those, by the kind of the first fault that caught them in flight
  * @param orderViolations keys' sequences whose last processing came before that of an earlier sequence
  * @param counted processings the count listener recorded
  * @param countedDistinct distinct inputs the count listener saw
@@ -41,7 +42,7 @@ import org.apache.kafka.common.TopicPartition;
  */
 public record ChaosReport(String settings, long producerAcked, long produced, long poisonPills, long processed, long lost,
         long deadLetteredNotPoison, long deadLetters, long deadLetterDuplicates, long outputRecords, long duplicatedRecords,
-        long duplicateProcessings, long inFlightDuplicates, long orderViolations, long counted, long countedDistinct,
+        long duplicateProcessings, long inFlightDuplicates, Map<String, Long> inFlightDuplicatesByFault, long orderViolations, long counted, long countedDistinct,
         long countedLost, Map<TopicPartition, Long> committed, Map<TopicPartition, Long> end, List<FaultEvent> events,
         LogFacts logs, List<String> notes, Duration drained, Duration wall) {
 
@@ -68,7 +69,7 @@ public record ChaosReport(String settings, long producerAcked, long produced, lo
         row(text, "lost", "%,d", this.lost);
         row(text, "duplicates", "%,d records processed more than once (%,d extra processings, %,d output records)",
                 this.duplicatedRecords, this.duplicateProcessings, this.outputRecords);
-        row(text, "  of them in flight at a fault", "%,d", this.inFlightDuplicates);
+        row(text, "  of them in flight at a fault", "%,d %s", this.inFlightDuplicates, this.inFlightDuplicatesByFault);
         row(text, "per-key order violations (last processing)", "%,d", this.orderViolations);
         row(text, "second listener (count)", "%,d calls, %,d distinct inputs, %,d never seen, %,d calls again",
                 this.counted, this.countedDistinct, this.countedLost, this.counted - this.countedDistinct);

@@ -38,7 +38,7 @@ final class ChaosVerifier {
     ChaosVerifier(String bootstrap, ChaosSettings settings, List<FaultEvent> events) {
         this.bootstrap = bootstrap;
         this.settings = settings;
-        this.events = events;
+        this.events = events.stream().sorted(java.util.Comparator.comparingLong(FaultEvent::epochMillis)).toList();
     }
 
     ChaosReport verify(long producedAcked, Map<TopicPartition, Long> end, Map<TopicPartition, Long> committed,
@@ -173,6 +173,7 @@ final class ChaosVerifier {
         long countedDistinct = 0;
         long countedLost = 0;
         long startEpoch = this.events.isEmpty() ? 0 : this.events.get(0).epochMillis() - this.events.get(0).relativeMillis();
+        Map<String, Long> duplicatesByFault = new java.util.TreeMap<>();
         List<String> lostExamples = new ArrayList<>();
         List<String> unexplainedExamples = new ArrayList<>();
         for (int p = 0; p < partitions; p++) {
@@ -203,8 +204,10 @@ final class ChaosVerifier {
                     if (in.processings[o] > 1) {
                         duplicatedRecords++;
                         duplicateProcessings += in.processings[o] - 1;
-                        if (inFlightAtAFault(p, o, in.firstAt[o], in.lastAt[o])) {
+                        FaultEvent fault = inFlightAtAFault(p, o, in.firstAt[o], in.lastAt[o]);
+                        if (fault != null) {
                             inFlightDuplicatedRecords++;
+                            duplicatesByFault.merge(kind(fault), 1L, Long::sum);
                         }
                         else {
                             example(unexplainedExamples, ChaosRun.INPUT + "-" + p + "@" + o + " processed " + in.processings[o]
@@ -232,7 +235,7 @@ final class ChaosVerifier {
         LogFacts logs = LogFacts.read(instances);
         return new ChaosReport(this.settings.describe(), producedAcked, produced, poison, processed, lost, deadLetteredNotPoison,
                 deadLetters[0], dltDuplicates, outputRecords[0], duplicatedRecords, duplicateProcessings,
-                inFlightDuplicatedRecords, orderViolations, counterEntries, countedDistinct, countedLost, new HashMap<>(committed),
+                inFlightDuplicatedRecords, duplicatesByFault, orderViolations, counterEntries, countedDistinct, countedLost, new HashMap<>(committed),
                 new HashMap<>(end), this.events, logs, notes, Duration.ofMillis(drainedAtMillis),
                 Duration.ofMillis(elapsedMillis));
     }
@@ -245,7 +248,7 @@ final class ChaosVerifier {
      * offsets are read a few milliseconds before the fault, so the window is, if anything, slightly
      * wider than the true one; which instance owned the partition is not taken into account.
      */
-    private boolean inFlightAtAFault(int partition, int offset, long firstAt, long lastAt) {
+    private FaultEvent inFlightAtAFault(int partition, int offset, long firstAt, long lastAt) {
         TopicPartition tp = new TopicPartition(ChaosRun.INPUT, partition);
         for (FaultEvent event : this.events) {
             if (!event.leavesRecordsInFlight() || firstAt > event.inFlightUntil() || lastAt < event.epochMillis()) {
@@ -253,10 +256,17 @@ final class ChaosVerifier {
             }
             Long committed = event.committedBefore().get(tp);
             if (committed == null || offset >= committed) {
-                return true;
+                return event; // the first fault, in time, that caught it in flight
             }
         }
-        return false;
+        return null;
+    }
+
+    /** The kind of a fault, as the report counts duplicates by it. */
+    static String kind(FaultEvent event) {
+        String what = event.what();
+        return what.startsWith("SIGKILL broker") ? "broker SIGKILL" : what.startsWith("SIGKILL") ? "instance SIGKILL"
+                : what.startsWith("SIGTERM") ? "graceful restart" : "other";
     }
 
     private void readAll(String topic, int partitions, Consumer<ConsumerRecord<byte[], byte[]>> sink) {
