@@ -226,8 +226,14 @@ public final class ChaosRun implements AutoCloseable {
                 ChildJvm target = nextTarget();
                 Map<TopicPartition, Long> committed = committedOrNull();
                 String pid = target.toString();
-                event("SIGTERM " + pid, committed);
+                long stoppedAt = System.currentTimeMillis();
+                long stoppedRelative = elapsedMillis();
+                log("SIGTERM " + pid);
                 boolean clean = target.stop(60);
+                // A stopping instance finishes what it dispatched (up to ackflow.shutdown-timeout):
+                // what it processes until it exits and its final commit does not cover is read again.
+                this.events.add(new FaultEvent(stoppedAt, stoppedRelative, "SIGTERM " + pid, committed,
+                        System.currentTimeMillis()));
                 event(clean ? target.name() + " stopped with " + target.exitCode() : target.name()
                         + " did not stop within 60 s; killed", null);
                 if (!clean) {

@@ -14,8 +14,9 @@ import org.apache.kafka.common.TopicPartition;
  * @param what what was done, to what
  * @param committedBefore committed offsets of the input read just before the fault
  * @param inFlightUntil until when a record first processed may still be processed again because
- *        of this fault: the fault itself for a consumer instance (a killed process processes
- *        nothing more); for the broker, until a session timeout and a few commit intervals after
+ *        of this fault: the SIGKILL itself for a consumer instance (a killed process processes
+ *        nothing more), its exit for a graceful stop (it finishes what it dispatched, up to the
+ *        shutdown timeout, and what its final commit does not cover is read again); for the broker, until a session timeout and a few commit intervals after
  *        it is back, since members it dropped meanwhile learn so only at their next heartbeat or
  *        commit, and what they processed until then is not committed
  */
