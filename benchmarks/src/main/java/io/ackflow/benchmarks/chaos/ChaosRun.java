@@ -258,7 +258,7 @@ public final class ChaosRun implements AutoCloseable {
                 event("broker up again " + this.broker.jvm(), null);
             }
             case STALL -> {
-                ChildJvm target = nextTarget();
+                ChildJvm target = stallTarget();
                 Files.writeString(this.settings.dir().resolve("stall-" + target.name()), "stall");
                 event("stall armed in " + target.name() + " (" + ChaosSettings.human(this.settings.stall())
                         + " on its next record)", null);
@@ -271,7 +271,14 @@ public final class ChaosRun implements AutoCloseable {
         return this.instances.stream().min(Comparator.comparingLong((ChildJvm i) -> this.startedAt.get(i))).orElseThrow();
     }
 
-    private void event(String what, Map<TopicPartition, Long> committedBefore) {
+    /** The instance that has run the second longest: the next fault hits the longest, and must not cut the stall short. */
+    private ChildJvm stallTarget() {
+        List<ChildJvm> byAge = this.instances.stream().sorted(Comparator.comparingLong((ChildJvm i) -> this.startedAt.get(i)))
+            .toList();
+        return byAge.get(Math.min(1, byAge.size() - 1));
+    }
+
+        private void event(String what, Map<TopicPartition, Long> committedBefore) {
         long now = System.currentTimeMillis();
         FaultEvent event = new FaultEvent(now, elapsedMillis(), what, committedBefore, now);
         this.events.add(event);
