@@ -110,7 +110,22 @@ class ExactlyOnceBrokerIT {
                 && second.engine.snapshot().partitions().size() > 0);
         first.crash.crash();
         Map<TopicPartition, Long> end = offsets.end(in, PARTITIONS);
-        await().atMost(Duration.ofSeconds(120)).until(() -> offsets.committedOffsets(group).equals(end));
+        try {
+            await().atMost(Duration.ofSeconds(120)).until(() -> offsets.committedOffsets(group).equals(end));
+        }
+        catch (org.awaitility.core.ConditionTimeoutException ex) {
+            System.out.println("[diagnosis] committed " + offsets.committedOffsets(group) + " end " + end);
+            System.out.println("[diagnosis] " + second.engine.stats() + " " + second.engine.snapshot());
+            Thread.getAllStackTraces().forEach((thread, stack) -> {
+                if (thread.getName().contains("ackflow") || thread.getName().contains("producer")) {
+                    System.out.println("[diagnosis] " + thread.getName() + " " + thread.getState());
+                    for (StackTraceElement frame : stack) {
+                        System.out.println("[diagnosis]     at " + frame);
+                    }
+                }
+            });
+            throw ex;
+        }
         assertThat(second.engine.stop(Duration.ofSeconds(10))).isTrue();
         assertThat(first.engine.state()).isEqualTo(EngineState.FAILED);
 

@@ -187,6 +187,28 @@ class ExactlyOnceEngineTest {
     }
 
     @Test
+    void aBackOffThatEndsAsAnotherAbortRewindsDoesNotLeaveItsPartitionPaused() {
+        start(ErrorPolicy.builder().backOff(RetryBackOff.fixed(Duration.ofSeconds(1), 3)).build(), Ordering.UNORDERED,
+                UnaryOperator.identity());
+        this.failing = (id, attempt) -> (id.equals("0@1") || id.equals("1@1")) && attempt == 1;
+        append(P0, 3);
+        append(P1, 1);
+        this.loop.runOnce();
+        this.loop.runOnce();
+        assertThat(this.loop.pauseReasons(P0)).containsExactly(PauseReason.RETRY);
+
+        append(P1, 1);
+        tick(Duration.ofMillis(999));
+        assertThat(times()).as("1@1 failed in the open transaction").containsEntry("1@1", 1);
+        // The second abort rewinds at the very moment P0's back-off ends.
+        tick(Duration.ofMillis(1));
+        this.loop.runOnce();
+        assertThat(this.loop.pauseReasons(P0)).isEmpty();
+        assertThat(this.consumer.paused()).doesNotContain(P0);
+        assertThat(times()).as("P0 is read again once its back-off is over").containsEntry("0@1", 2);
+    }
+
+    @Test
     void exhaustedRetriesSkipTheRecordWhenReadAgainWithoutCallingTheHandler() {
         start(ErrorPolicy.builder().recovery(Recovery.SKIP).build(), Ordering.PARTITION, UnaryOperator.identity());
         this.failing = (id, attempt) -> id.equals("0@1");

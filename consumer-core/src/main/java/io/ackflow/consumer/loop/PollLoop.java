@@ -871,7 +871,12 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
                     }
                 }
                 else {
+                    // Its back-off is over: a pause for it from an earlier abort ends here, since
+                    // nothing else would end it once the entry is gone.
                     this.retryAt.remove(partition);
+                    if (this.flow.resume(partition, PauseReason.RETRY)) {
+                        this.consumer.resume(List.of(partition));
+                    }
                 }
             }
         }
