@@ -28,7 +28,8 @@ class ConfigurationMetadataTests {
         assertThat(properties).containsOnlyKeys("ackflow.commit-interval", "ackflow.commit-every",
                 "ackflow.commit-livelock-soft-timeout", "ackflow.shutdown-timeout", "ackflow.poll-timeout",
                 "ackflow.rebalance-drain-timeout",
-                "ackflow.ordering", "ackflow.concurrency", "ackflow.auto-startup", "ackflow.handler-threads",
+                "ackflow.ordering", "ackflow.processing-guarantee", "ackflow.concurrency", "ackflow.auto-startup",
+                "ackflow.handler-threads",
                 "ackflow.virtual-threads", "ackflow.max-in-flight.total", "ackflow.max-in-flight.per-partition",
                 "ackflow.max-in-flight.low-mark", "ackflow.consumers", "ackflow.errors.recovery",
                 "ackflow.errors.not-retryable", "ackflow.errors.retry.attempts", "ackflow.errors.retry.delay",
@@ -42,6 +43,7 @@ class ConfigurationMetadataTests {
         assertThat(properties.get("ackflow.commit-interval").get("description").asString())
             .isEqualTo("Longest time between two commits of acked records.");
         assertThat(properties.get("ackflow.ordering").get("type").asString()).isEqualTo("io.ackflow.consumer.Ordering");
+        assertThat(properties.get("ackflow.processing-guarantee").get("defaultValue").asString()).isEqualTo("at-least-once");
         assertThat(properties.get("ackflow.max-in-flight.per-partition").get("defaultValue").asInt()).isEqualTo(20000);
         assertThat(properties.get("ackflow.commit-every").get("defaultValue").asInt()).isEqualTo(10000);
         assertThat(properties.get("ackflow.errors.recovery").get("type").asString())
