@@ -12,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiPredicate;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 
@@ -222,6 +223,52 @@ class ExactlyOnceEngineTest {
         assertThat(values(producer().history())).containsExactlyInAnyOrder("0@0#2", "0@2#2");
         assertThat(producer().abortedSends()).containsExactly(Set.of("0@0#1", "0@1#1", "0@2#1"));
         assertThat(this.engine.stats().failed()).isEqualTo(1);
+    }
+
+    @Test
+    void aFailedDeadLetterSendAbortsTheTransactionAndIsSentAgainWhenTheRecordIsReadAgain() {
+        AtomicInteger sends = new AtomicInteger();
+        DeadLetterPublisher publisher = (failed) -> {
+            if (sends.incrementAndGet() == 1) {
+                // The send that fails may already be in the transaction's batch.
+                producer().send(new ProducerRecord<>("orders.DLT", failed.coordinates(), "dead " + failed.coordinates()));
+                throw new IllegalStateException("dead-letter topic unavailable");
+            }
+            producer().send(new ProducerRecord<>("orders.DLT", failed.coordinates(), "dead " + failed.coordinates()));
+        };
+        start(ErrorPolicy.builder().recovery(Recovery.DEAD_LETTER).deadLetterPublisher(publisher)
+            .deadLetterRetryInterval(Duration.ofMillis(500)).build(), Ordering.PARTITION, UnaryOperator.identity());
+        this.failing = (id, attempt) -> id.equals("0@1");
+        append(P0, 3);
+        this.loop.runOnce();
+        this.loop.runOnce();
+        this.loop.runOnce();
+        assertThat(sends).as("the first send failed").hasValue(1);
+        assertThat(this.loop.pauseReasons(P0)).as("read again after the retry interval").containsExactly(PauseReason.RETRY);
+
+        tick(Duration.ofMillis(500));
+        this.loop.runOnce();
+        commitAtNextDeadline();
+        assertThat(sends).hasValue(2);
+        assertThat(times()).as("the handler is not called again for the dead-lettered record").containsEntry("0@1", 1);
+        assertThat(groupOffsets(producer())).containsExactly(Map.of(P0, 3L));
+        assertThat(values(producer().history())).as("one dead letter is committed, not two")
+            .containsOnlyOnce("dead orders-0@1");
+    }
+
+    @Test
+    void aSeekAbortsTheOpenTransactionSoNoOutputOfTheRecordsSoughtAwayFromCommits() {
+        start(ErrorPolicy.DEFAULT, Ordering.PARTITION, UnaryOperator.identity());
+        append(P0, 5);
+        this.loop.runOnce();
+        assertThat(times()).hasSize(5);
+        CompletableFuture<Void> sought = this.loop.seek(P0, 2);
+        this.loop.runOnce();
+        assertThat(sought).isCompleted();
+        commitAtNextDeadline();
+        assertThat(producer().abortedSends()).containsExactly(Set.of("0@0#1", "0@1#1", "0@2#1", "0@3#1", "0@4#1"));
+        assertThat(values(producer().history())).containsExactlyInAnyOrder("0@2#2", "0@3#2", "0@4#2");
+        assertThat(groupOffsets(producer())).containsExactly(Map.of(P0, 5L));
     }
 
     @Test

@@ -764,6 +764,25 @@ public final class SubscriptionRunner {
         return Step.ABANDON;
     }
 
+    /**
+     * Exactly-once: a dead-letter send failed, and a failed send leaves the transactional
+     * producer unable to commit (a send that only seemed to fail may also be in the transaction
+     * already). The transaction is aborted; the record comes back to its recovery after the
+     * dead-letter retry interval.
+     */
+    private Step deadLetterFailedInTransaction(Delivery delivery, Throwable failure, Throwable sendFailure) {
+        Attempt attempt = new Attempt(delivery.attempts, delivery.backOff);
+        attempt.recovery = failure;
+        this.failedAttempts.put(Coordinates.of(delivery.tracked.raw()), attempt);
+        long interval = this.policy.deadLetterRetryInterval().toMillis();
+        logger.warn("Subscription '{}': publishing {} to its dead-letter topic failed; aborting the transaction, the"
+                + " record is published again in {} ms, when it is read again: {}", this.subscription.id(),
+                delivery.tracked, interval, sendFailure.toString());
+        this.transactionAbort.abortFor(delivery.tracked, interval);
+        delivery.tracked.finished();
+        return Step.ABANDON;
+    }
+
     /** A record read again after an abort carries the attempts its failures left. Poll thread. */
     private void resumeAttempts(Delivery delivery) {
         Attempt attempt = this.failedAttempts.get(Coordinates.of(delivery.tracked.raw()));
@@ -807,6 +826,9 @@ public final class SubscriptionRunner {
                     this.policy.deadLetterPublisher().publish(failed);
                 }
                 catch (Throwable ex) {
+                    if (this.transactionAbort != null) {
+                        return deadLetterFailedInTransaction(delivery, failure, ex);
+                    }
                     delivery.recovering = failure;
                     delivery.retryDelayMillis = this.policy.deadLetterRetryInterval().toMillis();
                     logger.warn("Subscription '{}': publishing {} to its dead-letter topic failed; tried again in {} ms,"

@@ -524,6 +524,14 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
                 this.pendingSeeks.put(partition, offset);
                 return;
             }
+            if (this.transactions != null) {
+                // Exactly-once: handlers of the open transaction may have sent output for records
+                // of the partition; the seek is applied by an abort, once none of them runs.
+                this.pendingSeeks.put(partition, offset);
+                this.abortRequested.set(true);
+                logger.info("Partition {} is sought to offset {} once the open transaction is aborted", partition, offset);
+                return;
+            }
             retire(Set.of(partition));
             this.planner.remove(Set.of(partition));
             this.committedView.remove(partition);
@@ -837,21 +845,23 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             }
         }
         catch (RuntimeException ex) {
-            logger.warn("Committed offsets of {} not known after an abort; reading again from the last offsets this"
-                    + " consumer committed: {}", partitions, ex.toString());
-            committed = null;
+            // After a commit whose outcome is unknown, a guess could read again what a committed
+            // transaction already wrote: the consumer stops instead, and its restart asks again.
+            throw new IllegalStateException("Committed offsets of " + partitions + " are not known after an abort;"
+                    + " stopping rather than guessing where to read again", ex);
         }
         long now = this.clock.millis();
         Map<TopicPartition, Long> targets = new HashMap<>();
         for (TopicPartition partition : partitions) {
             OffsetTracker old = this.planner.tracker(partition);
             OffsetAndMetadata offset = (committed != null) ? committed.get(partition) : null;
+            Long sought = this.pendingSeeks.remove(partition);
             long target;
-            if (offset != null) {
-                target = offset.offset();
+            if (sought != null) {
+                target = sought;
             }
-            else if (committed == null && this.planner.confirmed(partition) >= 0) {
-                target = this.planner.confirmed(partition);
+            else if (offset != null) {
+                target = offset.offset();
             }
             else {
                 target = (old != null) ? old.firstTrackedOffset() : -1;
