@@ -72,14 +72,7 @@ public final class TransactionCostBenchmark {
     }
 
     public static void main(String[] argv) throws Exception {
-        Map<String, String> args = new HashMap<>();
-        for (String arg : argv) {
-            String[] pair = arg.split("=", 2);
-            if (pair.length != 2) {
-                throw new IllegalArgumentException("Arguments are name=value, was '" + arg + "'");
-            }
-            args.put(pair[0], pair[1]);
-        }
+        Map<String, String> args = BenchmarkArgs.parse(argv);
         new TransactionCostBenchmark(args).run();
     }
 

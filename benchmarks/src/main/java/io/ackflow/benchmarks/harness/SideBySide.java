@@ -26,6 +26,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.utils.AppInfoParser;
 
+import io.ackflow.benchmarks.BenchmarkArgs;
+
 /**
  * The side-by-side harness: every arm reads the same pre-produced records from the same broker
  * in one run, for each workload, key count and concurrency; prints a table and appends one JSON
@@ -60,14 +62,7 @@ public final class SideBySide {
     }
 
     public static void main(String[] argv) throws Exception {
-        Map<String, String> args = new HashMap<>();
-        for (String arg : argv) {
-            String[] pair = arg.split("=", 2);
-            if (pair.length != 2) {
-                throw new IllegalArgumentException("Arguments are name=value, was '" + arg + "'");
-            }
-            args.put(pair[0], pair[1]);
-        }
+        Map<String, String> args = BenchmarkArgs.parse(argv);
         new SideBySide(args).run();
         System.exit(0);
     }

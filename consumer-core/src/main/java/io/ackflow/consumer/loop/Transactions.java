@@ -159,12 +159,7 @@ final class Transactions {
         }
         logger.warn("Engine '{}': closing its transactional producer, {}; the next transaction uses a new one",
                 this.engine, why);
-        try {
-            closing.close(CLOSE_TIMEOUT);
-        }
-        catch (RuntimeException ex) {
-            logger.debug("Engine '{}': closing the transactional producer failed: {}", this.engine, ex.toString());
-        }
+        closeQuietly(closing);
     }
 
     /** Aborts what is open and closes the producer: the engine is stopping. */
@@ -173,12 +168,17 @@ final class Transactions {
         Producer<?, ?> closing = this.producer;
         this.producer = null;
         if (closing != null) {
-            try {
-                closing.close(CLOSE_TIMEOUT);
-            }
-            catch (RuntimeException ex) {
-                logger.debug("Engine '{}': closing the transactional producer failed: {}", this.engine, ex.toString());
-            }
+            closeQuietly(closing);
+        }
+    }
+
+    /** Closes {@code producer} (aborting its open transaction, as the producer does on close); a failure is only logged. */
+    private void closeQuietly(Producer<?, ?> producer) {
+        try {
+            producer.close(CLOSE_TIMEOUT);
+        }
+        catch (RuntimeException ex) {
+            logger.debug("Engine '{}': closing the transactional producer failed: {}", this.engine, ex.toString());
         }
     }
 
