@@ -58,6 +58,7 @@ class EngineBrokerIT {
     static void startBroker() {
         broker = new EmbeddedKafkaKraftBroker(1, PARTITIONS, TOPIC, BLOCKED_TOPIC);
         broker.afterPropertiesSet();
+        new BrokerOffsets(broker.getBrokersAsString()).awaitLeaders(TOPIC, BLOCKED_TOPIC);
     }
 
     @AfterAll

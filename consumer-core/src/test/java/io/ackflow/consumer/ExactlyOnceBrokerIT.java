@@ -77,6 +77,7 @@ class ExactlyOnceBrokerIT {
                 "transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000"));
         broker.afterPropertiesSet();
         offsets = new BrokerOffsets(broker.getBrokersAsString());
+        offsets.awaitLeaders("in-exactly-once", "out-exactly-once", "in-at-least-once", "out-at-least-once");
     }
 
     @AfterAll

@@ -53,6 +53,7 @@ class MultiInstanceRebalanceIT {
         // race its leader election.
         broker = new EmbeddedKafkaKraftBroker(1, PARTITIONS, "orders-classic", "orders-consumer");
         broker.afterPropertiesSet();
+        new BrokerOffsets(broker.getBrokersAsString()).awaitLeaders("orders-classic", "orders-consumer");
     }
 
     @AfterAll
@@ -165,16 +166,25 @@ class MultiInstanceRebalanceIT {
     }
 
     private static void produce(String topic) throws Exception {
+        // A send fails by itself (naming its cause) well before the wait for it gives up.
         Map<String, Object> props = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString(),
-                ProducerConfig.LINGER_MS_CONFIG, 5, ProducerConfig.ACKS_CONFIG, "all");
+                ProducerConfig.LINGER_MS_CONFIG, 5, ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 45_000);
         try (KafkaProducer<String, String> producer = new KafkaProducer<>(props, new StringSerializer(),
                 new StringSerializer())) {
             List<java.util.concurrent.Future<?>> sends = new ArrayList<>();
             for (int i = 0; i < RECORDS; i++) {
                 sends.add(producer.send(new ProducerRecord<>(topic, "key-" + (i % KEYS), Integer.toString(i / KEYS))));
             }
-            for (java.util.concurrent.Future<?> send : sends) {
-                send.get(60, TimeUnit.SECONDS);
+            for (int i = 0; i < sends.size(); i++) {
+                try {
+                    sends.get(i).get(60, TimeUnit.SECONDS);
+                }
+                catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException ex) {
+                    long pending = sends.stream().filter((send) -> !send.isDone()).count();
+                    throw new AssertionError("Writing the input to " + topic + " failed at record " + i + " of "
+                            + RECORDS + " (" + pending + " sends not done)", ex);
+                }
             }
         }
     }

@@ -52,6 +52,7 @@ class OffsetMapBrokerIT {
         broker = new EmbeddedKafkaKraftBroker(1, 2, "held", "moved");
         broker.afterPropertiesSet();
         offsets = new BrokerOffsets(broker.getBrokersAsString());
+        offsets.awaitLeaders("held", "moved");
     }
 
     @AfterAll
