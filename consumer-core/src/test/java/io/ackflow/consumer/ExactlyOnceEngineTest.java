@@ -24,6 +24,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.consumer.OffsetCommitCallback;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -390,6 +391,50 @@ class ExactlyOnceEngineTest {
         assertThat(values(producer().history())).containsExactly("0@2#2", "0@3#2");
         assertThat(times()).containsExactlyInAnyOrderEntriesOf(Map.of("0@0", 1, "0@1", 1, "0@2", 2, "0@3", 2));
         assertThat(this.engine.stats().commitFailures()).isEqualTo(1);
+    }
+
+    @Test
+    void commitsThatKeepFailingWaitLongerBeforeEachReadingAgainUntilOneSucceeds() {
+        start(ErrorPolicy.DEFAULT, Ordering.PARTITION, UnaryOperator.identity());
+        append(P0, 2);
+        this.loop.runOnce();
+        // An output send that failed after its handler returned: the commit fails, no record is to blame.
+        producer().commitTransactionException = new KafkaException("output topic refused the batch");
+
+        commitAtNextDeadline();
+        assertThat(this.loop.pauseReasons(P0)).as("a first failure reads again at once").isEmpty();
+        this.loop.runOnce();
+        assertThat(times()).containsExactlyInAnyOrderEntriesOf(Map.of("0@0", 2, "0@1", 2));
+
+        commitAtNextDeadline();
+        assertThat(this.loop.pauseReasons(P0)).as("the second in a row waits a second").containsExactly(PauseReason.RETRY);
+        assertThat(this.loop.pauseReasons(P1)).containsExactly(PauseReason.RETRY);
+        assertThat(this.consumer.paused()).containsExactlyInAnyOrder(P0, P1);
+        tick(Duration.ofMillis(999));
+        assertThat(times()).containsExactlyInAnyOrderEntriesOf(Map.of("0@0", 2, "0@1", 2));
+        tick(Duration.ofMillis(1));
+        assertThat(this.consumer.paused()).isEmpty();
+        assertThat(times()).containsExactlyInAnyOrderEntriesOf(Map.of("0@0", 3, "0@1", 3));
+
+        commitAtNextDeadline();
+        assertThat(this.loop.pauseReasons(P0)).as("the third waits two").containsExactly(PauseReason.RETRY);
+        tick(Duration.ofMillis(1999));
+        assertThat(times()).containsExactlyInAnyOrderEntriesOf(Map.of("0@0", 3, "0@1", 3));
+        producer().commitTransactionException = null;
+        tick(Duration.ofMillis(1));
+        assertThat(times()).containsExactlyInAnyOrderEntriesOf(Map.of("0@0", 4, "0@1", 4));
+
+        commitAtNextDeadline();
+        assertThat(groupOffsets(producer())).containsExactly(Map.of(P0, 2L));
+        assertThat(values(producer().history())).containsExactly("0@0#4", "0@1#4");
+        assertThat(this.engine.stats().commitFailures()).isEqualTo(3);
+        assertThat(this.producers).as("an abort, not a replacement").hasSize(1);
+
+        append(P0, 1);
+        this.loop.runOnce();
+        producer().commitTransactionException = new KafkaException("output topic refused the batch");
+        commitAtNextDeadline();
+        assertThat(this.loop.pauseReasons(P0)).as("a success starts the count again").isEmpty();
     }
 
     @Test

@@ -96,6 +96,9 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
 
     private static final Duration POSITION_TIMEOUT = Duration.ofSeconds(5);
 
+    /** Exactly-once: the longest wait before reading again after commits that keep failing. */
+    private static final Duration MAX_COMMIT_BACK_OFF = Duration.ofSeconds(30);
+
     private final Consumer<byte[], byte[]> consumer;
 
     private final Conductor conductor;
@@ -183,6 +186,9 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
 
     /** Exactly-once: partitions read again only after a retry back-off, with when they may be (clock millis). */
     private final Map<TopicPartition, Long> retryAt = new ConcurrentHashMap<>();
+
+    /** Exactly-once: barrier commits failed since the last one that succeeded. Poll thread. */
+    private int failedCommitsInARow;
 
     /** Exactly-once: {@link #commitNow} callers waiting for the barrier. Poll thread. */
     private final List<CompletableFuture<Map<TopicPartition, OffsetAndMetadata>>> barrierWaiters = new ArrayList<>();
@@ -707,10 +713,41 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             Map<TopicPartition, OffsetAndMetadata> offsets = this.planner.due(null);
             RuntimeException failed = commitOpenTransaction(offsets);
             if (failed != null) {
+                backOffAfterFailedCommit(failed);
                 rewind(Set.copyOf(this.consumer.assignment()));
             }
             endTransactionPhase(failed, offsets);
         }
+    }
+
+    /**
+     * Exactly-once: a barrier commit failed with no record to blame (an output send that failed
+     * after its handler returned, a producer error). The first failure reads again at once; each
+     * one after it in a row waits twice as long as the one before, from one second up to
+     * {@link #MAX_COMMIT_BACK_OFF}, every partition paused with reason {@link PauseReason#RETRY},
+     * so a cause that persists does not redo the same work without end. Poll thread.
+     */
+    private void backOffAfterFailedCommit(RuntimeException failure) {
+        this.failedCommitsInARow++;
+        long delay = commitBackOffMillis(this.failedCommitsInARow);
+        if (delay == 0) {
+            return;
+        }
+        long at = this.clock.millis() + delay;
+        for (TopicPartition partition : this.consumer.assignment()) {
+            this.retryAt.merge(partition, at, Math::max);
+        }
+        logger.warn("Transactions of {} failed to commit {} times in a row; reading again in {} ms: {}",
+                this.conductor.topics(), this.failedCommitsInARow, delay, failure.toString());
+    }
+
+    /** Milliseconds to wait before reading again after the {@code failures}-th failed commit in a row. */
+    private static long commitBackOffMillis(int failures) {
+        if (failures <= 1) {
+            return 0;
+        }
+        long max = MAX_COMMIT_BACK_OFF.toMillis();
+        return (failures - 2 >= 15) ? max : Math.min(max, 1000L << (failures - 2));
     }
 
     /** Exactly-once: a handler failed; nothing more starts, and the transaction aborts once running handlers are done. */
@@ -771,6 +808,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             return ex;
         }
         this.metrics.commitFinished(System.nanoTime() - started, true);
+        this.failedCommitsInARow = 0;
         this.stats.recordTransactionCommitted();
         if (!offsets.isEmpty()) {
             committed(offsets, null);
