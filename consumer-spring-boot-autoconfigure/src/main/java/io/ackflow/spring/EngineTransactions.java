@@ -1,11 +1,14 @@
 package io.ackflow.spring;
 
 import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -30,7 +33,8 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * stable for the instance, so a producer that replaces a closed one fences it on the broker.
  * Its serializers are the factory's, except that {@code byte[]} keys and values are written as
  * they are, so the dead-letter publisher can send a failed record's original bytes in the same
- * transaction. The factory's producer post-processors are applied.
+ * transaction. The factory's producer post-processors are applied, and its listeners told of each
+ * producer (so Spring Boot's Micrometer producer metrics cover the engine's producers too).
  * <p>
  * Threads: the engine's poll thread creates producers through {@link #producer()} (only while no
  * handler runs, so a handler always sees the producer of its transaction); handler threads call
@@ -43,6 +47,9 @@ final class EngineTransactions {
     private final ProducerFactory<Object, Object> factory;
 
     private final String transactionalId;
+
+    /** Producers created so far: numbers each one for the factory's listeners. */
+    private final AtomicInteger created = new AtomicInteger();
 
     /** The producer of the open transaction, the last one created. */
     private volatile @Nullable Producer<Object, Object> current;
@@ -111,8 +118,30 @@ final class EngineTransactions {
         for (ProducerPostProcessor<Object, Object> postProcessor : this.factory.getPostProcessors()) {
             result = postProcessor.apply(result);
         }
+        result = announced(result);
         this.current = result;
         return result;
+    }
+
+    /**
+     * {@code producer}, told to the factory's listeners (Spring Boot's Micrometer producer
+     * metrics among them) as the factory's own producers are: added now, removed once closed.
+     */
+    private Producer<Object, Object> announced(Producer<Object, Object> producer) {
+        List<ProducerFactory.Listener<Object, Object>> listeners = this.factory.getListeners();
+        if (listeners.isEmpty()) {
+            return producer;
+        }
+        String id = this.transactionalId + "." + this.created.incrementAndGet();
+        listeners.forEach((listener) -> listener.producerAdded(id, producer));
+        return withClose(producer, (realClose) -> {
+            try {
+                realClose.run();
+            }
+            finally {
+                listeners.forEach((listener) -> listener.producerRemoved(id, producer));
+            }
+        });
     }
 
     /**
@@ -149,23 +178,50 @@ final class EngineTransactions {
     }
 
     /** {@code producer} with {@code close} doing nothing: the template that borrows it must not close the engine's. */
-    @SuppressWarnings("unchecked")
     private static <K, V> Producer<K, V> unclosed(Producer<K, V> producer) {
+        return withClose(producer, (realClose) -> { });
+    }
+
+    /** {@code producer} with its {@code close} methods replaced by {@code close}, which may call the real one. */
+    @SuppressWarnings("unchecked")
+    private static <K, V> Producer<K, V> withClose(Producer<K, V> producer, CloseAction close) {
         return (Producer<K, V>) Proxy.newProxyInstance(Producer.class.getClassLoader(), new Class<?>[] { Producer.class },
                 (proxy, method, args) -> {
                     if (method.getName().equals("close")) {
+                        close.close(() -> invoke(producer, method, args));
                         return null;
                     }
                     if (method.getDeclaringClass() == Object.class && method.getName().equals("equals")) {
                         return proxy == args[0];
                     }
-                    try {
-                        return method.invoke(producer, args);
-                    }
-                    catch (InvocationTargetException ex) {
-                        throw ex.getCause();
-                    }
+                    return invoke(producer, method, args);
                 });
+    }
+
+    private static @Nullable Object invoke(Object target, Method method, Object @Nullable [] args) {
+        try {
+            return method.invoke(target, args);
+        }
+        catch (InvocationTargetException ex) {
+            if (ex.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            if (ex.getCause() instanceof Error error) {
+                throw error;
+            }
+            throw new IllegalStateException(ex.getCause());
+        }
+        catch (IllegalAccessException ex) {
+            throw new IllegalStateException(ex);
+        }
+    }
+
+    /** What a producer's {@code close} does instead; {@code realClose} closes the producer. */
+    @FunctionalInterface
+    private interface CloseAction {
+
+        void close(Runnable realClose);
+
     }
 
     @SuppressWarnings("unchecked")

@@ -13,6 +13,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
@@ -40,6 +42,7 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.core.MicrometerProducerListener;
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 import io.ackflow.consumer.AckflowEngine;
@@ -134,9 +137,11 @@ class ExactlyOnceTemplateBrokerIT {
                 producer.send(new ProducerRecord<>("rejects-in", "k" + i, (i % 4 == 0) ? "reject-" + i : "ok-" + i));
             }
         }
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
         new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(KafkaAutoConfiguration.class, AckflowAutoConfiguration.class))
             .withUserConfiguration(Rejecting.class)
+            .withBean(SimpleMeterRegistry.class, () -> registry)
             .withPropertyValues("spring.kafka.bootstrap-servers=" + broker.getBrokersAsString(),
                     "spring.kafka.consumer.group-id=rejects", "spring.kafka.consumer.auto-offset-reset=earliest",
                     "spring.kafka.producer.transaction-id-prefix=tx-rejects-",
@@ -150,12 +155,22 @@ class ExactlyOnceTemplateBrokerIT {
                 AckflowEngine engine = context.getBean(StreamListenerRegistry.class).getEngine();
                 // A dead letter sent in a transaction that another record's failure aborted is sent again.
                 assertThat(engine.stats().deadLettered()).isGreaterThanOrEqualTo(5);
+                assertThat(engineProducerMeters(registry)).as("the factory's Micrometer listener measures the engine's producer")
+                    .isNotEmpty();
             });
+        assertThat(engineProducerMeters(registry)).as("and lets go of it once it is closed").isEmpty();
         Map<String, Integer> deadLetters = readCommitted("rejects-in.DLT", PARTITIONS);
         assertThat(deadLetters).containsOnlyKeys("k0", "k4", "k8", "k12", "k16").allSatisfy((key, count) -> assertThat(count)
             .as("dead letters of %s", key).isEqualTo(1));
         assertThat(readCommitted("rejects-out", PARTITIONS)).hasSize(15).allSatisfy((key, count) -> assertThat(count)
             .isEqualTo(1));
+    }
+
+    /** Meters of the engine's producers that the factory's Micrometer listener added. */
+    private static List<Meter> engineProducerMeters(SimpleMeterRegistry registry) {
+        return registry.getMeters().stream().filter((meter) -> meter.getId().getName().startsWith("kafka.producer."))
+            .filter((meter) -> String.valueOf(meter.getId().getTag("spring.id")).startsWith("tx-rejects-ackflow-"))
+            .toList();
     }
 
     private static String[] instance(String name) {
@@ -253,6 +268,12 @@ class ExactlyOnceTemplateBrokerIT {
         @Bean
         RejectingHandler rejectingHandler(KafkaTemplate<String, String> template) {
             return new RejectingHandler(template);
+        }
+
+        /** Producer metrics as Spring Boot's Kafka metrics configuration adds them: a listener on the factory. */
+        @Bean
+        DefaultKafkaProducerFactoryCustomizer producerMetrics(SimpleMeterRegistry registry) {
+            return (factory) -> factory.addListener(new MicrometerProducerListener<>(registry));
         }
 
     }
