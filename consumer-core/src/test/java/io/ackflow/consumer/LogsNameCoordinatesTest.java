@@ -192,6 +192,35 @@ class LogsNameCoordinatesTest {
         assertThat(reported).allSatisfy((line) -> assertThat(line).doesNotContain(SECRET));
     }
 
+    @Test
+    void aFailedCommitNamesEachPartitionWithItsOffsetOnly() {
+        AckflowEngine engine = AckflowEngine.builder()
+            .consumerFactory(() -> this.consumer)
+            .config(EngineConfig.builder().clock(this.clock).commitInterval(Duration.ofSeconds(5))
+                .shutdownTimeout(Duration.ZERO).build())
+            .subscription(Subscription.builder("ledger").topics("orders")
+                .handler(RecordHandler.<byte[], byte[]>blocking((record) -> {
+                }))
+                .build())
+            .build();
+        PollLoop loop = engine.newLoop(this.consumer, Runnable::run);
+        loop.subscribe();
+        this.consumer.assignAtZero(P0);
+        this.consumer.addRecord(secretRecord(0));
+        this.consumer.addRecord(secretRecord(1));
+        loop.runOnce();
+        this.consumer.failNextAsyncCommit();
+        this.clock.advance(Duration.ofSeconds(5));
+        loop.runOnce();
+        loop.requestStop();
+        loop.shutdown();
+
+        assertThat(engine.stats().commitFailures()).isEqualTo(1);
+        assertThat(atInfoOrAbove()).anySatisfy((line) -> assertThat(line).startsWith("WARN")
+            .contains("Commit of {orders-0=2} failed; it is retried at the next commit")
+            .doesNotContain("OffsetAndMetadata"));
+    }
+
     /** The secret is in the key, the value and a header. */
     private static ConsumerRecord<byte[], byte[]> secretRecord(long offset) {
         RecordHeaders headers = new RecordHeaders();

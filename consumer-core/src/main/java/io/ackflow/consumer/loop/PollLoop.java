@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
@@ -803,7 +804,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             this.stats.recordCommitFailure();
             this.stats.recordTransactionAborted();
             logger.warn("Transaction of {} with offsets {} could not commit and was aborted; its records are read again"
-                    + " from the committed offsets: {}", this.conductor.topics(), offsets, ex.toString());
+                    + " from the committed offsets: {}", this.conductor.topics(), describe(offsets), ex.toString());
             this.observer.afterCommit(offsets, ex);
             return ex;
         }
@@ -1174,6 +1175,18 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         return offsets;
     }
 
+    /**
+     * Offsets for a log line, as {@code topic-partition=offset} in partition order; the metadata
+     * (an encoded offset map, long and of no use to a reader) is left out.
+     */
+    private static String describe(Map<TopicPartition, OffsetAndMetadata> offsets) {
+        return offsets.entrySet().stream()
+            .sorted(Comparator.comparing((Map.Entry<TopicPartition, OffsetAndMetadata> e) -> e.getKey().topic())
+                .thenComparingInt((e) -> e.getKey().partition()))
+            .map((e) -> e.getKey() + "=" + e.getValue().offset())
+            .collect(Collectors.joining(", ", "{", "}"));
+    }
+
     private void committed(Map<TopicPartition, OffsetAndMetadata> offsets, Exception exception) {
         if (exception == null) {
             this.planner.confirmed(offsets);
@@ -1183,17 +1196,19 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
                 }
             });
             this.stats.recordCommit();
-            logger.debug("Committed {}", offsets);
+            logger.debug("Committed {}", describe(offsets));
         }
         else {
             this.planner.failed(offsets);
             this.stats.recordCommitFailure();
             if (exception instanceof RebalanceInProgressException) {
                 // Expected while a cooperative rebalance is under way; the next commit carries it.
-                logger.info("Commit of {} deferred by a rebalance in progress; retried at the next commit", offsets);
+                logger.info("Commit of {} deferred by a rebalance in progress; retried at the next commit",
+                        describe(offsets));
             }
             else {
-                logger.warn("Commit of {} failed; it is retried at the next commit: {}", offsets, exception.toString());
+                logger.warn("Commit of {} failed; it is retried at the next commit: {}", describe(offsets),
+                        exception.toString());
             }
         }
         this.observer.afterCommit(offsets, exception);
