@@ -1,6 +1,8 @@
 package io.ackflow.spring;
 
+import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -11,7 +13,12 @@ import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 
-/** End offsets and a group's committed offsets, read with Kafka's {@link Admin}, for broker tests. */
+import static org.awaitility.Awaitility.await;
+
+/**
+ * End offsets, a group's committed offsets and partition leaders, read with Kafka's {@link Admin},
+ * for broker tests.
+ */
 final class BrokerOffsets {
 
     private final String bootstrapServers;
@@ -39,6 +46,19 @@ final class BrokerOffsets {
 
     Map<TopicPartition, Long> committedOffsets(String group) throws Exception {
         return committed(group).entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey, (e) -> e.getValue().offset()));
+    }
+
+    /**
+     * Waits until every partition of the topics has a leader. A topic created just before can still
+     * be electing them; batches written then bounce and come back out of sequence.
+     */
+    void awaitLeaders(String... topics) {
+        try (Admin admin = admin()) {
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                .until(() -> admin.describeTopics(List.of(topics)).allTopicNames().get(10, TimeUnit.SECONDS)
+                    .values().stream().flatMap((topic) -> topic.partitions().stream())
+                    .allMatch((partition) -> partition.leader() != null && !partition.leader().isEmpty()));
+        }
     }
 
     private Admin admin() {

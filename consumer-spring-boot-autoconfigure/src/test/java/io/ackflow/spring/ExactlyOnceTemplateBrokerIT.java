@@ -89,6 +89,7 @@ class ExactlyOnceTemplateBrokerIT {
                 "transaction.state.log.min.isr", "1",
                 "transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000"));
         broker.afterPropertiesSet();
+        new BrokerOffsets(broker.getBrokersAsString()).awaitLeaders(IN, OUT, "rejects-in", "rejects-out", "rejects-in.DLT");
     }
 
     @AfterAll
