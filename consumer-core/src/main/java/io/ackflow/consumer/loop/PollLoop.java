@@ -86,6 +86,8 @@ import io.ackflow.consumer.tracking.TrackedRecord;
  * committed. The barrier and the abort are steps of the loop, not a blocking wait, so the
  * consumer keeps polling (paused) while they last. A revoke commits the transaction when its
  * records finish within the drain timeout and aborts it otherwise; a lost partition aborts it.
+ * A barrier commit that fails is an abort too; when such failures follow each other, every
+ * partition waits out a doubling back-off before it is read again.
  */
 public final class PollLoop implements Runnable, TrackedRecord.AckListener {
 
