@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.junit.jupiter.api.Test;
 
 import io.ackflow.consumer.flow.PauseReason;
@@ -255,6 +256,29 @@ class RebalanceTest {
         this.loop.resumeTopic("orders");
         this.loop.runOnce();
         assertThat(this.consumer.paused()).isEmpty();
+    }
+
+    @Test
+    void aCommitDeferredByARebalanceIsSentAgainAsSoonAsTheRebalanceEnds() {
+        start(Ordering.UNORDERED, UnaryOperator.identity());
+        add(P0, 0, 2);
+        this.loop.runOnce();
+        complete(P0, 0, 1);
+        this.consumer.failNextAsyncCommit(new RebalanceInProgressException("the group is rebalancing"));
+        this.clock.advance(Duration.ofSeconds(5));
+        this.loop.runOnce();
+        assertThat(this.consumer.commits()).as("refused").containsExactly(Map.of(P0, 2L));
+
+        // A cooperative rebalance ends with an assignment callback, also when nothing moved.
+        this.consumer.rebalanceListener().onPartitionsAssigned(List.of());
+        this.loop.runOnce();
+        assertThat(this.consumer.commits()).as("sent again at once, not a commit interval later")
+            .containsExactly(Map.of(P0, 2L), Map.of(P0, 2L));
+        assertThat(this.consumer.committed(Set.of(P0)).get(P0).offset()).isEqualTo(2L);
+
+        this.consumer.rebalanceListener().onPartitionsAssigned(List.of());
+        this.loop.runOnce();
+        assertThat(this.consumer.commits()).as("only the refused commit is hurried").hasSize(2);
     }
 
     private void start(Ordering ordering, UnaryOperator<EngineConfig.Builder> config) {

@@ -25,7 +25,8 @@ public final class RecordingConsumer extends MockConsumer<byte[], byte[]> {
     /** The last offset and metadata sent for each partition. */
     private final Map<TopicPartition, OffsetAndMetadata> lastSent = new HashMap<>();
 
-    private boolean failNextAsyncCommit;
+    /** What the next asynchronous commit fails with, or null. */
+    private RuntimeException nextAsyncCommitFailure;
 
     /** MockConsumer's commitSync goes through commitAsync: record the outer call only. */
     private boolean inCommit;
@@ -52,9 +53,10 @@ public final class RecordingConsumer extends MockConsumer<byte[], byte[]> {
     @Override
     public synchronized void commitAsync(Map<TopicPartition, OffsetAndMetadata> offsets, OffsetCommitCallback callback) {
         record(offsets, "async");
-        if (this.failNextAsyncCommit) {
-            this.failNextAsyncCommit = false;
-            callback.onComplete(offsets, new RetriableCommitFailedException("injected commit failure"));
+        if (this.nextAsyncCommitFailure != null) {
+            RuntimeException failure = this.nextAsyncCommitFailure;
+            this.nextAsyncCommitFailure = null;
+            callback.onComplete(offsets, failure);
             return;
         }
         super.commitAsync(offsets, callback);
@@ -97,7 +99,12 @@ public final class RecordingConsumer extends MockConsumer<byte[], byte[]> {
 
     /** The next asynchronous commit fails without committing. */
     public synchronized void failNextAsyncCommit() {
-        this.failNextAsyncCommit = true;
+        failNextAsyncCommit(new RetriableCommitFailedException("injected commit failure"));
+    }
+
+    /** The next asynchronous commit fails with {@code failure}, without committing. */
+    public synchronized void failNextAsyncCommit(RuntimeException failure) {
+        this.nextAsyncCommitFailure = failure;
     }
 
     /** Every commit sent, each as partition to next offset to read. */

@@ -153,6 +153,9 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
     /** Whether an asynchronous commit awaits its callback. Poll thread only. */
     private boolean commitInFlight;
 
+    /** A commit was refused because the group was rebalancing: commit again as soon as it is over. Poll thread. */
+    private boolean commitDeferredByRebalance;
+
     /** Partitions and topics the application paused; kept across rebalances. Poll thread only. */
     private final Set<TopicPartition> userPaused = new HashSet<>();
 
@@ -1198,14 +1201,16 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
                 }
             });
             this.stats.recordCommit();
+            this.commitDeferredByRebalance = false;
             logger.debug("Committed {}", describe(offsets));
         }
         else {
             this.planner.failed(offsets);
             this.stats.recordCommitFailure();
             if (exception instanceof RebalanceInProgressException) {
-                // Expected while a cooperative rebalance is under way; the next commit carries it.
-                logger.info("Commit of {} deferred by a rebalance in progress; retried at the next commit",
+                // Expected while a cooperative rebalance is under way; committed again once it ends.
+                this.commitDeferredByRebalance = true;
+                logger.info("Commit of {} deferred by a rebalance in progress; retried when it is over",
                         describe(offsets));
             }
             else {
@@ -1282,6 +1287,13 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
 
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            // A rebalance ends here, also one that assigned nothing new (cooperative protocols).
+            if (PollLoop.this.commitDeferredByRebalance) {
+                // It refused the last commit: commit at the next turn rather than a commit
+                // interval later, so a crash now replays less.
+                PollLoop.this.commitDeferredByRebalance = false;
+                PollLoop.this.nextCommitAt = PollLoop.this.clock.millis();
+            }
             if (partitions.isEmpty()) {
                 return;
             }
