@@ -54,7 +54,8 @@ final class BrokerOffsets {
      */
     void awaitLeaders(String... topics) {
         try (Admin admin = admin()) {
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+            // Right after creation the topics can still be unknown to the broker answering.
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
                 .until(() -> admin.describeTopics(List.of(topics)).allTopicNames().get(10, TimeUnit.SECONDS)
                     .values().stream().flatMap((topic) -> topic.partitions().stream())
                     .allMatch((partition) -> partition.leader() != null && !partition.leader().isEmpty()));

@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 
+import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -435,6 +436,46 @@ class ExactlyOnceEngineTest {
         producer().commitTransactionException = new KafkaException("output topic refused the batch");
         commitAtNextDeadline();
         assertThat(this.loop.pauseReasons(P0)).as("a success starts the count again").isEmpty();
+    }
+
+    @Test
+    void aPartitionAssignedAgainDuringTheCommitBackOffWaitsWithTheOthers() {
+        start(ErrorPolicy.DEFAULT, Ordering.PARTITION, UnaryOperator.identity());
+        append(P0, 2);
+        append(P1, 2);
+        this.loop.runOnce();
+        producer().commitTransactionException = new KafkaException("output topic refused the batch");
+        commitAtNextDeadline();
+        this.loop.runOnce();
+        commitAtNextDeadline();
+        assertThat(this.loop.pauseReasons(P1)).containsExactly(PauseReason.RETRY);
+        producer().commitTransactionException = null;
+
+        // An eager rebalance takes every partition away and gives them back.
+        this.consumer.rebalance(List.of());
+        this.consumer.rebalance(List.of(P0, P1));
+        assertThat(this.loop.pauseReasons(P0)).as("assigned during the back-off").containsExactly(PauseReason.RETRY);
+        assertThat(this.loop.pauseReasons(P1)).containsExactly(PauseReason.RETRY);
+        tick(Duration.ofMillis(999));
+        assertThat(times()).containsExactlyInAnyOrderEntriesOf(Map.of("0@0", 2, "0@1", 2, "1@0", 2, "1@1", 2));
+        tick(Duration.ofMillis(1));
+        assertThat(this.loop.pauseReasons(P1)).isEmpty();
+        assertThat(times()).containsExactlyInAnyOrderEntriesOf(Map.of("0@0", 3, "0@1", 3, "1@0", 3, "1@1", 3));
+    }
+
+    @Test
+    void commitsRefusedForTheGroupsGenerationDoNotBackOff() {
+        start(ErrorPolicy.DEFAULT, Ordering.PARTITION, UnaryOperator.identity());
+        append(P0, 2);
+        this.loop.runOnce();
+        producer().commitTransactionException = new CommitFailedException("the group has rebalanced");
+        commitAtNextDeadline();
+        this.loop.runOnce();
+        commitAtNextDeadline();
+        assertThat(this.loop.pauseReasons(P0)).as("a rebalance, not a lasting cause").isEmpty();
+        this.loop.runOnce();
+        assertThat(times()).containsExactlyInAnyOrderEntriesOf(Map.of("0@0", 3, "0@1", 3));
+        assertThat(this.engine.stats().commitFailures()).isEqualTo(2);
     }
 
     @Test

@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
@@ -18,6 +19,8 @@ import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.utils.Utils;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.kafka.core.KafkaResourceHolder;
 import org.springframework.kafka.core.ProducerFactory;
 import org.springframework.kafka.core.ProducerPostProcessor;
@@ -41,6 +44,8 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * {@link #bound} and the dead-letter publisher, which read {@link #current}.
  */
 final class EngineTransactions {
+
+    private static final Logger logger = LoggerFactory.getLogger(EngineTransactions.class);
 
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
 
@@ -126,22 +131,38 @@ final class EngineTransactions {
     /**
      * {@code producer}, told to the factory's listeners (Spring Boot's Micrometer producer
      * metrics among them) as the factory's own producers are: added now, removed once closed.
+     * A listener that throws is logged and does not keep the engine from its producer.
      */
     private Producer<Object, Object> announced(Producer<Object, Object> producer) {
-        List<ProducerFactory.Listener<Object, Object>> listeners = this.factory.getListeners();
+        List<ProducerFactory.Listener<Object, Object>> listeners = List.copyOf(this.factory.getListeners());
         if (listeners.isEmpty()) {
             return producer;
         }
         String id = this.transactionalId + "." + this.created.incrementAndGet();
-        listeners.forEach((listener) -> listener.producerAdded(id, producer));
+        tell(listeners, id, (listener) -> listener.producerAdded(id, producer));
+        AtomicBoolean removed = new AtomicBoolean();
         return withClose(producer, (realClose) -> {
             try {
                 realClose.run();
             }
             finally {
-                listeners.forEach((listener) -> listener.producerRemoved(id, producer));
+                if (removed.compareAndSet(false, true)) {
+                    tell(listeners, id, (listener) -> listener.producerRemoved(id, producer));
+                }
             }
         });
+    }
+
+    private static void tell(List<ProducerFactory.Listener<Object, Object>> listeners, String id,
+            java.util.function.Consumer<ProducerFactory.Listener<Object, Object>> call) {
+        for (ProducerFactory.Listener<Object, Object> listener : listeners) {
+            try {
+                call.accept(listener);
+            }
+            catch (RuntimeException ex) {
+                logger.warn("Producer factory listener {} failed on producer '{}': {}", listener, id, ex.toString());
+            }
+        }
     }
 
     /**

@@ -34,6 +34,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.kafka.autoconfigure.DefaultKafkaConsumerFactoryCustomizer;
 import org.springframework.boot.kafka.autoconfigure.DefaultKafkaProducerFactoryCustomizer;
@@ -43,6 +44,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.core.MicrometerProducerListener;
+import org.springframework.kafka.core.ProducerFactory;
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 import io.ackflow.consumer.AckflowEngine;
@@ -139,10 +141,12 @@ class ExactlyOnceTemplateBrokerIT {
             }
         }
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        List<String> told = new CopyOnWriteArrayList<>();
         new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(KafkaAutoConfiguration.class, AckflowAutoConfiguration.class))
             .withUserConfiguration(Rejecting.class)
             .withBean(SimpleMeterRegistry.class, () -> registry)
+            .withBean("told", List.class, () -> told)
             .withPropertyValues("spring.kafka.bootstrap-servers=" + broker.getBrokersAsString(),
                     "spring.kafka.consumer.group-id=rejects", "spring.kafka.consumer.auto-offset-reset=earliest",
                     "spring.kafka.producer.transaction-id-prefix=tx-rejects-",
@@ -160,6 +164,8 @@ class ExactlyOnceTemplateBrokerIT {
                     .isNotEmpty();
             });
         assertThat(engineProducerMeters(registry)).as("and lets go of it once it is closed").isEmpty();
+        assertThat(told).as("a listener that throws on an added producer is told of its removal all the same, once")
+            .containsExactly("added tx-rejects-ackflow-ackflow.1", "removed tx-rejects-ackflow-ackflow.1");
         Map<String, Integer> deadLetters = readCommitted("rejects-in.DLT", PARTITIONS);
         assertThat(deadLetters).containsOnlyKeys("k0", "k4", "k8", "k12", "k16").allSatisfy((key, count) -> assertThat(count)
             .as("dead letters of %s", key).isEqualTo(1));
@@ -271,10 +277,40 @@ class ExactlyOnceTemplateBrokerIT {
             return new RejectingHandler(template);
         }
 
-        /** Producer metrics as Spring Boot's Kafka metrics configuration adds them: a listener on the factory. */
+        /**
+         * Producer metrics as Spring Boot's Kafka metrics configuration adds them (a listener on
+         * the factory), after a listener that records what it is told and fails on every producer added.
+         */
         @Bean
-        DefaultKafkaProducerFactoryCustomizer producerMetrics(SimpleMeterRegistry registry) {
-            return (factory) -> factory.addListener(new MicrometerProducerListener<>(registry));
+        @SuppressWarnings({ "unchecked", "rawtypes" })
+        DefaultKafkaProducerFactoryCustomizer producerListeners(SimpleMeterRegistry registry,
+                @Qualifier("told") List<String> told) {
+            return (factory) -> {
+                ((org.springframework.kafka.core.DefaultKafkaProducerFactory) factory).addListener(new RefusingListener(told));
+                factory.addListener(new MicrometerProducerListener<>(registry));
+            };
+        }
+
+    }
+
+    /** Records what it is told, and fails on every producer added. */
+    static final class RefusingListener implements ProducerFactory.Listener<Object, Object> {
+
+        private final List<String> told;
+
+        RefusingListener(List<String> told) {
+            this.told = told;
+        }
+
+        @Override
+        public void producerAdded(String id, Producer<Object, Object> producer) {
+            this.told.add("added " + id);
+            throw new IllegalStateException("listener refuses " + id);
+        }
+
+        @Override
+        public void producerRemoved(String id, Producer<Object, Object> producer) {
+            this.told.add("removed " + id);
         }
 
     }

@@ -21,7 +21,10 @@ public enum PauseReason {
      */
     TRANSACTION,
 
-    /** Exactly-once: a handler failed, and the partition is read again after the retry back-off. */
+    /**
+     * Exactly-once: the partition is read again after a back-off: a handler failed on one of its
+     * records (the error policy's retry back-off), or barrier commits kept failing.
+     */
     RETRY
 
 }

@@ -22,6 +22,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
+import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -195,6 +196,12 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
 
     /** Exactly-once: barrier commits failed since the last one that succeeded. Poll thread. */
     private int failedCommitsInARow;
+
+    /**
+     * Exactly-once: until when (clock millis) partitions are not read after failed commits; a
+     * partition assigned before then waits too. Poll thread.
+     */
+    private long commitBackOffUntil = Long.MIN_VALUE;
 
     /** Exactly-once: {@link #commitNow} callers waiting for the barrier. Poll thread. */
     private final List<CompletableFuture<Map<TopicPartition, OffsetAndMetadata>>> barrierWaiters = new ArrayList<>();
@@ -730,16 +737,23 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
      * Exactly-once: a barrier commit failed with no record to blame (an output send that failed
      * after its handler returned, a producer error). The first failure reads again at once; each
      * one after it in a row waits twice as long as the one before, from one second up to
-     * {@link #MAX_COMMIT_BACK_OFF}, every partition paused with reason {@link PauseReason#RETRY},
-     * so a cause that persists does not redo the same work without end. Poll thread.
+     * {@link #MAX_COMMIT_BACK_OFF}, every partition paused with reason {@link PauseReason#RETRY}
+     * (also those assigned meanwhile), so a cause that persists does not redo the same work
+     * without end. A commit refused for the group's generation is not counted: the rebalance
+     * under way rereads what it must. Poll thread.
      */
     private void backOffAfterFailedCommit(RuntimeException failure) {
+        if (failure instanceof CommitFailedException || failure instanceof RebalanceInProgressException) {
+            // The group moved on (a new generation): the rebalance rereads what it must; no back-off.
+            return;
+        }
         this.failedCommitsInARow++;
         long delay = commitBackOffMillis(this.failedCommitsInARow);
         if (delay == 0) {
             return;
         }
         long at = this.clock.millis() + delay;
+        this.commitBackOffUntil = at;
         for (TopicPartition partition : this.consumer.assignment()) {
             this.retryAt.merge(partition, at, Math::max);
         }
@@ -754,6 +768,20 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         }
         long max = MAX_COMMIT_BACK_OFF.toMillis();
         return (failures - 2 >= 15) ? max : Math.min(max, 1000L << (failures - 2));
+    }
+
+    /**
+     * Exactly-once: a partition assigned while failed commits are being waited out waits with the
+     * others, paused with reason {@link PauseReason#RETRY} until the back-off ends. Poll thread.
+     */
+    private void holdDuringCommitBackOff(TopicPartition partition) {
+        if (this.transactions == null || this.clock.millis() >= this.commitBackOffUntil) {
+            return;
+        }
+        this.retryAt.merge(partition, this.commitBackOffUntil, Math::max);
+        if (this.flow.pause(partition, PauseReason.RETRY)) {
+            this.consumer.pause(List.of(partition));
+        }
     }
 
     /** Exactly-once: a handler failed; nothing more starts, and the transaction aborts once running handlers are done. */
@@ -815,6 +843,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         }
         this.metrics.commitFinished(System.nanoTime() - started, true);
         this.failedCommitsInARow = 0;
+        this.commitBackOffUntil = Long.MIN_VALUE;
         this.stats.recordTransactionCommitted();
         if (!offsets.isEmpty()) {
             committed(offsets, null);
@@ -1202,7 +1231,9 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             });
             this.stats.recordCommit();
             this.commitDeferredByRebalance = false;
-            logger.debug("Committed {}", describe(offsets));
+            if (logger.isDebugEnabled()) {
+                logger.debug("Committed {}", describe(offsets));
+            }
         }
         else {
             this.planner.failed(offsets);
@@ -1349,6 +1380,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
                         PauseReason.TRANSACTION)) {
                     PollLoop.this.consumer.pause(List.of(partition));
                 }
+                holdDuringCommitBackOff(partition);
                 if (PollLoop.this.userPaused.contains(partition)
                         || PollLoop.this.userPausedTopics.contains(partition.topic())) {
                     userPause(partition);
