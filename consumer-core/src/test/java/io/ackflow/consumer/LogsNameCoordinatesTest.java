@@ -122,11 +122,7 @@ class LogsNameCoordinatesTest {
                 .handler((record) -> new CompletableFuture<Void>())
                 .build())
             .build();
-        PollLoop loop = engine.newLoop(this.consumer, Runnable::run);
-        loop.subscribe();
-        this.consumer.assignAtZero(P0);
-        this.consumer.addRecord(secretRecord(0));
-        loop.runOnce();
+        PollLoop loop = open(engine, 1);
         while (!this.timers.isEmpty()) {
             this.timers.remove(0).run();
             loop.runOnce();
@@ -173,11 +169,7 @@ class LogsNameCoordinatesTest {
                 }))
                 .build())
             .build();
-        PollLoop loop = engine.newLoop(this.consumer, Runnable::run);
-        loop.subscribe();
-        this.consumer.assignAtZero(P0);
-        this.consumer.addRecord(secretRecord(0));
-        loop.runOnce();
+        PollLoop loop = open(engine, 1);
         assertThat(loop.stopRequested()).isTrue();
         loop.shutdown();
 
@@ -203,12 +195,7 @@ class LogsNameCoordinatesTest {
                 }))
                 .build())
             .build();
-        PollLoop loop = engine.newLoop(this.consumer, Runnable::run);
-        loop.subscribe();
-        this.consumer.assignAtZero(P0);
-        this.consumer.addRecord(secretRecord(0));
-        this.consumer.addRecord(secretRecord(1));
-        loop.runOnce();
+        PollLoop loop = open(engine, 2);
         this.consumer.failNextAsyncCommit();
         this.clock.advance(Duration.ofSeconds(5));
         loop.runOnce();
@@ -219,6 +206,18 @@ class LogsNameCoordinatesTest {
         assertThat(atInfoOrAbove()).anySatisfy((line) -> assertThat(line).startsWith("WARN")
             .contains("Commit of {orders-0=2} failed; it is retried at the next commit")
             .doesNotContain("OffsetAndMetadata"));
+    }
+
+    /** The engine's loop on P0, after one turn over {@code records} records that carry the secret. */
+    private PollLoop open(AckflowEngine engine, int records) {
+        PollLoop loop = engine.newLoop(this.consumer, Runnable::run);
+        loop.subscribe();
+        this.consumer.assignAtZero(P0);
+        for (int offset = 0; offset < records; offset++) {
+            this.consumer.addRecord(secretRecord(offset));
+        }
+        loop.runOnce();
+        return loop;
     }
 
     /** The secret is in the key, the value and a header. */
