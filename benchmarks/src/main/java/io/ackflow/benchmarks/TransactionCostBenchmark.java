@@ -8,7 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -21,6 +20,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.awaitility.core.ConditionTimeoutException;
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 import io.ackflow.consumer.AckflowEngine;
@@ -28,6 +28,8 @@ import io.ackflow.consumer.EngineConfig;
 import io.ackflow.consumer.Ordering;
 import io.ackflow.consumer.ProcessingGuarantee;
 import io.ackflow.consumer.Subscription;
+
+import static org.awaitility.Awaitility.await;
 
 /**
  * What exactly-once costs: consume, transform, produce one output record per input, under
@@ -204,12 +206,13 @@ public final class TransactionCostBenchmark {
         engine.start();
         long end;
         try {
-            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
-            while (!allCommitted(engine)) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException(guarantee + " did not commit every record: " + engine.stats());
-                }
-                Thread.sleep(5);
+            try {
+                // Polled often: the moment the last offset is committed ends the timing.
+                await().atMost(Duration.ofMinutes(10)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(5))
+                    .until(() -> allCommitted(engine));
+            }
+            catch (ConditionTimeoutException ex) {
+                throw new IllegalStateException(guarantee + " did not commit every record: " + engine.stats(), ex);
             }
             end = System.nanoTime();
         }
