@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -154,7 +155,7 @@ final class EngineTransactions {
     }
 
     private static void tell(List<ProducerFactory.Listener<Object, Object>> listeners, String id,
-            java.util.function.Consumer<ProducerFactory.Listener<Object, Object>> call) {
+            Consumer<ProducerFactory.Listener<Object, Object>> call) {
         for (ProducerFactory.Listener<Object, Object> listener : listeners) {
             try {
                 call.accept(listener);
@@ -203,13 +204,16 @@ final class EngineTransactions {
         return withClose(producer, (realClose) -> { });
     }
 
-    /** {@code producer} with its {@code close} methods replaced by {@code close}, which may call the real one. */
+    /**
+     * {@code producer} with its {@code close} methods replaced by {@code close}, which is given the
+     * real close to run or not.
+     */
     @SuppressWarnings("unchecked")
-    private static <K, V> Producer<K, V> withClose(Producer<K, V> producer, CloseAction close) {
+    private static <K, V> Producer<K, V> withClose(Producer<K, V> producer, Consumer<Runnable> close) {
         return (Producer<K, V>) Proxy.newProxyInstance(Producer.class.getClassLoader(), new Class<?>[] { Producer.class },
                 (proxy, method, args) -> {
                     if (method.getName().equals("close")) {
-                        close.close(() -> invoke(producer, method, args));
+                        close.accept(() -> invoke(producer, method, args));
                         return null;
                     }
                     if (method.getDeclaringClass() == Object.class && method.getName().equals("equals")) {
@@ -235,14 +239,6 @@ final class EngineTransactions {
         catch (IllegalAccessException ex) {
             throw new IllegalStateException(ex);
         }
-    }
-
-    /** What a producer's {@code close} does instead; {@code realClose} closes the producer. */
-    @FunctionalInterface
-    private interface CloseAction {
-
-        void close(Runnable realClose);
-
     }
 
     @SuppressWarnings("unchecked")

@@ -766,8 +766,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         if (failures <= 1) {
             return 0;
         }
-        long max = MAX_COMMIT_BACK_OFF.toMillis();
-        return (failures - 2 >= 15) ? max : Math.min(max, 1000L << (failures - 2));
+        return Math.min(MAX_COMMIT_BACK_OFF.toMillis(), 1000L << Math.min(failures - 2, 15));
     }
 
     /**
