@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -17,6 +18,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 import org.apache.kafka.clients.consumer.Consumer;
@@ -41,7 +43,9 @@ import io.ackflow.consumer.tracking.TrackedRecord;
  * of them released it, and commits each partition up to the end of its run of acked records.
  * <p>
  * Threads: {@link #start} starts one poll thread, which creates, owns and closes the
- * {@link Consumer}; handlers run on the handler executor. {@link #start}, {@link #stop},
+ * {@link Consumer}; each subscription's handlers run on an executor of its own, on threads named
+ * {@code ackflow-<engine>-<subscription>-<n>} (virtual threads on 21+), so a subscription whose
+ * handlers block cannot take another's threads. {@link #start}, {@link #stop},
  * {@link #commitNow}, {@link #state} and {@link #stats} are safe from any thread.
  */
 public final class AckflowEngine {
@@ -231,10 +235,11 @@ public final class AckflowEngine {
      * the loop step by step on their own thread with a controlled clock.
      */
     PollLoop newLoop(Consumer<byte[], byte[]> consumer, Executor executor) {
-        return newLoop(consumer, executor, this.userRetryScheduler);
+        return newLoop(consumer, (subscription) -> executor, this.userRetryScheduler);
     }
 
-    private PollLoop newLoop(Consumer<byte[], byte[]> consumer, Executor executor, RetryScheduler retries) {
+    private PollLoop newLoop(Consumer<byte[], byte[]> consumer, Function<Subscription<?, ?>, Executor> executors,
+            RetryScheduler retries) {
         // The loop is the ack listener and stops on a STOP recovery: runners and conductor get
         // forwarders to it, since it is built after them.
         AtomicReference<PollLoop> self = new AtomicReference<>();
@@ -245,7 +250,7 @@ public final class AckflowEngine {
         SubscriptionRunner.TransactionAbort abort = this.config.exactlyOnce()
                 ? (record, delay) -> self.get().abortFor(record, delay) : null;
         for (Subscription<?, ?> subscription : this.subscriptions) {
-            runners.add(new SubscriptionRunner(subscription, executor, this.stats, this.config.clock(), scheduler,
+            runners.add(new SubscriptionRunner(subscription, executors.apply(subscription), this.stats, this.config.clock(), scheduler,
                     (cause) -> self.get().requestStop(cause), this.metrics, abort));
         }
         Conductor conductor = new Conductor(runners, this.stats, (record) -> self.get().acked(record));
@@ -257,13 +262,14 @@ public final class AckflowEngine {
     }
 
     private void runPollThread() {
-        ExecutorService owned = null;
+        Map<Subscription<?, ?>, ExecutorService> owned = new IdentityHashMap<>();
         ScheduledExecutorService ownedScheduler = null;
         try {
-            Executor executor = this.userExecutor;
-            if (executor == null) {
-                owned = HandlerExecutors.create(this.name, this.config, totalConcurrency());
-                executor = owned;
+            Executor shared = this.userExecutor;
+            if (shared == null) {
+                for (Subscription<?, ?> subscription : this.subscriptions) {
+                    owned.put(subscription, HandlerExecutors.create(this.name, subscription, this.config));
+                }
             }
             RetryScheduler retries = this.userRetryScheduler;
             if (retries == null) {
@@ -273,7 +279,7 @@ public final class AckflowEngine {
             }
             Consumer<byte[], byte[]> consumer = Objects.requireNonNull(this.consumerFactory.get(),
                     "consumerFactory returned null");
-            PollLoop pollLoop = newLoop(consumer, executor, retries);
+            PollLoop pollLoop = newLoop(consumer, (shared != null) ? (subscription) -> shared : owned::get, retries);
             this.loop.complete(pollLoop);
             if (this.state.get() == EngineState.STOPPING) {
                 pollLoop.requestStop();
@@ -289,9 +295,7 @@ public final class AckflowEngine {
             if (ownedScheduler != null) {
                 ownedScheduler.shutdownNow();
             }
-            if (owned != null) {
-                owned.shutdownNow();
-            }
+            owned.values().forEach(ExecutorService::shutdownNow);
             this.state.set((this.failure != null) ? EngineState.FAILED : EngineState.STOPPED);
             this.stopped.countDown();
         }
@@ -306,14 +310,6 @@ public final class AckflowEngine {
         });
         timer.setRemoveOnCancelPolicy(true);
         return timer;
-    }
-
-    private int totalConcurrency() {
-        long total = 0;
-        for (Subscription<?, ?> subscription : this.subscriptions) {
-            total += subscription.concurrency();
-        }
-        return (int) Math.min(Integer.MAX_VALUE, total);
     }
 
     @Override
@@ -439,8 +435,10 @@ public final class AckflowEngine {
         }
 
         /**
-         * Runs handlers on this executor instead of the engine's own (virtual threads on 21+, else a
-         * bounded pool). The engine does not shut it down.
+         * Runs the handlers of every subscription on this executor instead of an executor per
+         * subscription (named virtual threads on 21+, else a bounded pool each). A shared executor
+         * lets a subscription whose handlers block take threads that another one needs: size it
+         * for the sum of the subscriptions' concurrency. The engine does not shut it down.
          */
         public Builder handlerExecutor(Executor handlerExecutor) {
             this.handlerExecutor = handlerExecutor;

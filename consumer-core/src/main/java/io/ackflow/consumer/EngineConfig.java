@@ -117,7 +117,10 @@ public final class EngineConfig {
         return this.shutdownTimeout;
     }
 
-    /** Size of the handler thread pool when handlers do not run on virtual threads (default 64). */
+    /**
+     * Most platform threads each subscription's handlers run on when they do not run on virtual
+     * threads (default 64); a subscription uses no more than its concurrency.
+     */
     public int handlerThreads() {
         return this.handlerThreads;
     }
