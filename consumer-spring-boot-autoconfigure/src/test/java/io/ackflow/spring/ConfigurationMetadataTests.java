@@ -3,6 +3,7 @@ package io.ackflow.spring;
 import java.io.InputStream;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Properties;
 
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
@@ -11,10 +12,28 @@ import tools.jackson.databind.json.JsonMapper;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The IDE metadata that spring-boot-configuration-processor generates from the properties'
- * field comments: every property is there, typed and described.
+ * The metadata that the build's annotation processors write, on every JDK: the IDE metadata that
+ * spring-boot-configuration-processor generates from the properties' field comments (every
+ * property there, typed and described), and the auto-configuration metadata of
+ * spring-boot-autoconfigure-processor that Boot reads to skip conditions early.
  */
 class ConfigurationMetadataTests {
+
+    @Test
+    void autoConfigurationMetadataGivesEachAutoConfigurationItsOrderAndClassConditions() throws Exception {
+        Properties metadata = new Properties();
+        try (InputStream properties = getClass().getResourceAsStream("/META-INF/spring-autoconfigure-metadata.properties")) {
+            assertThat(properties).as("generated auto-configuration metadata").isNotNull();
+            metadata.load(properties);
+        }
+        assertThat(metadata.getProperty("io.ackflow.spring.AckflowAutoConfiguration.AutoConfigureAfter"))
+            .isEqualTo("org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration,"
+                    + "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration");
+        assertThat(metadata.getProperty("io.ackflow.spring.AckflowAutoConfiguration.ConditionalOnClass"))
+            .isEqualTo("io.ackflow.consumer.AckflowEngine,org.springframework.kafka.core.ConsumerFactory");
+        assertThat(metadata.getProperty("io.ackflow.spring.AckflowActuatorAutoConfiguration.ConditionalOnBean"))
+            .isEqualTo("io.ackflow.spring.StreamListenerRegistry");
+    }
 
     @Test
     void everyPropertyIsDescribedWithItsTypeAndDefault() throws Exception {
