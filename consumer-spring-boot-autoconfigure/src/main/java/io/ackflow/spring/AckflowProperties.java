@@ -78,8 +78,9 @@ public class AckflowProperties {
     private boolean autoStartup = true;
 
     /**
-     * Number of platform threads handlers run on when the JVM has no virtual threads (before
-     * Java 21) or virtual threads are turned off.
+     * Most platform threads each listener's handlers run on when the JVM has no virtual threads
+     * (before Java 21) or virtual threads are turned off. Each listener has threads of its own,
+     * no more than its concurrency.
      */
     private int handlerThreads = 64;
 

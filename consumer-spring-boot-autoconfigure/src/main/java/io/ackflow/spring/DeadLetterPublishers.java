@@ -1,8 +1,11 @@
 package io.ackflow.spring;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
@@ -77,14 +80,37 @@ public class DeadLetterPublishers implements DisposableBean {
                 failed.cause()));
     }
 
+    /**
+     * Checks, before any publisher is made, that the listeners that recover with a dead letter can
+     * send one.
+     * @param subscriptionIds the ids of those listeners
+     * @throws AckflowConfigurationException naming every one of them, in order of id, when there
+     * is no producer to send with
+     */
+    public void checkCanPublishFor(Collection<String> subscriptionIds) {
+        if (this.producerFactory == null && !subscriptionIds.isEmpty()) {
+            throw noProducerFor(subscriptionIds);
+        }
+    }
+
+    private static AckflowConfigurationException noProducerFor(Collection<String> subscriptionIds) {
+        List<String> ids = subscriptionIds.stream().sorted().distinct().toList();
+        String named = ids.stream().map((id) -> "'" + id + "'").collect(Collectors.joining(", "));
+        String properties = ids.stream().map((id) -> "ackflow.listeners." + id + ".errors.recovery")
+            .collect(Collectors.joining(", "));
+        boolean one = ids.size() == 1;
+        return new AckflowConfigurationException((one ? "The @StreamListener " + named + " sends"
+                : "The @StreamListener methods " + named + " send")
+                + " failed records to a dead-letter topic, but there is no Kafka ProducerFactory to send with.",
+                "Add spring-boot-kafka (through io.ackflow:consumer-spring-boot-starter) or define a ProducerFactory"
+                        + " bean, or choose another recovery for " + (one ? "it" : "them")
+                        + " (ackflow.errors.recovery, or " + properties + ").");
+    }
+
     private synchronized KafkaTemplate<byte[], byte[]> template(String subscriptionId) {
         if (this.template == null) {
             if (this.producerFactory == null) {
-                throw new AckflowConfigurationException("The @StreamListener '" + subscriptionId
-                        + "' sends failed records to a dead-letter topic, but there is no Kafka ProducerFactory to send with.",
-                        "Add spring-boot-kafka (through io.ackflow:consumer-spring-boot-starter) or define a ProducerFactory"
-                                + " bean, or choose another recovery for it (ackflow.errors.recovery, or"
-                                + " ackflow.listeners." + subscriptionId + ".errors.recovery).");
+                throw noProducerFor(List.of(subscriptionId));
             }
             Map<String, Object> configs = new HashMap<>(this.producerFactory.getConfigurationProperties());
             configs.remove(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG);

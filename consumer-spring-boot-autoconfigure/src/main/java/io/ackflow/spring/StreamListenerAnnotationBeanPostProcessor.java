@@ -3,6 +3,7 @@ package io.ackflow.spring;
 import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -24,12 +25,17 @@ import io.ackflow.consumer.Ordering;
  * Finds {@link StreamListener} methods on beans, as spring-kafka finds {@code @KafkaListener}
  * methods: introspects each bean's target class once (classes without the annotation are
  * remembered and skipped), resolves {@code ${...}} placeholders in the topics, and hands the
- * endpoints to the {@link StreamListenerRegistry} once every singleton exists.
+ * endpoints to the {@link StreamListenerRegistry} once every singleton exists. Endpoints come in
+ * the order of the beans, and within a bean in the order of the methods' names, on every JDK.
  * <p>
  * Threads: the container's, during context refresh.
  */
 public class StreamListenerAnnotationBeanPostProcessor
         implements BeanPostProcessor, BeanFactoryAware, SmartInitializingSingleton {
+
+    /** By name, then by the whole signature for overloads. */
+    private static final Comparator<Method> METHOD_ORDER = Comparator.comparing(Method::getName)
+        .thenComparing(Method::toGenericString);
 
     private final Set<Class<?>> classesWithout = ConcurrentHashMap.newKeySet();
 
@@ -55,10 +61,12 @@ public class StreamListenerAnnotationBeanPostProcessor
             this.classesWithout.add(targetClass);
             return bean;
         }
-        annotated.forEach((method, listener) -> {
-            Method invocable = AopUtils.selectInvocableMethod(method, bean.getClass());
+        // In a stable order: reflection lists methods in an order that differs between JDKs, and
+        // the order is the engine's order of subscriptions and of start-up checks.
+        annotated.entrySet().stream().sorted(Map.Entry.comparingByKey(METHOD_ORDER)).forEach((entry) -> {
+            Method invocable = AopUtils.selectInvocableMethod(entry.getKey(), bean.getClass());
             synchronized (this.endpoints) {
-                this.endpoints.add(endpoint(bean, beanName, invocable, listener));
+                this.endpoints.add(endpoint(bean, beanName, invocable, entry.getValue()));
             }
         });
         return bean;

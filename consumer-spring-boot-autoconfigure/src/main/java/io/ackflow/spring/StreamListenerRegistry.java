@@ -28,6 +28,7 @@ import io.ackflow.consumer.EngineState;
 import io.ackflow.consumer.Ordering;
 import io.ackflow.consumer.RebalanceListener;
 import io.ackflow.consumer.Subscription;
+import io.ackflow.consumer.failure.Recovery;
 
 /**
  * Holds the {@code @StreamListener} endpoints of the application and the engine that runs them
@@ -139,6 +140,7 @@ public class StreamListenerRegistry implements SmartLifecycle {
                     "Add spring-boot-kafka (through io.ackflow:consumer-spring-boot-starter) or define a ConsumerFactory bean.");
         }
         checkListenerSettings(byId);
+        checkDeadLettersCanBeSent(endpoints);
         Map<String, String> consumerOf = placeListeners(byId);
         checkGroupsDoNotShareTopics(endpoints, consumerOf, factory);
         Map<String, ConsumerSlot> slots = new LinkedHashMap<>();
@@ -190,6 +192,24 @@ public class StreamListenerRegistry implements SmartLifecycle {
                         "Correct the id in 'ackflow.listeners." + id + "' or remove those properties.");
             }
         }
+    }
+
+    /**
+     * Every listener that recovers with a dead letter needs a producer: all of them are named at
+     * once. Under exactly-once the engine's transactional producer sends them, and its own check
+     * names what is missing.
+     */
+    private void checkDeadLettersCanBeSent(List<StreamListenerEndpoint> endpoints) {
+        if (this.engineConfig.exactlyOnce()) {
+            return;
+        }
+        List<String> deadLettering = new ArrayList<>();
+        for (StreamListenerEndpoint endpoint : endpoints) {
+            if (ErrorPolicyMapper.resolve(this.properties, endpoint.id()).recovery() == Recovery.DEAD_LETTER) {
+                deadLettering.add(endpoint.id());
+            }
+        }
+        this.deadLetters.checkCanPublishFor(deadLettering);
     }
 
     /** Listener id to consumer name, from {@code ackflow.consumers.<name>.listeners}; checks every id exists. */

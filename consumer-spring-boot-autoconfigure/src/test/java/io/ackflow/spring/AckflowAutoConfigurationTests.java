@@ -418,8 +418,21 @@ class AckflowAutoConfigurationTests {
     void duplicateIdsFailStartupNamingBothMethods() {
         this.contextRunner.withUserConfiguration(DuplicateIds.class).run((context) -> assertThat(
                 analysis(context.getStartupFailure()).getDescription())
-            .startsWith("Two @StreamListener methods have the id 'same'")
-            .contains("AckflowAutoConfigurationTests.DuplicateIds.one(String)").contains("AckflowAutoConfigurationTests.DuplicateIds.two(String)"));
+            .isEqualTo("Two @StreamListener methods have the id 'same': @StreamListener method"
+                    + " AckflowAutoConfigurationTests.DuplicateIds.one(String) and @StreamListener method"
+                    + " AckflowAutoConfigurationTests.DuplicateIds.two(String)."));
+    }
+
+    @Test
+    void listenersOfOneBeanAreRegisteredInTheOrderOfTheirMethodNamesOnEveryJdk() {
+        // alpha, mid, zeta: neither the order of declaration nor that of the ids
+        this.contextRunner.withUserConfiguration(ThreeListeners.class).run((context) -> {
+            StreamListenerRegistry registry = context.getBean(StreamListenerRegistry.class);
+            assertThat(registry.getEndpoints()).extracting(StreamListenerEndpoint::id)
+                .containsExactly("charge", "audit", "billing");
+            assertThat(registry.getEngine().subscriptions()).extracting(Subscription::id)
+                .containsExactly("charge", "audit", "billing");
+        });
     }
 
     @Test
@@ -569,6 +582,23 @@ class AckflowAutoConfigurationTests {
 
         @StreamListener(id = "same", topics = "orders")
         void two(String order) {
+        }
+
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class ThreeListeners {
+
+        @StreamListener(id = "billing", topics = "orders")
+        void zeta(String order) {
+        }
+
+        @StreamListener(id = "charge", topics = "orders")
+        void alpha(String order) {
+        }
+
+        @StreamListener(id = "audit", topics = "orders")
+        void mid(String order) {
         }
 
     }

@@ -162,9 +162,26 @@ class ErrorPolicyConfigurationTests {
             .withUserConfiguration(ConsumerOnly.class, Listeners.class)
             .run((context) -> {
                 FailureAnalysis analysis = analysis(context.getStartupFailure());
-                assertThat(analysis.getDescription()).isEqualTo("The @StreamListener 'audit' sends failed records to a"
+                assertThat(analysis.getDescription()).isEqualTo("The @StreamListener methods 'audit', 'charge' send"
+                        + " failed records to a dead-letter topic, but there is no Kafka ProducerFactory to send with.");
+                assertThat(analysis.getAction()).isEqualTo("Add spring-boot-kafka (through"
+                        + " io.ackflow:consumer-spring-boot-starter) or define a ProducerFactory bean, or choose another"
+                        + " recovery for them (ackflow.errors.recovery, or ackflow.listeners.audit.errors.recovery,"
+                        + " ackflow.listeners.charge.errors.recovery).");
+            });
+    }
+
+    @Test
+    void deadLettersOfOneListenerWithoutAProducerFactoryFailStartupNamingThatListenerOnly() {
+        new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(AckflowAutoConfiguration.class))
+            .withPropertyValues("ackflow.auto-startup=false", "ackflow.listeners.charge.errors.recovery=dead-letter")
+            .withUserConfiguration(ConsumerOnly.class, Listeners.class)
+            .run((context) -> {
+                FailureAnalysis analysis = analysis(context.getStartupFailure());
+                assertThat(analysis.getDescription()).isEqualTo("The @StreamListener 'charge' sends failed records to a"
                         + " dead-letter topic, but there is no Kafka ProducerFactory to send with.");
-                assertThat(analysis.getAction()).contains("ProducerFactory", "ackflow.listeners.audit.errors.recovery");
+                assertThat(analysis.getAction()).endsWith(" or choose another recovery for it (ackflow.errors.recovery,"
+                        + " or ackflow.listeners.charge.errors.recovery).");
             });
     }
 

@@ -19,7 +19,7 @@ import io.ackflow.spring.StreamListenerRegistry;
  * an error, or a listener's {@code stop} recovery stopped it) or when a partition is stuck past
  * {@code ackflow.commit-livelock-soft-timeout}; UP otherwise, also for a consumer stopped on
  * purpose or not started. The details name each consumer's state, its failure and its stuck
- * partitions. Reads the snapshot the poll thread publishes; never calls a consumer.
+ * partitions, each with the offset, the listeners holding it and the handler thread. Reads the snapshot the poll thread publishes; never calls a consumer.
  */
 public class AckflowHealthIndicator extends AbstractHealthIndicator {
 
@@ -53,6 +53,7 @@ public class AckflowHealthIndicator extends AbstractHealthIndicator {
                     one.put("offset", partition.oldestPendingOffset());
                     one.put("heldBy", partition.oldestPendingHolders());
                     one.put("runningSince", String.valueOf(partition.oldestPendingStartedAt()));
+                    one.put("thread", partition.oldestPendingThread());
                     stuck.add(one);
                 }
                 if (!stuck.isEmpty()) {

@@ -91,7 +91,10 @@ class AckflowEndpointBrokerIT {
         assertThat(stuck.get("position").asLong()).isEqualTo(20);
         assertThat(stuck.get("oldestPending").get("offset").asLong()).isEqualTo(5);
         assertThat(stuck.get("oldestPending").get("heldBy").get(0).asString()).isEqualTo("slow");
-        assertThat(stuck.get("oldestPending").get("thread").asString()).isNotBlank();
+        assertThat(stuck.get("oldestPending").get("thread").asString()).as("the listener's own thread, named on every JDK")
+            .isEqualTo(this.handlers.holder.getName()).matches("ackflow-ackflow-slow-\\d+");
+        assertThat(isVirtual(this.handlers.holder)).as("virtual threads on 21+")
+            .isEqualTo(Runtime.version().feature() >= 21);
         assertThat(stuck.get("paused").isEmpty()).isTrue();
 
         String body = get("/actuator/ackflow").body();
@@ -119,6 +122,7 @@ class AckflowEndpointBrokerIT {
         assertThat(stuckDetail.get("partition").asString()).isEqualTo("payments-0");
         assertThat(stuckDetail.get("offset").asLong()).isEqualTo(5);
         assertThat(stuckDetail.get("heldBy").get(0).asString()).isEqualTo("slow");
+        assertThat(stuckDetail.get("thread").asString()).isEqualTo(this.handlers.holder.getName());
 
         HttpResponse<String> pause = this.http.send(HttpRequest.newBuilder(uri("/actuator/ackflow/pause"))
             .header("Content-Type", "application/json")
@@ -133,6 +137,11 @@ class AckflowEndpointBrokerIT {
         this.handlers.release.countDown();
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
             .until(() -> get("/actuator/health").statusCode() == 200);
+    }
+
+    /** {@code Thread.isVirtual()}, a Java 21 method, on any JDK. */
+    private static boolean isVirtual(Thread thread) throws ReflectiveOperationException {
+        return Runtime.version().feature() >= 21 && (boolean) Thread.class.getMethod("isVirtual").invoke(thread);
     }
 
     private static JsonNode partition(HttpResponse<String> response, int number) {
@@ -159,6 +168,8 @@ class AckflowEndpointBrokerIT {
 
         final AtomicInteger audited = new AtomicInteger();
 
+        volatile Thread holder;
+
         @StreamListener(id = "audit", topics = "payments")
         void audit(String value) {
             this.audited.incrementAndGet();
@@ -168,6 +179,7 @@ class AckflowEndpointBrokerIT {
         void slow(String value, org.apache.kafka.clients.consumer.ConsumerRecord<String, String> record)
                 throws InterruptedException {
             if (record.offset() == 5) {
+                this.holder = Thread.currentThread();
                 this.release.await();
             }
         }
