@@ -44,6 +44,7 @@ import io.ackflow.consumer.commit.OffsetMapCodec;
 import io.ackflow.consumer.dispatch.Conductor;
 import io.ackflow.consumer.dispatch.HandlerRun;
 import io.ackflow.consumer.flow.FlowControl;
+import io.ackflow.consumer.flow.PauseController;
 import io.ackflow.consumer.flow.PauseReason;
 import io.ackflow.consumer.SubscriptionStats;
 import io.ackflow.consumer.state.EngineMetrics;
@@ -119,7 +120,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
 
     private final CommitPlanner planner;
 
-    private final FlowControl flow;
+    private final PauseController pauses;
 
     private final LivelockDetector livelock;
 
@@ -156,11 +157,6 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
 
     /** A commit was refused because the group was rebalancing: commit again as soon as it is over. Poll thread. */
     private boolean commitDeferredByRebalance;
-
-    /** Partitions and topics the application paused; kept across rebalances. Poll thread only. */
-    private final Set<TopicPartition> userPaused = new HashSet<>();
-
-    private final Set<String> userPausedTopics = new HashSet<>();
 
     /** Seeks asked for partitions not assigned yet, applied on assignment. Poll thread only. */
     private final Map<TopicPartition, Long> pendingSeeks = new HashMap<>();
@@ -245,7 +241,8 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         this.stats = stats;
         this.observer = observer;
         this.rebalanceListeners = List.copyOf(rebalanceListeners);
-        this.flow = new FlowControl(config.maxInFlight(), config.maxInFlightPerPartition(), config.lowMark());
+        this.pauses = new PauseController(consumer,
+                new FlowControl(config.maxInFlight(), config.maxInFlightPerPartition(), config.lowMark()));
         this.livelock = new LivelockDetector(config.commitLivelockSoftTimeout(), stats);
     }
 
@@ -300,7 +297,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         long untilCommit = (this.commitInFlight || this.phase != TransactionPhase.OPEN) ? Long.MAX_VALUE
                 : this.nextCommitAt - now;
         long timeout = Math.max(0, Math.min(this.config.pollTimeout().toMillis(), untilCommit));
-        if (this.flow.anyFlowPaused() || this.phase != TransactionPhase.OPEN) {
+        if (this.pauses.anyFlowPaused() || this.phase != TransactionPhase.OPEN) {
             // The ack that lets a paused partition resume wakes the poll; a wakeup that comes just
             // before the poll starts is lost, so look again soon all the same. A barrier or an
             // abort waits for acks the same way.
@@ -339,7 +336,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
                     (oldest != null) ? Instant.ofEpochMilli(oldest.startedAt()) : null,
                     (oldest != null) ? oldest.thread() : null,
                     this.livelock.stuckRun(tracker, now, this.conductor::runningHandlers) != null,
-                    this.flow.reasons(partition)));
+                    this.pauses.reasons(partition)));
         }
         partitions.sort(Comparator.comparing(PartitionSnapshot::partition, Comparator
             .comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition)));
@@ -377,7 +374,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
 
     /** The pause reasons of {@code partition}; empty when it is fetched. Poll thread. */
     public Set<PauseReason> pauseReasons(TopicPartition partition) {
-        return this.flow.reasons(partition);
+        return this.pauses.reasons(partition);
     }
 
     /** Pauses and resumes partitions by their in-flight windows; see {@link FlowControl}. Poll thread. */
@@ -387,18 +384,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             tracker.committable();
             windows.put(tracker.partition(), tracker.pendingCount());
         }
-        List<TopicPartition> toPause = new ArrayList<>();
-        List<TopicPartition> toResume = new ArrayList<>();
-        this.flow.update(windows, toPause, toResume);
-        this.acksToResume.set(this.flow.acksToResume(windows));
-        if (!toPause.isEmpty()) {
-            this.consumer.pause(toPause);
-            logger.debug("Paused {}: too many records in flight", toPause);
-        }
-        if (!toResume.isEmpty()) {
-            this.consumer.resume(toResume);
-            logger.debug("Resumed {}: in-flight records down to the low mark", toResume);
-        }
+        this.acksToResume.set(this.pauses.applyFlowControl(windows));
     }
 
     /**
@@ -408,10 +394,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
      */
     public void shutdown() {
         try {
-            for (TopicPartition partition : this.consumer.assignment()) {
-                this.flow.pause(partition, PauseReason.REBALANCE);
-            }
-            this.consumer.pause(this.consumer.assignment());
+            this.pauses.pauseAll(PauseReason.REBALANCE);
             // Elapsed time, not the injected clock: like the rebalance drain, a stop must end in
             // real time even when the clock that drives commits and stuck reports stands still.
             long deadline = System.nanoTime() + this.config.shutdownTimeout().toNanos();
@@ -493,19 +476,13 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
      */
     public CompletableFuture<Void> pausePartitions(Collection<TopicPartition> partitions) {
         Set<TopicPartition> copy = Set.copyOf(partitions);
-        return run(() -> {
-            this.userPaused.addAll(copy);
-            copy.stream().filter(this.consumer.assignment()::contains).forEach(this::userPause);
-        });
+        return run(() -> this.pauses.userPause(copy));
     }
 
     /** Resumes partitions paused by {@link #pausePartitions}. Any thread; done on the poll thread. */
     public CompletableFuture<Void> resumePartitions(Collection<TopicPartition> partitions) {
         Set<TopicPartition> copy = Set.copyOf(partitions);
-        return run(() -> {
-            this.userPaused.removeAll(copy);
-            copy.forEach(this::userResume);
-        });
+        return run(() -> this.pauses.userResume(copy));
     }
 
     /**
@@ -513,20 +490,12 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
      * Any thread; done on the poll thread.
      */
     public CompletableFuture<Void> pauseTopic(String topic) {
-        return run(() -> {
-            this.userPausedTopics.add(topic);
-            this.consumer.assignment().stream().filter((p) -> p.topic().equals(topic)).forEach(this::userPause);
-        });
+        return run(() -> this.pauses.userPauseTopic(topic));
     }
 
     /** Resumes a topic paused by {@link #pauseTopic} (partitions paused one by one stay paused). */
     public CompletableFuture<Void> resumeTopic(String topic) {
-        return run(() -> {
-            this.userPausedTopics.remove(topic);
-            this.consumer.assignment().stream()
-                .filter((p) -> p.topic().equals(topic) && !this.userPaused.contains(p))
-                .forEach(this::userResume);
-        });
+        return run(() -> this.pauses.userResumeTopic(topic));
     }
 
     /**
@@ -566,18 +535,6 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             action.run();
             return null;
         });
-    }
-
-    private void userPause(TopicPartition partition) {
-        if (this.flow.pause(partition, PauseReason.USER)) {
-            this.consumer.pause(List.of(partition));
-        }
-    }
-
-    private void userResume(TopicPartition partition) {
-        if (this.flow.resume(partition, PauseReason.USER) && this.consumer.assignment().contains(partition)) {
-            this.consumer.resume(List.of(partition));
-        }
     }
 
     /** Drops queued deliveries of {@code partitions} and marks their trackers' completions late. Poll thread. */
@@ -778,9 +735,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             return;
         }
         this.retryAt.merge(partition, this.commitBackOffUntil, Math::max);
-        if (this.flow.pause(partition, PauseReason.RETRY)) {
-            this.consumer.pause(List.of(partition));
-        }
+        this.pauses.pause(partition, PauseReason.RETRY);
     }
 
     /** Exactly-once: a handler failed; nothing more starts, and the transaction aborts once running handlers are done. */
@@ -857,15 +812,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
     private void endTransactionPhase(RuntimeException failure, Map<TopicPartition, OffsetAndMetadata> offsets) {
         this.phase = TransactionPhase.OPEN;
         this.nextCommitAt = this.clock.millis() + this.config.commitInterval().toMillis();
-        List<TopicPartition> resumed = new ArrayList<>();
-        for (TopicPartition partition : this.consumer.assignment()) {
-            if (this.flow.resume(partition, PauseReason.TRANSACTION)) {
-                resumed.add(partition);
-            }
-        }
-        if (!resumed.isEmpty()) {
-            this.consumer.resume(resumed);
-        }
+        this.pauses.resumeAll(PauseReason.TRANSACTION);
         completeBarrierWaiters(failure, offsets);
     }
 
@@ -885,15 +832,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
 
     /** Exactly-once: pauses every assigned partition while the open transaction ends. Poll thread. */
     private void pauseAllForTransaction() {
-        List<TopicPartition> paused = new ArrayList<>();
-        for (TopicPartition partition : this.consumer.assignment()) {
-            if (this.flow.pause(partition, PauseReason.TRANSACTION)) {
-                paused.add(partition);
-            }
-        }
-        if (!paused.isEmpty()) {
-            this.consumer.pause(paused);
-        }
+        this.pauses.pauseAll(PauseReason.TRANSACTION);
     }
 
     /**
@@ -948,17 +887,13 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             Long at = this.retryAt.get(partition);
             if (at != null) {
                 if (at > now) {
-                    if (this.flow.pause(partition, PauseReason.RETRY)) {
-                        this.consumer.pause(List.of(partition));
-                    }
+                    this.pauses.pause(partition, PauseReason.RETRY);
                 }
                 else {
                     // Its back-off is over: a pause for it from an earlier abort ends here, since
                     // nothing else would end it once the entry is gone.
                     this.retryAt.remove(partition);
-                    if (this.flow.resume(partition, PauseReason.RETRY)) {
-                        this.consumer.resume(List.of(partition));
-                    }
+                    this.pauses.resume(partition, PauseReason.RETRY);
                 }
             }
         }
@@ -978,11 +913,9 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             TopicPartition partition = entry.getKey();
             if (entry.getValue() <= now) {
                 entries.remove();
-                if (this.flow.resume(partition, PauseReason.RETRY) && this.consumer.assignment().contains(partition)) {
-                    this.consumer.resume(List.of(partition));
-                }
+                this.pauses.resume(partition, PauseReason.RETRY);
             }
-            else if (this.flow.has(partition, PauseReason.RETRY)) {
+            else if (this.pauses.has(partition, PauseReason.RETRY)) {
                 next = Math.min(next, entry.getValue() - now);
             }
         }
@@ -1375,15 +1308,11 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
                     skipAckedByPreviousOwner(tracker, committed.get(partition));
                 }
                 startAtPosition(tracker);
-                if (PollLoop.this.phase != TransactionPhase.OPEN && PollLoop.this.flow.pause(partition,
-                        PauseReason.TRANSACTION)) {
-                    PollLoop.this.consumer.pause(List.of(partition));
+                if (PollLoop.this.phase != TransactionPhase.OPEN) {
+                    PollLoop.this.pauses.pause(partition, PauseReason.TRANSACTION);
                 }
                 holdDuringCommitBackOff(partition);
-                if (PollLoop.this.userPaused.contains(partition)
-                        || PollLoop.this.userPausedTopics.contains(partition.topic())) {
-                    userPause(partition);
-                }
+                PollLoop.this.pauses.assigned(partition);
             }
             if (!PollLoop.this.pendingSeeks.isEmpty()) {
                 // A seek waits for one rebalance only: applied hours later it would replay or skip data.
@@ -1459,7 +1388,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             PollLoop.this.nextSnapshotAt = Long.MIN_VALUE;
             PollLoop.this.planner.remove(partitions);
             partitions.forEach(PollLoop.this.committedView::remove);
-            PollLoop.this.flow.remove(partitions);
+            PollLoop.this.pauses.remove(partitions);
             PollLoop.this.livelock.remove(partitions);
             partitions.forEach(PollLoop.this.retryAt::remove);
             PollLoop.this.conductor.forgetAttempts(Set.copyOf(partitions));
