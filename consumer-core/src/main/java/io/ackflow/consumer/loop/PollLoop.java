@@ -40,6 +40,8 @@ import io.ackflow.consumer.EngineStats;
 import io.ackflow.consumer.RebalanceListener;
 import io.ackflow.consumer.commit.CommitObserver;
 import io.ackflow.consumer.commit.CommitPlanner;
+import io.ackflow.consumer.commit.CommitSchedule;
+import io.ackflow.consumer.commit.Committer;
 import io.ackflow.consumer.commit.OffsetMapCodec;
 import io.ackflow.consumer.dispatch.Conductor;
 import io.ackflow.consumer.dispatch.HandlerRun;
@@ -136,7 +138,9 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
 
     private final AtomicBoolean inPoll = new AtomicBoolean();
 
-    private final AtomicLong acksSinceCommit = new AtomicLong();
+    private final CommitSchedule schedule;
+
+    private final Committer committer;
 
     /**
      * Acks to wait for before a partition paused by flow control may resume; the ack that
@@ -144,19 +148,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
      */
     private final AtomicLong acksToResume = new AtomicLong();
 
-    /** Offsets the broker confirmed, by assigned partition; written by the poll thread, read by any. */
-    private final Map<TopicPartition, Long> committedView = new ConcurrentHashMap<>();
-
     private volatile boolean stopRequested;
-
-    /** Poll thread only. */
-    private long nextCommitAt;
-
-    /** Whether an asynchronous commit awaits its callback. Poll thread only. */
-    private boolean commitInFlight;
-
-    /** A commit was refused because the group was rebalancing: commit again as soon as it is over. Poll thread. */
-    private boolean commitDeferredByRebalance;
 
     /** Seeks asked for partitions not assigned yet, applied on assignment. Poll thread only. */
     private final Map<TopicPartition, Long> pendingSeeks = new HashMap<>();
@@ -234,6 +226,8 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         // At a barrier every record is acked, so there is never a gap for an offset map to describe.
         boolean offsetMaps = config.offsetMaps() && this.transactions == null;
         this.planner = new CommitPlanner(offsetMaps ? new OffsetMapCodec(config.offsetMapMaxBytes()) : null, stats);
+        this.schedule = new CommitSchedule(config.clock(), config.commitInterval(), config.commitEvery());
+        this.committer = new Committer(consumer, this.planner, stats, observer, metrics, System::nanoTime);
         this.consumer = consumer;
         this.conductor = conductor;
         this.config = config;
@@ -279,7 +273,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
     /** Subscribes the consumer to the subscriptions' topics and starts the commit clock. Poll thread. */
     public void subscribe() {
         this.consumer.subscribe(this.conductor.topics(), new Rebalance());
-        this.nextCommitAt = this.clock.millis() + this.config.commitInterval().toMillis();
+        this.schedule.restart();
     }
 
     /**
@@ -294,8 +288,8 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         long now = this.clock.millis();
         // While an asynchronous commit awaits its callback no other commit is sent, so the
         // deadline does not shorten the poll (it would spin until the callback came).
-        long untilCommit = (this.commitInFlight || this.phase != TransactionPhase.OPEN) ? Long.MAX_VALUE
-                : this.nextCommitAt - now;
+        long untilCommit = (this.committer.inFlight() || this.phase != TransactionPhase.OPEN) ? Long.MAX_VALUE
+                : this.schedule.untilDue(now);
         long timeout = Math.max(0, Math.min(this.config.pollTimeout().toMillis(), untilCommit));
         if (this.pauses.anyFlowPaused() || this.phase != TransactionPhase.OPEN) {
             // The ack that lets a paused partition resume wakes the poll; a wakeup that comes just
@@ -467,7 +461,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
 
     /** The last committed offset of each assigned partition that had a commit. Any thread. */
     public Map<TopicPartition, Long> committedOffsets() {
-        return Map.copyOf(this.committedView);
+        return this.committer.committedOffsets();
     }
 
     /**
@@ -522,7 +516,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             }
             retire(Set.of(partition));
             this.planner.remove(Set.of(partition));
-            this.committedView.remove(partition);
+            this.committer.forget(Set.of(partition));
             OffsetTracker tracker = this.planner.assign(partition);
             this.consumer.seek(partition, offset);
             tracker.startAt(offset);
@@ -811,7 +805,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
     /** Exactly-once: dispatching resumes; the next transaction begins with the next dispatch. Poll thread. */
     private void endTransactionPhase(RuntimeException failure, Map<TopicPartition, OffsetAndMetadata> offsets) {
         this.phase = TransactionPhase.OPEN;
-        this.nextCommitAt = this.clock.millis() + this.config.commitInterval().toMillis();
+        this.schedule.restart();
         this.pauses.resumeAll(PauseReason.TRANSACTION);
         completeBarrierWaiters(failure, offsets);
     }
@@ -988,7 +982,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             return;
         }
         this.stats.recordAcked();
-        if (this.acksSinceCommit.incrementAndGet() == this.config.commitEvery()
+        if (this.schedule.countAck()
                 || (this.acksToResume.get() > 0 && this.acksToResume.decrementAndGet() == 0)) {
             wakeupIfPolling();
         }
@@ -1081,107 +1075,29 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
     }
 
     private void commitIfDue() {
-        if (this.commitInFlight || this.phase != TransactionPhase.OPEN) {
+        if (this.committer.inFlight() || this.phase != TransactionPhase.OPEN || !this.schedule.takeIfDue()) {
             return;
         }
-        long now = this.clock.millis();
-        long acks = this.acksSinceCommit.get();
-        if (now < this.nextCommitAt && acks < this.config.commitEvery()) {
-            return;
-        }
-        this.acksSinceCommit.addAndGet(-acks);
-        this.nextCommitAt = now + this.config.commitInterval().toMillis();
         if (this.transactions != null) {
             if (this.transactions.isOpen()) {
                 enterBarrier();
             }
             return;
         }
-        Map<TopicPartition, OffsetAndMetadata> offsets = this.planner.due(null);
-        if (offsets.isEmpty()) {
-            return;
-        }
-        this.observer.beforeCommit(offsets);
-        this.commitInFlight = true;
-        long started = System.nanoTime();
-        this.consumer.commitAsync(offsets, (committed, exception) -> {
-            this.commitInFlight = false;
-            this.metrics.commitFinished(System.nanoTime() - started, exception == null);
-            committed(offsets, exception);
-        });
+        this.committer.commitAsync();
     }
 
-    /**
-     * Commits what is due in {@code scope} (all partitions when null) and waits for the answer.
-     * Poll thread.
-     */
+    /** Commits what is due in {@code scope} (all partitions when null) and waits for the answer. Poll thread. */
     private Map<TopicPartition, OffsetAndMetadata> commitSync(Collection<TopicPartition> scope) {
-        Map<TopicPartition, OffsetAndMetadata> offsets = this.planner.due(scope);
-        if (offsets.isEmpty()) {
-            return offsets;
-        }
-        this.observer.beforeCommit(offsets);
-        long started = System.nanoTime();
-        try {
-            try {
-                this.consumer.commitSync(offsets);
-            }
-            catch (WakeupException stray) {
-                // A wakeup meant for a poll that had just returned; the commit itself was not tried.
-                this.consumer.commitSync(offsets);
-            }
-        }
-        catch (RuntimeException ex) {
-            this.metrics.commitFinished(System.nanoTime() - started, false);
-            committed(offsets, ex);
-            throw ex;
-        }
-        this.metrics.commitFinished(System.nanoTime() - started, true);
-        committed(offsets, null);
-        return offsets;
+        return this.committer.commitSync(scope);
     }
 
-    /**
-     * Offsets for a log line, as {@code topic-partition=offset} in partition order; the metadata
-     * (an encoded offset map, long and of no use to a reader) is left out.
-     */
     private static String describe(Map<TopicPartition, OffsetAndMetadata> offsets) {
-        return offsets.entrySet().stream()
-            .sorted(Comparator.comparing((Map.Entry<TopicPartition, OffsetAndMetadata> e) -> e.getKey().topic())
-                .thenComparingInt((e) -> e.getKey().partition()))
-            .map((e) -> e.getKey() + "=" + e.getValue().offset())
-            .collect(Collectors.joining(", ", "{", "}"));
+        return Committer.describe(offsets);
     }
 
     private void committed(Map<TopicPartition, OffsetAndMetadata> offsets, Exception exception) {
-        if (exception == null) {
-            this.planner.confirmed(offsets);
-            offsets.forEach((partition, offset) -> {
-                if (this.planner.tracker(partition) != null) {
-                    this.committedView.merge(partition, offset.offset(), Math::max);
-                }
-            });
-            this.stats.recordCommit();
-            this.commitDeferredByRebalance = false;
-            if (logger.isDebugEnabled()) {
-                logger.debug("Committed {}", describe(offsets));
-            }
-        }
-        else {
-            this.planner.failed(offsets);
-            this.stats.recordCommitFailure();
-            if (exception instanceof RebalanceInProgressException) {
-                // Expected while a cooperative rebalance is under way; committed again once it ends.
-                this.commitDeferredByRebalance = true;
-                logger.info("Commit of {} deferred by a rebalance in progress; retried when it is over",
-                        describe(offsets));
-            }
-            else {
-                logger.warn("Commit of {} failed; it is retried at the next commit: {}", describe(offsets),
-                        exception.toString());
-            }
-        }
-        this.observer.afterCommit(offsets, exception);
+        this.committer.answered(offsets, exception);
     }
 
     /** Runs on the poll thread, inside {@code poll}. */
@@ -1251,11 +1167,10 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
             // A rebalance ends here, also one that assigned nothing new (cooperative protocols).
-            if (PollLoop.this.commitDeferredByRebalance) {
+            if (PollLoop.this.committer.takeDeferredByRebalance()) {
                 // It refused the last commit: commit at the next turn rather than a commit
                 // interval later, so a crash now replays less.
-                PollLoop.this.commitDeferredByRebalance = false;
-                PollLoop.this.nextCommitAt = PollLoop.this.clock.millis();
+                PollLoop.this.schedule.dueNow();
             }
             if (partitions.isEmpty()) {
                 return;
@@ -1387,7 +1302,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         private void forget(Collection<TopicPartition> partitions) {
             PollLoop.this.nextSnapshotAt = Long.MIN_VALUE;
             PollLoop.this.planner.remove(partitions);
-            partitions.forEach(PollLoop.this.committedView::remove);
+            PollLoop.this.committer.forget(partitions);
             PollLoop.this.pauses.remove(partitions);
             PollLoop.this.livelock.remove(partitions);
             partitions.forEach(PollLoop.this.retryAt::remove);
