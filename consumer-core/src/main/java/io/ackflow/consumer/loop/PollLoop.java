@@ -7,30 +7,23 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
-import java.util.stream.Collectors;
 
-import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,7 +32,11 @@ import io.ackflow.consumer.EngineConfig;
 import io.ackflow.consumer.EngineStats;
 import io.ackflow.consumer.RebalanceListener;
 import io.ackflow.consumer.commit.CommitObserver;
+import io.ackflow.consumer.commit.AtLeastOnceCommits;
 import io.ackflow.consumer.commit.CommitPlanner;
+import io.ackflow.consumer.commit.CommitStrategy;
+import io.ackflow.consumer.commit.PartitionOwner;
+import io.ackflow.consumer.transaction.TransactionalCommits;
 import io.ackflow.consumer.commit.CommitSchedule;
 import io.ackflow.consumer.commit.Committer;
 import io.ackflow.consumer.commit.OffsetMapCodec;
@@ -78,20 +75,11 @@ import io.ackflow.consumer.tracking.TrackedRecord;
  * asynchronous, one at a time; commits on revoke, on {@link #commitNow} and on shutdown are
  * synchronous.
  *
- * <h2>Exactly-once</h2>
- * With a {@link Transactions} producer, records are dispatched inside an open transaction and
- * offsets are never committed by the consumer: at the commit deadline the loop reaches a
- * <em>barrier</em>. It pauses every partition (so it stays in its group and runs no new
- * handler), waits until every record dispatched in the transaction is acked, sends the offsets
- * to the transaction with the consumer's group metadata and commits it; the next transaction
- * begins with the next dispatch. A handler failure (told by {@link #abortFor}) turns the
- * transaction into an <em>abort</em>: queued records are dropped, running handlers finish, the
- * transaction is aborted and every partition is read again from the offsets the broker has
- * committed. The barrier and the abort are steps of the loop, not a blocking wait, so the
- * consumer keeps polling (paused) while they last. A revoke commits the transaction when its
- * records finish within the drain timeout and aborts it otherwise; a lost partition aborts it.
- * A barrier commit that fails is an abort too; when such failures follow each other, every
- * partition waits out a doubling back-off before it is read again.
+ * <h2>Processing guarantees</h2>
+ * What makes progress durable is a {@link CommitStrategy}: {@link AtLeastOnceCommits} commits
+ * with the consumer, {@link TransactionalCommits} in the producer's transaction at a barrier.
+ * The loop calls its steps (advance, admit records, commit when due, revoke, stop) and never
+ * asks which guarantee is in force.
  */
 public final class PollLoop implements Runnable, TrackedRecord.AckListener {
 
@@ -102,9 +90,6 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
     private static final long SNAPSHOT_EVERY_MILLIS = 500;
 
     private static final Duration POSITION_TIMEOUT = Duration.ofSeconds(5);
-
-    /** Exactly-once: the longest wait before reading again after commits that keep failing. */
-    private static final Duration MAX_COMMIT_BACK_OFF = Duration.ofSeconds(30);
 
     private final Consumer<byte[], byte[]> consumer;
 
@@ -125,6 +110,9 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
     private final PauseController pauses;
 
     private final LivelockDetector livelock;
+
+    /** How progress is made durable: at-least-once or exactly-once. */
+    private final CommitStrategy commits;
 
     private final List<RebalanceListener> rebalanceListeners;
 
@@ -164,50 +152,6 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
     /** Guards the first write of {@link #failure}. */
     private final Object stopLock = new Object();
 
-    /** Longest wait for the committed offsets to read again from after an abort. */
-    private static final Duration REWIND_TIMEOUT = Duration.ofSeconds(60);
-
-    /** Exactly-once: the producer whose transactions carry the offsets; null at-least-once. Poll thread. */
-    private final Transactions transactions;
-
-    /** Exactly-once: where the open transaction stands. Poll thread. */
-    private TransactionPhase phase = TransactionPhase.OPEN;
-
-    /** Exactly-once: when an abort gives up waiting for running handlers ({@link System#nanoTime()}). Poll thread. */
-    private long abortDeadline;
-
-    /** Exactly-once: set by a handler thread whose failure must abort the open transaction. */
-    private final AtomicBoolean abortRequested = new AtomicBoolean();
-
-    /** Exactly-once: partitions read again only after a retry back-off, with when they may be (clock millis). */
-    private final Map<TopicPartition, Long> retryAt = new ConcurrentHashMap<>();
-
-    /** Exactly-once: barrier commits failed since the last one that succeeded. Poll thread. */
-    private int failedCommitsInARow;
-
-    /**
-     * Exactly-once: until when (clock millis) partitions are not read after failed commits; a
-     * partition assigned before then waits too. Poll thread.
-     */
-    private long commitBackOffUntil = Long.MIN_VALUE;
-
-    /** Exactly-once: {@link #commitNow} callers waiting for the barrier. Poll thread. */
-    private final List<CompletableFuture<Map<TopicPartition, OffsetAndMetadata>>> barrierWaiters = new ArrayList<>();
-
-    /** Where an exactly-once engine's open transaction stands. */
-    private enum TransactionPhase {
-
-        /** Dispatching. */
-        OPEN,
-
-        /** Paused until every record of the transaction is acked, then commits. */
-        BARRIER,
-
-        /** Paused until no handler of the transaction runs, then aborts and reads again. */
-        ABORTING
-
-    }
-
     public PollLoop(Consumer<byte[], byte[]> consumer, Conductor conductor, EngineConfig config, EngineStats stats,
             CommitObserver observer, List<RebalanceListener> rebalanceListeners, EngineMetrics metrics) {
         this(consumer, conductor, config, stats, observer, rebalanceListeners, metrics, null, "ackflow");
@@ -222,9 +166,8 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             CommitObserver observer, List<RebalanceListener> rebalanceListeners, EngineMetrics metrics,
             Supplier<? extends org.apache.kafka.clients.producer.Producer<?, ?>> transactionalProducer, String name) {
         this.metrics = metrics;
-        this.transactions = (transactionalProducer != null) ? new Transactions(transactionalProducer, name) : null;
         // At a barrier every record is acked, so there is never a gap for an offset map to describe.
-        boolean offsetMaps = config.offsetMaps() && this.transactions == null;
+        boolean offsetMaps = config.offsetMaps() && transactionalProducer == null;
         this.planner = new CommitPlanner(offsetMaps ? new OffsetMapCodec(config.offsetMapMaxBytes()) : null, stats);
         this.schedule = new CommitSchedule(config.clock(), config.commitInterval(), config.commitEvery());
         this.committer = new Committer(consumer, this.planner, stats, observer, metrics, System::nanoTime);
@@ -238,6 +181,12 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         this.pauses = new PauseController(consumer,
                 new FlowControl(config.maxInFlight(), config.maxInFlightPerPartition(), config.lowMark()));
         this.livelock = new LivelockDetector(config.commitLivelockSoftTimeout(), stats);
+        this.commits = (transactionalProducer == null)
+                ? new AtLeastOnceCommits(this.committer, this.planner, this::dropQueued, config.rebalanceDrainTimeout(),
+                        System::nanoTime)
+                : new TransactionalCommits(transactionalProducer, name, new TransactionalCommits.Parts(consumer,
+                        this.planner, this.committer, this.schedule, conductor, this.pauses, new Owner(), stats, observer,
+                        metrics, this.clock, System::nanoTime, config.rebalanceDrainTimeout(), this::wakeupIfPolling));
     }
 
     /**
@@ -282,24 +231,20 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
      */
     public void runOnce() {
         runCommands();
-        if (this.transactions != null) {
-            advanceTransaction();
-        }
+        this.commits.advance();
         long now = this.clock.millis();
         // While an asynchronous commit awaits its callback no other commit is sent, so the
         // deadline does not shorten the poll (it would spin until the callback came).
-        long untilCommit = (this.committer.inFlight() || this.phase != TransactionPhase.OPEN) ? Long.MAX_VALUE
+        long untilCommit = (this.committer.inFlight() || this.commits.holding()) ? Long.MAX_VALUE
                 : this.schedule.untilDue(now);
         long timeout = Math.max(0, Math.min(this.config.pollTimeout().toMillis(), untilCommit));
-        if (this.pauses.anyFlowPaused() || this.phase != TransactionPhase.OPEN) {
+        if (this.pauses.anyFlowPaused() || this.commits.holding()) {
             // The ack that lets a paused partition resume wakes the poll; a wakeup that comes just
             // before the poll starts is lost, so look again soon all the same. A barrier or an
             // abort waits for acks the same way.
             timeout = Math.min(timeout, FLOW_RECHECK_MILLIS);
         }
-        if (!this.retryAt.isEmpty()) {
-            timeout = Math.min(timeout, Math.max(0, resumeDueRetries(now)));
-        }
+        timeout = Math.min(timeout, this.commits.untilResume(now));
         ConsumerRecords<byte[], byte[]> records = poll(Duration.ofMillis(timeout));
         dispatch(records);
         commitIfDue();
@@ -398,7 +343,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
                 this.conductor.close();
             }
             while (((this.failure != null) ? !this.planner.allIdle() : !this.planner.allAcked())
-                    && !(this.transactions != null && this.abortRequested.get())) {
+                    && !this.commits.endWaitOnStop()) {
                 long remaining = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
                 if (remaining <= 0) {
                     logger.warn("Shutdown timeout {} passed with records still in flight; committing the acked prefix,"
@@ -411,12 +356,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
                 poll(Duration.ofMillis(Math.min(remaining, 50)));
             }
             this.conductor.close();
-            if (this.transactions != null) {
-                endTransactionOnStop(deadline);
-            }
-            else {
-                commitSync(null);
-            }
+            this.commits.stop(deadline, this.failure);
         }
         catch (RuntimeException ex) {
             if (StoppingErrors.isStopping(ex)) {
@@ -431,17 +371,9 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         finally {
             this.conductor.close();
             failPendingCommands();
-            if (this.transactions != null) {
-                // Whatever the producer does, the consumer below is closed: a member whose poll
-                // thread is gone must leave its group, or its partitions wait for it.
-                try {
-                    this.transactions.close();
-                }
-                catch (RuntimeException ex) {
-                    logger.debug("Closing the transactional producer failed", ex);
-                }
-                completeBarrierWaiters(new IllegalStateException("The engine has stopped"), Map.of());
-            }
+            // Whatever the strategy's producer does, the consumer below is closed: a member whose
+            // poll thread is gone must leave its group, or its partitions wait for it.
+            this.commits.close();
             this.closing = true;
             try {
                 this.consumer.close();
@@ -506,12 +438,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
                 this.pendingSeeks.put(partition, offset);
                 return;
             }
-            if (this.transactions != null) {
-                // Exactly-once: handlers of the open transaction may have sent output for records
-                // of the partition; the seek is applied by an abort, once none of them runs.
-                this.pendingSeeks.put(partition, offset);
-                this.abortRequested.set(true);
-                logger.info("Partition {} is sought to offset {} once the open transaction is aborted", partition, offset);
+            if (this.commits.deferSeek(partition, offset)) {
                 return;
             }
             retire(Set.of(partition));
@@ -531,10 +458,16 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         });
     }
 
-    /** Drops queued deliveries of {@code partitions} and marks their trackers' completions late. Poll thread. */
-    private void retire(Set<TopicPartition> partitions) {
+    /** Drops queued deliveries of {@code partitions}, counted; returns how many. Poll thread. */
+    private int dropQueued(Set<TopicPartition> partitions) {
         int dropped = this.conductor.dropQueued(partitions);
         this.stats.recordDroppedOnRebalance(dropped);
+        return dropped;
+    }
+
+    /** Drops queued deliveries of {@code partitions} and marks their trackers' completions late. Poll thread. */
+    private void retire(Set<TopicPartition> partitions) {
+        dropQueued(partitions);
         for (TopicPartition partition : partitions) {
             OffsetTracker tracker = this.planner.tracker(partition);
             if (tracker != null) {
@@ -595,22 +528,8 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
      * @return the offsets committed (empty when nothing moved), or the commit's failure
      */
     public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitNow() {
-        if (this.transactions == null) {
-            return call(() -> commitSync(null));
-        }
-        // Exactly-once: the open transaction is committed at a barrier, once its records are acked.
-        return this.<CompletableFuture<Map<TopicPartition, OffsetAndMetadata>>>call(() -> {
-            CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> done = new CompletableFuture<>();
-            if (!this.transactions.isOpen() && this.phase == TransactionPhase.OPEN) {
-                done.complete(Map.of());
-                return done;
-            }
-            this.barrierWaiters.add(done);
-            if (this.phase == TransactionPhase.OPEN) {
-                enterBarrier();
-            }
-            return done;
-        }).thenCompose((done) -> done);
+        return this.<CompletableFuture<Map<TopicPartition, OffsetAndMetadata>>>call(this.commits::commitNow)
+            .thenCompose((done) -> done);
     }
 
     /**
@@ -619,359 +538,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
      * {@code retryDelayMillis} from now. Any thread (a handler's, before its slot is freed).
      */
     public void abortFor(TrackedRecord record, long retryDelayMillis) {
-        if (retryDelayMillis > 0) {
-            TopicPartition partition = record.tracker().partition();
-            this.retryAt.merge(partition, this.clock.millis() + retryDelayMillis, Math::max);
-        }
-        this.abortRequested.set(true);
-        wakeupIfPolling();
-    }
-
-    /**
-     * Exactly-once: opens a transaction for the records about to be dispatched. When none can be
-     * opened (or a barrier or an abort is under way for a partition not paused yet), the records
-     * are not dispatched and their partitions are read again from the first of them. Poll thread.
-     */
-    private boolean beginTransaction(ConsumerRecords<byte[], byte[]> records) {
-        if (this.phase == TransactionPhase.OPEN) {
-            try {
-                this.transactions.begin();
-                return true;
-            }
-            catch (RuntimeException ex) {
-                logger.warn("Consumer of {} could not begin a transaction; the {} records fetched are read again: {}",
-                        this.conductor.topics(), records.count(), ex.toString());
-            }
-        }
-        else {
-            pauseAllForTransaction();
-        }
-        for (TopicPartition partition : records.partitions()) {
-            if (this.consumer.assignment().contains(partition)) {
-                this.consumer.seek(partition, records.records(partition).get(0).offset());
-            }
-        }
-        return false;
-    }
-
-    /** Exactly-once: the commit is due; dispatching stops until the open transaction's records are acked. Poll thread. */
-    private void enterBarrier() {
-        this.phase = TransactionPhase.BARRIER;
-        pauseAllForTransaction();
-    }
-
-    /** Exactly-once: moves a barrier or an abort on when what it waits for is there. Poll thread. */
-    private void advanceTransaction() {
-        if (this.abortRequested.get() && this.phase != TransactionPhase.ABORTING) {
-            beginAbort();
-        }
-        if (this.phase == TransactionPhase.ABORTING) {
-            boolean idle = this.planner.allIdle();
-            if (idle || System.nanoTime() - this.abortDeadline > 0) {
-                abortOpenTransaction(idle);
-                rewind(Set.copyOf(this.consumer.assignment()));
-                endTransactionPhase(new IllegalStateException("The transaction was aborted: a handler failed"), Map.of());
-            }
-        }
-        else if (this.phase == TransactionPhase.BARRIER && this.planner.allAcked()) {
-            Map<TopicPartition, OffsetAndMetadata> offsets = this.planner.due(null);
-            RuntimeException failed = commitOpenTransaction(offsets);
-            if (failed != null) {
-                backOffAfterFailedCommit(failed);
-                rewind(Set.copyOf(this.consumer.assignment()));
-            }
-            endTransactionPhase(failed, offsets);
-        }
-    }
-
-    /**
-     * Exactly-once: a barrier commit failed with no record to blame (an output send that failed
-     * after its handler returned, a producer error). The first failure reads again at once; each
-     * one after it in a row waits twice as long as the one before, from one second up to
-     * {@link #MAX_COMMIT_BACK_OFF}, every partition paused with reason {@link PauseReason#RETRY}
-     * (also those assigned meanwhile), so a cause that persists does not redo the same work
-     * without end. A commit refused for the group's generation is not counted: the rebalance
-     * under way rereads what it must. Poll thread.
-     */
-    private void backOffAfterFailedCommit(RuntimeException failure) {
-        if (failure instanceof CommitFailedException || failure instanceof RebalanceInProgressException) {
-            // The group moved on (a new generation): the rebalance rereads what it must; no back-off.
-            return;
-        }
-        this.failedCommitsInARow++;
-        long delay = commitBackOffMillis(this.failedCommitsInARow);
-        if (delay == 0) {
-            return;
-        }
-        long at = this.clock.millis() + delay;
-        this.commitBackOffUntil = at;
-        for (TopicPartition partition : this.consumer.assignment()) {
-            this.retryAt.merge(partition, at, Math::max);
-        }
-        logger.warn("Transactions of {} failed to commit {} times in a row; reading again in {} ms: {}",
-                this.conductor.topics(), this.failedCommitsInARow, delay, failure.toString());
-    }
-
-    /** Milliseconds to wait before reading again after the {@code failures}-th failed commit in a row. */
-    private static long commitBackOffMillis(int failures) {
-        if (failures <= 1) {
-            return 0;
-        }
-        return Math.min(MAX_COMMIT_BACK_OFF.toMillis(), 1000L << Math.min(failures - 2, 15));
-    }
-
-    /**
-     * Exactly-once: a partition assigned while failed commits are being waited out waits with the
-     * others, paused with reason {@link PauseReason#RETRY} until the back-off ends. Poll thread.
-     */
-    private void holdDuringCommitBackOff(TopicPartition partition) {
-        if (this.transactions == null || this.clock.millis() >= this.commitBackOffUntil) {
-            return;
-        }
-        this.retryAt.merge(partition, this.commitBackOffUntil, Math::max);
-        this.pauses.pause(partition, PauseReason.RETRY);
-    }
-
-    /** Exactly-once: a handler failed; nothing more starts, and the transaction aborts once running handlers are done. */
-    private void beginAbort() {
-        this.phase = TransactionPhase.ABORTING;
-        this.abortDeadline = System.nanoTime() + this.config.rebalanceDrainTimeout().toNanos();
-        pauseAllForTransaction();
-        this.conductor.dropQueued(Set.copyOf(this.consumer.assignment()));
-    }
-
-    /**
-     * Exactly-once: aborts the open transaction. When handlers of it still run, the producer is
-     * closed instead, so that what they send later fails rather than joining the next
-     * transaction. Poll thread.
-     */
-    private void abortOpenTransaction(boolean idle) {
-        // Failures told until now belong to this transaction; no handler of it runs to tell more
-        // (or, when some still run, the producer they would send with is closed).
-        this.abortRequested.set(false);
-        if (!this.transactions.isOpen()) {
-            return;
-        }
-        if (idle) {
-            this.transactions.abort();
-        }
-        else {
-            this.transactions.replace("handlers of its aborted transaction still ran after "
-                    + this.config.rebalanceDrainTimeout());
-        }
-        this.stats.recordTransactionAborted();
-        logger.info("Transaction of {} aborted; its records are read again from the committed offsets",
-                this.conductor.topics());
-    }
-
-    /**
-     * Exactly-once: sends {@code offsets} to the open transaction and commits it.
-     * @return null when committed, else why not (the transaction is then aborted)
-     */
-    private RuntimeException commitOpenTransaction(Map<TopicPartition, OffsetAndMetadata> offsets) {
-        if (!this.transactions.isOpen()) {
-            return null;
-        }
-        if (!offsets.isEmpty()) {
-            this.observer.beforeCommit(offsets);
-        }
-        long started = System.nanoTime();
-        try {
-            this.transactions.commit(offsets, this.consumer.groupMetadata());
-        }
-        catch (RuntimeException ex) {
-            this.metrics.commitFinished(System.nanoTime() - started, false);
-            this.planner.failed(offsets);
-            this.stats.recordCommitFailure();
-            this.stats.recordTransactionAborted();
-            logger.warn("Transaction of {} with offsets {} could not commit and was aborted; its records are read again"
-                    + " from the committed offsets: {}", this.conductor.topics(), describe(offsets), ex.toString());
-            this.observer.afterCommit(offsets, ex);
-            return ex;
-        }
-        this.metrics.commitFinished(System.nanoTime() - started, true);
-        this.failedCommitsInARow = 0;
-        this.commitBackOffUntil = Long.MIN_VALUE;
-        this.stats.recordTransactionCommitted();
-        if (!offsets.isEmpty()) {
-            committed(offsets, null);
-            Map<TopicPartition, Long> next = new HashMap<>();
-            offsets.forEach((partition, offset) -> next.put(partition, offset.offset()));
-            this.conductor.forgetCommitted(next);
-        }
-        return null;
-    }
-
-    /** Exactly-once: dispatching resumes; the next transaction begins with the next dispatch. Poll thread. */
-    private void endTransactionPhase(RuntimeException failure, Map<TopicPartition, OffsetAndMetadata> offsets) {
-        this.phase = TransactionPhase.OPEN;
-        this.schedule.restart();
-        this.pauses.resumeAll(PauseReason.TRANSACTION);
-        completeBarrierWaiters(failure, offsets);
-    }
-
-    /** Tells {@link #commitNow} callers how the transaction they waited for ended. Poll thread. */
-    private void completeBarrierWaiters(RuntimeException failure, Map<TopicPartition, OffsetAndMetadata> offsets) {
-        List<CompletableFuture<Map<TopicPartition, OffsetAndMetadata>>> waiters = List.copyOf(this.barrierWaiters);
-        this.barrierWaiters.clear();
-        for (CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> waiter : waiters) {
-            if (failure == null) {
-                waiter.complete(offsets);
-            }
-            else {
-                waiter.completeExceptionally(failure);
-            }
-        }
-    }
-
-    /** Exactly-once: pauses every assigned partition while the open transaction ends. Poll thread. */
-    private void pauseAllForTransaction() {
-        this.pauses.pauseAll(PauseReason.TRANSACTION);
-    }
-
-    /**
-     * Exactly-once, after an abort: reads {@code partitions} again from the offsets the broker
-     * has committed for them (a {@code read_committed} consumer waits for a transaction whose
-     * outcome is pending), or from where this assignment started reading when none is
-     * committed. A partition whose record failed waits out its retry back-off. Poll thread.
-     */
-    private void rewind(Set<TopicPartition> partitions) {
-        if (partitions.isEmpty()) {
-            return;
-        }
-        Map<TopicPartition, OffsetAndMetadata> committed;
-        try {
-            try {
-                committed = this.consumer.committed(partitions, REWIND_TIMEOUT);
-            }
-            catch (WakeupException stray) {
-                // A wakeup meant for a poll that had just returned; the request itself was not tried.
-                committed = this.consumer.committed(partitions, REWIND_TIMEOUT);
-            }
-        }
-        catch (RuntimeException ex) {
-            // After a commit whose outcome is unknown, a guess could read again what a committed
-            // transaction already wrote: the consumer stops instead, and its restart asks again.
-            throw new IllegalStateException("Committed offsets of " + partitions + " are not known after an abort;"
-                    + " stopping rather than guessing where to read again", ex);
-        }
-        long now = this.clock.millis();
-        Map<TopicPartition, Long> targets = new HashMap<>();
-        for (TopicPartition partition : partitions) {
-            OffsetTracker old = this.planner.tracker(partition);
-            OffsetAndMetadata offset = (committed != null) ? committed.get(partition) : null;
-            Long sought = this.pendingSeeks.remove(partition);
-            long target;
-            if (sought != null) {
-                target = sought;
-            }
-            else if (offset != null) {
-                target = offset.offset();
-            }
-            else {
-                target = (old != null) ? old.firstTrackedOffset() : -1;
-            }
-            retire(Set.of(partition));
-            OffsetTracker tracker = this.planner.restart(partition);
-            if (target >= 0) {
-                this.consumer.seek(partition, target);
-                tracker.startAt(target);
-                targets.put(partition, target);
-            }
-            Long at = this.retryAt.get(partition);
-            if (at != null) {
-                if (at > now) {
-                    this.pauses.pause(partition, PauseReason.RETRY);
-                }
-                else {
-                    // Its back-off is over: a pause for it from an earlier abort ends here, since
-                    // nothing else would end it once the entry is gone.
-                    this.retryAt.remove(partition);
-                    this.pauses.resume(partition, PauseReason.RETRY);
-                }
-            }
-        }
-        this.nextSnapshotAt = Long.MIN_VALUE;
-        logger.debug("Partitions read again after an abort from {}", targets);
-    }
-
-    /**
-     * Exactly-once: resumes partitions whose retry back-off is over. Poll thread.
-     * @return milliseconds until the next back-off ends
-     */
-    private long resumeDueRetries(long now) {
-        long next = Long.MAX_VALUE;
-        var entries = this.retryAt.entrySet().iterator();
-        while (entries.hasNext()) {
-            Map.Entry<TopicPartition, Long> entry = entries.next();
-            TopicPartition partition = entry.getKey();
-            if (entry.getValue() <= now) {
-                entries.remove();
-                this.pauses.resume(partition, PauseReason.RETRY);
-            }
-            else if (this.pauses.has(partition, PauseReason.RETRY)) {
-                next = Math.min(next, entry.getValue() - now);
-            }
-        }
-        return next;
-    }
-
-    /**
-     * Exactly-once, on revoke or loss: ends the open transaction before partitions leave. On a
-     * revoke it commits when every record of it is acked within the drain timeout; otherwise,
-     * and always on a loss (the generation is over, its offsets would be refused), it aborts and
-     * reads the partitions it keeps again. Poll thread, inside the rebalance callback.
-     */
-    private void endTransactionForRebalance(Set<TopicPartition> leaving, boolean lost) {
-        if (!this.transactions.isOpen()) {
-            if (this.phase != TransactionPhase.OPEN) {
-                endTransactionPhase(null, Map.of());
-            }
-            return;
-        }
-        pauseAllForTransaction();
-        long deadline = System.nanoTime() + this.config.rebalanceDrainTimeout().toNanos();
-        RuntimeException failure = new IllegalStateException("The transaction was aborted by a rebalance");
-        Map<TopicPartition, OffsetAndMetadata> offsets = Map.of();
-        if (!lost && this.phase != TransactionPhase.ABORTING) {
-            while (!this.abortRequested.get() && !this.planner.allAcked() && System.nanoTime() - deadline < 0) {
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
-            }
-            if (!this.abortRequested.get() && this.planner.allAcked()) {
-                offsets = this.planner.due(null);
-                failure = commitOpenTransaction(offsets);
-            }
-        }
-        if (failure != null) {
-            this.conductor.dropQueued(Set.copyOf(this.consumer.assignment()));
-            boolean idle = true;
-            for (OffsetTracker tracker : this.planner.trackers()) {
-                idle &= tracker.awaitIdle(deadline);
-            }
-            abortOpenTransaction(idle);
-            Set<TopicPartition> kept = new HashSet<>(this.consumer.assignment());
-            kept.removeAll(leaving);
-            rewind(kept);
-        }
-        endTransactionPhase(failure, offsets);
-    }
-
-    /**
-     * Exactly-once, on stop: commits the open transaction when every record of it is acked and
-     * nothing failed; otherwise waits for running handlers until {@code deadlineNanos} and aborts
-     * it, and its records are read again on restart. Poll thread.
-     */
-    private void endTransactionOnStop(long deadlineNanos) {
-        if (this.failure == null && !this.abortRequested.get() && this.planner.allAcked()) {
-            Map<TopicPartition, OffsetAndMetadata> offsets = this.planner.due(null);
-            endTransactionPhase(commitOpenTransaction(offsets), offsets);
-            return;
-        }
-        for (OffsetTracker tracker : this.planner.trackers()) {
-            tracker.awaitIdle(deadlineNanos);
-        }
-        abortOpenTransaction(true);
-        endTransactionPhase(new IllegalStateException("The transaction was aborted: the engine stopped"), Map.of());
+        this.commits.abortFor(record, retryDelayMillis);
     }
 
     /** Counts the ack; wakes the poll when {@code commitEvery} acks are waiting. Any thread. */
@@ -1050,7 +617,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         if (records.isEmpty()) {
             return;
         }
-        if (this.transactions != null && !beginTransaction(records)) {
+        if (!this.commits.admit(records)) {
             return;
         }
         this.stats.recordReceived(records.count());
@@ -1075,29 +642,35 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
     }
 
     private void commitIfDue() {
-        if (this.committer.inFlight() || this.phase != TransactionPhase.OPEN || !this.schedule.takeIfDue()) {
+        if (this.committer.inFlight() || this.commits.holding() || !this.schedule.takeIfDue()) {
             return;
         }
-        if (this.transactions != null) {
-            if (this.transactions.isOpen()) {
-                enterBarrier();
-            }
-            return;
+        this.commits.commitDue();
+    }
+
+    /** What the commit strategy asks of the loop. Poll thread. */
+    private final class Owner implements PartitionOwner {
+
+        @Override
+        public void retire(Set<TopicPartition> partitions) {
+            PollLoop.this.retire(partitions);
         }
-        this.committer.commitAsync();
-    }
 
-    /** Commits what is due in {@code scope} (all partitions when null) and waits for the answer. Poll thread. */
-    private Map<TopicPartition, OffsetAndMetadata> commitSync(Collection<TopicPartition> scope) {
-        return this.committer.commitSync(scope);
-    }
+        @Override
+        public void seekLater(TopicPartition partition, long offset) {
+            PollLoop.this.pendingSeeks.put(partition, offset);
+        }
 
-    private static String describe(Map<TopicPartition, OffsetAndMetadata> offsets) {
-        return Committer.describe(offsets);
-    }
+        @Override
+        public Long takeSeek(TopicPartition partition) {
+            return PollLoop.this.pendingSeeks.remove(partition);
+        }
 
-    private void committed(Map<TopicPartition, OffsetAndMetadata> offsets, Exception exception) {
-        this.committer.answered(offsets, exception);
+        @Override
+        public void publishSoon() {
+            PollLoop.this.nextSnapshotAt = Long.MIN_VALUE;
+        }
+
     }
 
     /** Runs on the poll thread, inside {@code poll}. */
@@ -1118,35 +691,10 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
                 tell((listener) -> listener.onPartitionsRevoked(revoked));
                 return;
             }
-            if (PollLoop.this.transactions != null) {
-                endTransactionForRebalance(revoked, false);
-                retire(revoked);
-                forget(revoked);
-                logger.info("Partitions revoked: {}", revoked);
-                tell((listener) -> listener.onPartitionsRevoked(revoked));
-                return;
-            }
-            // Queued records of the revoked partitions go back to Kafka; running ones may finish,
-            // and one that fails now is left for the next owner rather than retried here.
-            for (TopicPartition partition : revoked) {
-                OffsetTracker tracker = PollLoop.this.planner.tracker(partition);
-                if (tracker != null) {
-                    tracker.beginDrain();
-                }
-            }
-            int dropped = PollLoop.this.conductor.dropQueued(revoked);
-            PollLoop.this.stats.recordDroppedOnRebalance(dropped);
-            boolean drained = drain(revoked);
-            try {
-                commitSync(revoked);
-            }
-            catch (RuntimeException ex) {
-                logger.warn("Commit on revoke of {} failed; the next owner reads acked records again", revoked, ex);
-            }
+            String note = PollLoop.this.commits.revoke(revoked);
             retire(revoked);
             forget(revoked);
-            logger.info("Partitions revoked: {} ({} queued records handed back{})", revoked, dropped,
-                    drained ? "" : ", drain timed out: records still running are left uncommitted");
+            logger.info("Partitions revoked: {}{}", revoked, note);
             tell((listener) -> listener.onPartitionsRevoked(revoked));
         }
 
@@ -1154,8 +702,8 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
             Set<TopicPartition> lost = Set.copyOf(partitions);
             outsidePoll(() -> {
-                if (PollLoop.this.transactions != null && !PollLoop.this.closing) {
-                    endTransactionForRebalance(lost, true);
+                if (!PollLoop.this.closing) {
+                    PollLoop.this.commits.lose(lost);
                 }
                 retire(lost);
                 forget(lost);
@@ -1223,10 +771,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
                     skipAckedByPreviousOwner(tracker, committed.get(partition));
                 }
                 startAtPosition(tracker);
-                if (PollLoop.this.phase != TransactionPhase.OPEN) {
-                    PollLoop.this.pauses.pause(partition, PauseReason.TRANSACTION);
-                }
-                holdDuringCommitBackOff(partition);
+                PollLoop.this.commits.assigned(partition);
                 PollLoop.this.pauses.assigned(partition);
             }
             if (!PollLoop.this.pendingSeeks.isEmpty()) {
@@ -1286,26 +831,13 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             }
         }
 
-        /** Waits up to the drain timeout for handlers running on records of {@code partitions}. */
-        private boolean drain(Set<TopicPartition> partitions) {
-            long deadline = System.nanoTime() + PollLoop.this.config.rebalanceDrainTimeout().toNanos();
-            boolean idle = true;
-            for (TopicPartition partition : partitions) {
-                OffsetTracker tracker = PollLoop.this.planner.tracker(partition);
-                if (tracker != null && !tracker.awaitIdle(deadline)) {
-                    idle = false;
-                }
-            }
-            return idle;
-        }
-
         private void forget(Collection<TopicPartition> partitions) {
             PollLoop.this.nextSnapshotAt = Long.MIN_VALUE;
             PollLoop.this.planner.remove(partitions);
             PollLoop.this.committer.forget(partitions);
             PollLoop.this.pauses.remove(partitions);
             PollLoop.this.livelock.remove(partitions);
-            partitions.forEach(PollLoop.this.retryAt::remove);
+            PollLoop.this.commits.forget(partitions);
             PollLoop.this.conductor.forgetAttempts(Set.copyOf(partitions));
         }
 

@@ -1,4 +1,4 @@
-package io.ackflow.consumer.loop;
+package io.ackflow.consumer.transaction;
 
 import java.time.Duration;
 import java.util.Map;
