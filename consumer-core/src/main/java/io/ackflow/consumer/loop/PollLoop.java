@@ -20,7 +20,6 @@ import java.util.function.Supplier;
 
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
-import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -45,6 +44,8 @@ import io.ackflow.consumer.dispatch.HandlerRun;
 import io.ackflow.consumer.flow.FlowControl;
 import io.ackflow.consumer.flow.PauseController;
 import io.ackflow.consumer.flow.PauseReason;
+import io.ackflow.consumer.rebalance.PendingSeeks;
+import io.ackflow.consumer.rebalance.RebalanceHandler;
 import io.ackflow.consumer.SubscriptionStats;
 import io.ackflow.consumer.state.EngineMetrics;
 import io.ackflow.consumer.state.EngineSnapshot;
@@ -89,8 +90,6 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
 
     private static final long SNAPSHOT_EVERY_MILLIS = 500;
 
-    private static final Duration POSITION_TIMEOUT = Duration.ofSeconds(5);
-
     private final Consumer<byte[], byte[]> consumer;
 
     private final Conductor conductor;
@@ -114,7 +113,9 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
     /** How progress is made durable: at-least-once or exactly-once. */
     private final CommitStrategy commits;
 
-    private final List<RebalanceListener> rebalanceListeners;
+    private final PartitionOwner owner = new Owner();
+
+    private final RebalanceHandler rebalance;
 
     private final Queue<Command<?>> commands = new ConcurrentLinkedQueue<>();
 
@@ -122,7 +123,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
     private volatile boolean closed;
 
     /** Set while the consumer closes: the revoke it runs must not drain again. Poll thread only. */
-    private boolean closing;
+    private volatile boolean closing;
 
     private final AtomicBoolean inPoll = new AtomicBoolean();
 
@@ -139,7 +140,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
     private volatile boolean stopRequested;
 
     /** Seeks asked for partitions not assigned yet, applied on assignment. Poll thread only. */
-    private final Map<TopicPartition, Long> pendingSeeks = new HashMap<>();
+    private final PendingSeeks pendingSeeks = new PendingSeeks();
 
     private volatile EngineSnapshot snapshot = EngineSnapshot.EMPTY;
 
@@ -177,7 +178,6 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         this.clock = config.clock();
         this.stats = stats;
         this.observer = observer;
-        this.rebalanceListeners = List.copyOf(rebalanceListeners);
         this.pauses = new PauseController(consumer,
                 new FlowControl(config.maxInFlight(), config.maxInFlightPerPartition(), config.lowMark()));
         this.livelock = new LivelockDetector(config.commitLivelockSoftTimeout(), stats);
@@ -185,8 +185,11 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
                 ? new AtLeastOnceCommits(this.committer, this.planner, this::dropQueued, config.rebalanceDrainTimeout(),
                         System::nanoTime)
                 : new TransactionalCommits(transactionalProducer, name, new TransactionalCommits.Parts(consumer,
-                        this.planner, this.committer, this.schedule, conductor, this.pauses, new Owner(), stats, observer,
+                        this.planner, this.committer, this.schedule, conductor, this.pauses, this.owner, stats, observer,
                         metrics, this.clock, System::nanoTime, config.rebalanceDrainTimeout(), this::wakeupIfPolling));
+        this.rebalance = new RebalanceHandler(new RebalanceHandler.Parts(consumer, this.planner, this.committer,
+                this.schedule, this.commits, conductor, this.pauses, this.livelock, this.pendingSeeks, this.owner,
+                this.inPoll, () -> this.closing, config.offsetMaps()), rebalanceListeners);
     }
 
     /**
@@ -221,7 +224,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
 
     /** Subscribes the consumer to the subscriptions' topics and starts the commit clock. Poll thread. */
     public void subscribe() {
-        this.consumer.subscribe(this.conductor.topics(), new Rebalance());
+        this.consumer.subscribe(this.conductor.topics(), this.rebalance);
         this.schedule.restart();
     }
 
@@ -663,182 +666,12 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
 
         @Override
         public Long takeSeek(TopicPartition partition) {
-            return PollLoop.this.pendingSeeks.remove(partition);
+            return PollLoop.this.pendingSeeks.take(partition);
         }
 
         @Override
         public void publishSoon() {
             PollLoop.this.nextSnapshotAt = Long.MIN_VALUE;
-        }
-
-    }
-
-    /** Runs on the poll thread, inside {@code poll}. */
-    private final class Rebalance implements ConsumerRebalanceListener {
-
-        @Override
-        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-            if (partitions.isEmpty()) {
-                return;
-            }
-            outsidePoll(() -> revoked(Set.copyOf(partitions)));
-        }
-
-        private void revoked(Set<TopicPartition> revoked) {
-            if (PollLoop.this.closing) {
-                // The consumer is closing after the shutdown drain and final commit: nothing is left.
-                forget(revoked);
-                tell((listener) -> listener.onPartitionsRevoked(revoked));
-                return;
-            }
-            String note = PollLoop.this.commits.revoke(revoked);
-            retire(revoked);
-            forget(revoked);
-            logger.info("Partitions revoked: {}{}", revoked, note);
-            tell((listener) -> listener.onPartitionsRevoked(revoked));
-        }
-
-        @Override
-        public void onPartitionsLost(Collection<TopicPartition> partitions) {
-            Set<TopicPartition> lost = Set.copyOf(partitions);
-            outsidePoll(() -> {
-                if (!PollLoop.this.closing) {
-                    PollLoop.this.commits.lose(lost);
-                }
-                retire(lost);
-                forget(lost);
-                logger.info("Partitions lost (not committed, another member owns them): {}", lost);
-                tell((listener) -> listener.onPartitionsLost(lost));
-            });
-        }
-
-        @Override
-        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-            // A rebalance ends here, also one that assigned nothing new (cooperative protocols).
-            if (PollLoop.this.committer.takeDeferredByRebalance()) {
-                // It refused the last commit: commit at the next turn rather than a commit
-                // interval later, so a crash now replays less.
-                PollLoop.this.schedule.dueNow();
-            }
-            if (partitions.isEmpty()) {
-                return;
-            }
-            outsidePoll(() -> assigned(partitions));
-        }
-
-        /**
-         * Runs a callback with the poll marked as left: a wakeup from another thread now would
-         * abort the callback's commit instead of a poll.
-         */
-        private void outsidePoll(Runnable callback) {
-            boolean polling = PollLoop.this.inPoll.getAndSet(false);
-            try {
-                callback.run();
-            }
-            finally {
-                PollLoop.this.inPoll.set(polling);
-            }
-        }
-
-        /** Tells every listener; one that throws is logged and does not stop the others or the engine. */
-        private void tell(java.util.function.Consumer<RebalanceListener> call) {
-            for (RebalanceListener listener : PollLoop.this.rebalanceListeners) {
-                try {
-                    call.accept(listener);
-                }
-                catch (RuntimeException ex) {
-                    logger.error("Rebalance listener {} failed", listener, ex);
-                }
-            }
-        }
-
-        private void assigned(Collection<TopicPartition> partitions) {
-            Map<TopicPartition, OffsetAndMetadata> committed = committedWithOffsetMaps(partitions);
-            for (TopicPartition partition : partitions) {
-                OffsetTracker previous = PollLoop.this.planner.tracker(partition);
-                if (previous != null) {
-                    // Assigned again without a revoke in between: start afresh all the same.
-                    retire(Set.of(partition));
-                    PollLoop.this.planner.remove(Set.of(partition));
-                }
-                OffsetTracker tracker = PollLoop.this.planner.assign(partition);
-                Long seek = PollLoop.this.pendingSeeks.remove(partition);
-                if (seek != null) {
-                    PollLoop.this.consumer.seek(partition, seek);
-                    logger.info("Partition {} sought to offset {} on assignment", partition, seek);
-                }
-                else {
-                    skipAckedByPreviousOwner(tracker, committed.get(partition));
-                }
-                startAtPosition(tracker);
-                PollLoop.this.commits.assigned(partition);
-                PollLoop.this.pauses.assigned(partition);
-            }
-            if (!PollLoop.this.pendingSeeks.isEmpty()) {
-                // A seek waits for one rebalance only: applied hours later it would replay or skip data.
-                logger.info("Seeks of partitions not assigned to this member dropped: {}", PollLoop.this.pendingSeeks);
-                PollLoop.this.pendingSeeks.clear();
-            }
-            int generation = PollLoop.this.consumer.groupMetadata().generationId();
-            logger.info("Partitions assigned in generation {}: {}", generation, partitions);
-            PollLoop.this.nextSnapshotAt = Long.MIN_VALUE;
-            tell((listener) -> listener.onPartitionsAssigned(partitions, generation));
-        }
-
-        /**
-         * The committed offsets of {@code partitions} with their metadata, when offset maps are on
-         * and the consumer can tell them quickly; empty otherwise (plain at-least-once).
-         */
-        private Map<TopicPartition, OffsetAndMetadata> committedWithOffsetMaps(Collection<TopicPartition> partitions) {
-            if (!PollLoop.this.config.offsetMaps()) {
-                return Map.of();
-            }
-            try {
-                Map<TopicPartition, OffsetAndMetadata> committed = PollLoop.this.consumer.committed(Set.copyOf(partitions),
-                        POSITION_TIMEOUT);
-                return (committed != null) ? committed : Map.of();
-            }
-            catch (RuntimeException ex) {
-                logger.debug("Committed offsets of {} not known at assignment: {}", partitions, ex.toString());
-                return Map.of();
-            }
-        }
-
-        /** Marks the offsets the previous owner acked above its commit (its offset map) as acked in the new tracker. */
-        private void skipAckedByPreviousOwner(OffsetTracker tracker, OffsetAndMetadata committed) {
-            if (committed == null || committed.metadata() == null || committed.metadata().isEmpty()) {
-                return;
-            }
-            java.util.BitSet acked = OffsetMapCodec.decode(committed.metadata());
-            if (acked == null) {
-                logger.debug("Commit metadata of {} is not an Ackflow offset map; ignored", tracker.partition());
-                return;
-            }
-            tracker.ackedBefore(committed.offset(), acked);
-            logger.debug("Partition {}: {} offsets above {} were acked by its previous owner and are skipped",
-                    tracker.partition(), acked.cardinality(), committed.offset());
-        }
-
-        /** Starts a new tracker at the consumer's position, when the consumer can tell it quickly. */
-        private void startAtPosition(OffsetTracker tracker) {
-            try {
-                tracker.startAt(PollLoop.this.consumer.position(tracker.partition(), POSITION_TIMEOUT));
-            }
-            catch (RuntimeException ex) {
-                // No committed offset and no reset policy, or the coordinator is slow: the tracker
-                // starts at the first record fetched instead.
-                logger.debug("Position of {} not known at assignment: {}", tracker.partition(), ex.toString());
-            }
-        }
-
-        private void forget(Collection<TopicPartition> partitions) {
-            PollLoop.this.nextSnapshotAt = Long.MIN_VALUE;
-            PollLoop.this.planner.remove(partitions);
-            PollLoop.this.committer.forget(partitions);
-            PollLoop.this.pauses.remove(partitions);
-            PollLoop.this.livelock.remove(partitions);
-            PollLoop.this.commits.forget(partitions);
-            PollLoop.this.conductor.forgetAttempts(Set.copyOf(partitions));
         }
 
     }
