@@ -48,7 +48,7 @@ public class StreamListenerRegistry implements SmartLifecycle {
     private static final Logger logger = LoggerFactory.getLogger(StreamListenerRegistry.class);
 
     /** Name of the consumer of listeners that {@code ackflow.consumers} does not place elsewhere. */
-    public static final String DEFAULT_CONSUMER = "ackflow";
+    public static final String DEFAULT_CONSUMER = ListenerPlacement.DEFAULT_CONSUMER;
 
     /** Starts after, and stops before, other lifecycle beans, as spring-kafka's containers do. */
     public static final int PHASE = Integer.MAX_VALUE - 100;
@@ -141,16 +141,14 @@ public class StreamListenerRegistry implements SmartLifecycle {
         }
         checkListenerSettings(byId);
         checkDeadLettersCanBeSent(endpoints);
-        Map<String, String> consumerOf = placeListeners(byId);
-        checkGroupsDoNotShareTopics(endpoints, consumerOf, factory);
+        ListenerPlacement placement = ListenerPlacement.of(this.properties, byId.keySet());
+        placement.checkGroupsDoNotShareTopics(endpoints, factory);
         Map<String, ConsumerSlot> slots = new LinkedHashMap<>();
         for (StreamListenerEndpoint endpoint : endpoints) {
-            String name = consumerOf.getOrDefault(endpoint.id(), DEFAULT_CONSUMER);
+            String name = placement.consumerOf(endpoint);
             ConsumerSlot slot = slots.get(name);
             if (slot == null) {
-                AckflowProperties.Consumer settings = this.properties.getConsumers().get(name);
-                String groupId = (settings != null) ? settings.getGroupId() : null;
-                Map<String, Object> configs = rawConsumerConfigs(factory, groupId, name);
+                Map<String, Object> configs = rawConsumerConfigs(factory, placement.groupIdOf(name), name);
                 EngineTransactions transactions = null;
                 if (this.engineConfig.exactlyOnce()) {
                     readCommitted(configs);
@@ -210,58 +208,6 @@ public class StreamListenerRegistry implements SmartLifecycle {
             }
         }
         this.deadLetters.checkCanPublishFor(deadLettering);
-    }
-
-    /** Listener id to consumer name, from {@code ackflow.consumers.<name>.listeners}; checks every id exists. */
-    private Map<String, String> placeListeners(Map<String, StreamListenerEndpoint> byId) {
-        Map<String, String> consumerOf = new HashMap<>();
-        this.properties.getConsumers().forEach((name, settings) -> {
-            for (String id : settings.getListeners()) {
-                String property = "ackflow.consumers." + name + ".listeners";
-                if (!byId.containsKey(id)) {
-                    throw new AckflowConfigurationException("Property '" + property + "' names the listener '" + id
-                            + "', but no @StreamListener method has that id; the ids are " + new TreeSet<>(byId.keySet())
-                            + ".", "Correct the id in '" + property + "' or remove it.");
-                }
-                String earlier = consumerOf.putIfAbsent(id, name);
-                if (earlier != null) {
-                    throw new AckflowConfigurationException("The listener '" + id + "' is placed on two consumers, '"
-                            + earlier + "' and '" + name + "'.", "Name it under one of ackflow.consumers.<name>.listeners only.");
-                }
-            }
-        });
-        return consumerOf;
-    }
-
-    /**
-     * Two consumers in one group that read one topic would split its partitions between them:
-     * each handler would see only part of the records. Refused.
-     */
-    private void checkGroupsDoNotShareTopics(List<StreamListenerEndpoint> endpoints, Map<String, String> consumerOf,
-            ConsumerFactory<?, ?> factory) {
-        Object baseGroup = factory.getConfigurationProperties().get(ConsumerConfig.GROUP_ID_CONFIG);
-        Map<String, String> groupOf = new HashMap<>();
-        Map<String, String> consumerOfGroupTopic = new HashMap<>();
-        for (StreamListenerEndpoint endpoint : endpoints) {
-            String consumer = consumerOf.getOrDefault(endpoint.id(), DEFAULT_CONSUMER);
-            String group = groupOf.computeIfAbsent(consumer, (name) -> {
-                AckflowProperties.Consumer settings = this.properties.getConsumers().get(name);
-                if (settings != null && settings.getGroupId() != null && !settings.getGroupId().isBlank()) {
-                    return settings.getGroupId();
-                }
-                return DEFAULT_CONSUMER.equals(name) ? String.valueOf(baseGroup) : baseGroup + "-" + name;
-            });
-            for (String topic : endpoint.topics()) {
-                String other = consumerOfGroupTopic.putIfAbsent(group + "\u0000" + topic, consumer);
-                if (other != null && !other.equals(consumer)) {
-                    throw new AckflowConfigurationException("The Ackflow consumers '" + other + "' and '" + consumer
-                            + "' are both in the group '" + group + "' and both read the topic '" + topic
-                            + "': they would split its partitions, and each handler would see only part of the records.",
-                            "Give the consumer '" + consumer + "' a group of its own with ackflow.consumers." + consumer
-                                    + ".group-id (or leave it out: a named consumer defaults to <group>-<name>).");
-                }
-            }
-        }
     }
 
     /** The engine settings mapped from {@code ackflow.*}. */
