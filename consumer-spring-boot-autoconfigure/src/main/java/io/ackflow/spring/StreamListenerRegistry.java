@@ -3,7 +3,6 @@ package io.ackflow.spring;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.TreeSet;
 import java.util.List;
 import java.util.Map;
 
@@ -28,7 +27,6 @@ import io.ackflow.consumer.EngineState;
 import io.ackflow.consumer.Ordering;
 import io.ackflow.consumer.RebalanceListener;
 import io.ackflow.consumer.Subscription;
-import io.ackflow.consumer.failure.Recovery;
 
 /**
  * Holds the {@code @StreamListener} endpoints of the application and the engine that runs them
@@ -125,22 +123,10 @@ public class StreamListenerRegistry implements SmartLifecycle {
         if (endpoints.isEmpty()) {
             return;
         }
-        Map<String, StreamListenerEndpoint> byId = new HashMap<>();
-        for (StreamListenerEndpoint endpoint : endpoints) {
-            StreamListenerEndpoint other = byId.putIfAbsent(endpoint.id(), endpoint);
-            if (other != null) {
-                throw new AckflowConfigurationException("Two @StreamListener methods have the id '" + endpoint.id()
-                        + "': " + other.describe() + " and " + endpoint.describe() + ".",
-                        "Give each of them a unique id with @StreamListener(id = \"...\").");
-            }
-        }
-        ConsumerFactory<?, ?> factory = this.consumerFactory;
-        if (factory == null) {
-            throw new AckflowConfigurationException("@StreamListener methods need a Kafka ConsumerFactory and there is none.",
-                    "Add spring-boot-kafka (through io.ackflow:consumer-spring-boot-starter) or define a ConsumerFactory bean.");
-        }
-        checkListenerSettings(byId);
-        checkDeadLettersCanBeSent(endpoints);
+        Map<String, StreamListenerEndpoint> byId = EndpointChecks.byUniqueId(endpoints);
+        ConsumerFactory<?, ?> factory = EndpointChecks.requireConsumerFactory(this.consumerFactory);
+        EndpointChecks.checkListenerSettings(this.properties, byId.keySet());
+        EndpointChecks.checkDeadLettersCanBeSent(this.properties, this.engineConfig, this.deadLetters, endpoints);
         ListenerPlacement placement = ListenerPlacement.of(this.properties, byId.keySet());
         placement.checkGroupsDoNotShareTopics(endpoints, factory);
         Map<String, ConsumerSlot> slots = new LinkedHashMap<>();
@@ -179,35 +165,6 @@ public class StreamListenerRegistry implements SmartLifecycle {
         this.consumers = slots;
         slots.forEach((name, slot) -> logger.info("Ackflow consumer '{}': {} @StreamListener handler(s): {}", name,
                 slot.engine.subscriptions().size(), slot.engine.subscriptions()));
-    }
-
-    /** Every id under {@code ackflow.listeners} must be a listener's: a typo would silently keep the defaults. */
-    private void checkListenerSettings(Map<String, StreamListenerEndpoint> byId) {
-        for (String id : this.properties.getListeners().keySet()) {
-            if (!byId.containsKey(id)) {
-                throw new AckflowConfigurationException("Properties 'ackflow.listeners." + id + ".*' are set, but no"
-                        + " @StreamListener method has the id '" + id + "'; the ids are " + new TreeSet<>(byId.keySet()) + ".",
-                        "Correct the id in 'ackflow.listeners." + id + "' or remove those properties.");
-            }
-        }
-    }
-
-    /**
-     * Every listener that recovers with a dead letter needs a producer: all of them are named at
-     * once. Under exactly-once the engine's transactional producer sends them, and its own check
-     * names what is missing.
-     */
-    private void checkDeadLettersCanBeSent(List<StreamListenerEndpoint> endpoints) {
-        if (this.engineConfig.exactlyOnce()) {
-            return;
-        }
-        List<String> deadLettering = new ArrayList<>();
-        for (StreamListenerEndpoint endpoint : endpoints) {
-            if (ErrorPolicyMapper.resolve(this.properties, endpoint.id()).recovery() == Recovery.DEAD_LETTER) {
-                deadLettering.add(endpoint.id());
-            }
-        }
-        this.deadLetters.checkCanPublishFor(deadLettering);
     }
 
     /** The engine settings mapped from {@code ackflow.*}. */
