@@ -1,14 +1,11 @@
 package io.ackflow.spring;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,7 +14,6 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.core.env.Environment;
 import org.springframework.kafka.core.ConsumerFactory;
 import org.springframework.kafka.core.ProducerFactory;
-import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
 import org.springframework.kafka.support.converter.MessagingMessageConverter;
 import org.springframework.messaging.handler.annotation.support.DefaultMessageHandlerMethodFactory;
 
@@ -125,6 +121,7 @@ public class StreamListenerRegistry implements SmartLifecycle {
         }
         Map<String, StreamListenerEndpoint> byId = EndpointChecks.byUniqueId(endpoints);
         ConsumerFactory<?, ?> factory = EndpointChecks.requireConsumerFactory(this.consumerFactory);
+        RawConsumerConfigs rawConfigs = new RawConsumerConfigs(factory, this.environment);
         EndpointChecks.checkListenerSettings(this.properties, byId.keySet());
         EndpointChecks.checkDeadLettersCanBeSent(this.properties, this.engineConfig, this.deadLetters, endpoints);
         ListenerPlacement placement = ListenerPlacement.of(this.properties, byId.keySet());
@@ -134,16 +131,16 @@ public class StreamListenerRegistry implements SmartLifecycle {
             String name = placement.consumerOf(endpoint);
             ConsumerSlot slot = slots.get(name);
             if (slot == null) {
-                Map<String, Object> configs = rawConsumerConfigs(factory, placement.groupIdOf(name), name);
+                Map<String, Object> configs = rawConfigs.forConsumer(name, placement.groupIdOf(name),
+                        this.engineConfig.exactlyOnce());
                 EngineTransactions transactions = null;
                 if (this.engineConfig.exactlyOnce()) {
-                    readCommitted(configs);
                     transactions = EngineTransactions.create(this.producerFactory, name);
                 }
                 AckflowEngine.Builder builder = AckflowEngine.builder()
                     .name(name)
                     .config(this.engineConfig)
-                    .consumerFactory(() -> rawConsumer(factory, configs));
+                    .consumerFactory(() -> rawConfigs.create(configs));
                 if (transactions != null) {
                     builder.transactionalProducer(transactions::producer);
                 }
@@ -280,28 +277,6 @@ public class StreamListenerRegistry implements SmartLifecycle {
         return PHASE;
     }
 
-    /**
-     * Exactly-once reads {@code read_committed}: a consumer reading uncommitted records would
-     * process the effects of transactions that are later aborted. An explicit
-     * {@code read_uncommitted} is refused.
-     */
-    private void readCommitted(Map<String, Object> configs) {
-        if (this.environment != null) {
-            for (String property : List.of("spring.kafka.consumer.isolation-level",
-                    "spring.kafka.consumer.properties.isolation.level", "spring.kafka.properties.isolation.level")) {
-                String value = this.environment.getProperty(property);
-                if (value != null && !value.trim().replace('-', '_').equalsIgnoreCase("read_committed")) {
-                    throw new AckflowConfigurationException("ackflow.processing-guarantee is EXACTLY_ONCE, but " + property
-                            + " is '" + value + "': the consumer would read records of transactions that are aborted"
-                            + " later, and handlers would send their effects as if they had happened.",
-                            "Remove " + property + " or set it to read_committed (Ackflow reads read_committed under"
-                                    + " exactly-once), or set ackflow.processing-guarantee to AT_LEAST_ONCE.");
-                }
-            }
-        }
-        configs.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    }
-
     private Subscription<?, ?> subscription(StreamListenerEndpoint endpoint, @Nullable String groupId,
             @Nullable EngineTransactions transactions) {
         Ordering ordering = (endpoint.ordering() != null) ? endpoint.ordering() : this.properties.getOrdering();
@@ -353,60 +328,6 @@ public class StreamListenerRegistry implements SmartLifecycle {
     private static <K, V> io.ackflow.consumer.RecordHandler<K, V> castHandler(
             io.ackflow.consumer.RecordHandler<Object, Object> handler) {
         return (io.ackflow.consumer.RecordHandler<K, V>) (io.ackflow.consumer.RecordHandler<?, ?>) handler;
-    }
-
-    /**
-     * The factory's client settings with raw deserializers and auto-commit off, and the consumer's
-     * own group when it has one; refuses auto-commit and a missing group.
-     */
-    private static Map<String, Object> rawConsumerConfigs(ConsumerFactory<?, ?> factory, @Nullable String groupId,
-            String consumerName) {
-        Map<String, Object> configs = new HashMap<>(factory.getConfigurationProperties());
-        if (groupId != null && !groupId.isBlank()) {
-            configs.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
-        }
-        else if (!DEFAULT_CONSUMER.equals(consumerName) && configs.get(ConsumerConfig.GROUP_ID_CONFIG) != null) {
-            // A group of its own: in the default consumer's group it would split the partitions of
-            // a shared topic with it, and each handler would see only part of the records.
-            configs.put(ConsumerConfig.GROUP_ID_CONFIG, configs.get(ConsumerConfig.GROUP_ID_CONFIG) + "-" + consumerName);
-        }
-        if (!DEFAULT_CONSUMER.equals(consumerName)) {
-            Object clientId = configs.get(ConsumerConfig.CLIENT_ID_CONFIG);
-            if (clientId != null) {
-                configs.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId + "-" + consumerName);
-            }
-        }
-        Object autoCommit = configs.get(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG);
-        // Kafka reads " TRUE " as true too.
-        if (autoCommit != null && "true".equalsIgnoreCase(autoCommit.toString().trim())) {
-            throw new AckflowConfigurationException("Kafka auto-commit is enabled (enable.auto.commit=true), but Ackflow"
-                    + " commits offsets itself: a record is committed only once every handler is done with it, and"
-                    + " auto-commit would commit records still in progress (lost if the application stops).",
-                    "Remove spring.kafka.consumer.enable-auto-commit, spring.kafka.consumer.properties.enable.auto.commit"
-                            + " and spring.kafka.properties.enable.auto.commit (or set them to false), or the"
-                            + " enable.auto.commit of your ConsumerFactory bean: Ackflow turns auto-commit off itself.");
-        }
-        Object group = configs.get(ConsumerConfig.GROUP_ID_CONFIG);
-        if (group == null || group.toString().isBlank()) {
-            throw new AckflowConfigurationException("No Kafka consumer group is configured for the Ackflow consumer '"
-                    + consumerName + "'; Ackflow commits the offsets of @StreamListener handlers for a group.",
-                    "Set spring.kafka.consumer.group-id.");
-        }
-        configs.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        configs.remove(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG);
-        configs.remove(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG);
-        return configs;
-    }
-
-    /** A consumer with the context factory's settings, listeners and post-processors, reading raw bytes. */
-    @SuppressWarnings("unchecked")
-    private static Consumer<byte[], byte[]> rawConsumer(ConsumerFactory<?, ?> factory, Map<String, Object> configs) {
-        DefaultKafkaConsumerFactory<byte[], byte[]> raw = new DefaultKafkaConsumerFactory<>(configs,
-                new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        ConsumerFactory<byte[], byte[]> typed = (ConsumerFactory<byte[], byte[]>) factory;
-        typed.getListeners().forEach(raw::addListener);
-        typed.getPostProcessors().forEach(raw::addPostProcessor);
-        return raw.createConsumer();
     }
 
 }
