@@ -14,13 +14,10 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.core.env.Environment;
 import org.springframework.kafka.core.ConsumerFactory;
 import org.springframework.kafka.core.ProducerFactory;
-import org.springframework.kafka.support.converter.MessagingMessageConverter;
-import org.springframework.messaging.handler.annotation.support.DefaultMessageHandlerMethodFactory;
 
 import io.ackflow.consumer.AckflowEngine;
 import io.ackflow.consumer.EngineConfig;
 import io.ackflow.consumer.EngineState;
-import io.ackflow.consumer.Ordering;
 import io.ackflow.consumer.RebalanceListener;
 import io.ackflow.consumer.Subscription;
 
@@ -53,17 +50,13 @@ public class StreamListenerRegistry implements SmartLifecycle {
 
     private final @Nullable ConsumerFactory<?, ?> consumerFactory;
 
-    private final PayloadDeserializers deserializers;
-
     private final List<RebalanceListener> rebalanceListeners;
 
     private final DeadLetterPublishers deadLetters;
 
     private final List<AckflowEngineCustomizer> customizers;
 
-    private final DefaultMessageHandlerMethodFactory methodFactory = new DefaultMessageHandlerMethodFactory();
-
-    private final MessagingMessageConverter messageConverter = new MessagingMessageConverter();
+    private final SubscriptionFactory subscriptions;
 
     private volatile List<StreamListenerEndpoint> endpoints = List.of();
 
@@ -93,10 +86,8 @@ public class StreamListenerRegistry implements SmartLifecycle {
         ErrorPolicyMapper.resolve(properties, null);
         this.deadLetters = deadLetters;
         this.consumerFactory = consumerFactory;
-        this.deserializers = deserializers;
         this.rebalanceListeners = List.copyOf(rebalanceListeners);
-        this.methodFactory.setBeanFactory(beanFactory);
-        this.methodFactory.afterPropertiesSet();
+        this.subscriptions = new SubscriptionFactory(properties, deserializers, deadLetters, beanFactory);
     }
 
     /** The producer settings an exactly-once engine makes its transactional producer from. */
@@ -148,7 +139,7 @@ public class StreamListenerRegistry implements SmartLifecycle {
                 slot = new ConsumerSlot(builder, configs, transactions);
                 slots.put(name, slot);
             }
-            Subscription<?, ?> subscription = subscription(endpoint, (String) slot.configs.get(ConsumerConfig.GROUP_ID_CONFIG),
+            Subscription<?, ?> subscription = this.subscriptions.subscription(endpoint, (String) slot.configs.get(ConsumerConfig.GROUP_ID_CONFIG),
                     slot.transactions);
             slot.builder.subscription(subscription);
             slot.subscriptions.add(subscription);
@@ -277,25 +268,6 @@ public class StreamListenerRegistry implements SmartLifecycle {
         return PHASE;
     }
 
-    private Subscription<?, ?> subscription(StreamListenerEndpoint endpoint, @Nullable String groupId,
-            @Nullable EngineTransactions transactions) {
-        Ordering ordering = (endpoint.ordering() != null) ? endpoint.ordering() : this.properties.getOrdering();
-        int concurrency = (endpoint.concurrency() != StreamListener.DEFAULT_CONCURRENCY) ? endpoint.concurrency()
-                : this.properties.getConcurrency();
-        MethodRecordHandler handler = new MethodRecordHandler(endpoint.id(),
-                this.methodFactory.createInvocableHandlerMethod(endpoint.bean(), endpoint.method()), this.messageConverter);
-        return Subscription.builder(endpoint.id())
-            .topics(endpoint.topics().toArray(String[]::new))
-            .ordering(ordering)
-            .concurrency(concurrency)
-            .keyDeserializer(this.deserializers.forType(endpoint.keyType(), endpoint.describe()))
-            .valueDeserializer(this.deserializers.forType(endpoint.payloadType(), endpoint.describe()))
-            .handler((transactions != null) ? castHandler(inTransaction(handler, transactions)) : castHandler(handler))
-            .errorPolicy(ErrorPolicyMapper.resolve(this.properties, endpoint.id())
-                .toErrorPolicy((topic) -> this.deadLetters.publisher(endpoint.id(), topic, groupId, transactions)))
-            .build();
-    }
-
     /** One consumer: how to build its engine, and the engine of the current run. */
     private static final class ConsumerSlot {
 
@@ -316,18 +288,6 @@ public class StreamListenerRegistry implements SmartLifecycle {
             this.transactions = transactions;
         }
 
-    }
-
-    /** The handler, with the application's KafkaTemplate joining the engine's open transaction while it runs. */
-    private static io.ackflow.consumer.RecordHandler<Object, Object> inTransaction(MethodRecordHandler handler,
-            EngineTransactions transactions) {
-        return (record) -> transactions.bound(() -> handler.handle(record));
-    }
-
-    @SuppressWarnings("unchecked")
-    private static <K, V> io.ackflow.consumer.RecordHandler<K, V> castHandler(
-            io.ackflow.consumer.RecordHandler<Object, Object> handler) {
-        return (io.ackflow.consumer.RecordHandler<K, V>) (io.ackflow.consumer.RecordHandler<?, ?>) handler;
     }
 
 }
