@@ -5,7 +5,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,9 +16,7 @@ import org.springframework.kafka.core.ProducerFactory;
 
 import io.ackflow.consumer.AckflowEngine;
 import io.ackflow.consumer.EngineConfig;
-import io.ackflow.consumer.EngineState;
 import io.ackflow.consumer.RebalanceListener;
-import io.ackflow.consumer.Subscription;
 
 /**
  * Holds the {@code @StreamListener} endpoints of the application and the engine that runs them
@@ -112,47 +109,16 @@ public class StreamListenerRegistry implements SmartLifecycle {
         }
         Map<String, StreamListenerEndpoint> byId = EndpointChecks.byUniqueId(endpoints);
         ConsumerFactory<?, ?> factory = EndpointChecks.requireConsumerFactory(this.consumerFactory);
-        RawConsumerConfigs rawConfigs = new RawConsumerConfigs(factory, this.environment);
         EndpointChecks.checkListenerSettings(this.properties, byId.keySet());
         EndpointChecks.checkDeadLettersCanBeSent(this.properties, this.engineConfig, this.deadLetters, endpoints);
         ListenerPlacement placement = ListenerPlacement.of(this.properties, byId.keySet());
         placement.checkGroupsDoNotShareTopics(endpoints, factory);
-        Map<String, ConsumerSlot> slots = new LinkedHashMap<>();
-        for (StreamListenerEndpoint endpoint : endpoints) {
-            String name = placement.consumerOf(endpoint);
-            ConsumerSlot slot = slots.get(name);
-            if (slot == null) {
-                Map<String, Object> configs = rawConfigs.forConsumer(name, placement.groupIdOf(name),
-                        this.engineConfig.exactlyOnce());
-                EngineTransactions transactions = null;
-                if (this.engineConfig.exactlyOnce()) {
-                    transactions = EngineTransactions.create(this.producerFactory, name);
-                }
-                AckflowEngine.Builder builder = AckflowEngine.builder()
-                    .name(name)
-                    .config(this.engineConfig)
-                    .consumerFactory(() -> rawConfigs.create(configs));
-                if (transactions != null) {
-                    builder.transactionalProducer(transactions::producer);
-                }
-                this.rebalanceListeners.forEach(builder::rebalanceListener);
-                slot = new ConsumerSlot(builder, configs, transactions);
-                slots.put(name, slot);
-            }
-            Subscription<?, ?> subscription = this.subscriptions.subscription(endpoint, (String) slot.configs.get(ConsumerConfig.GROUP_ID_CONFIG),
-                    slot.transactions);
-            slot.builder.subscription(subscription);
-            slot.subscriptions.add(subscription);
-        }
-        slots.forEach((name, slot) -> {
-            for (AckflowEngineCustomizer customizer : this.customizers) {
-                customizer.customize(name, List.copyOf(slot.subscriptions), slot.builder, () -> slot.engine);
-            }
-            slot.engine = slot.builder.build();
-        });
+        EngineAssembly assembly = new EngineAssembly(this.engineConfig, new RawConsumerConfigs(factory, this.environment),
+                this.subscriptions, this.producerFactory, this.rebalanceListeners, this.customizers);
+        Map<String, ConsumerSlot> slots = assembly.assemble(endpoints, placement);
         this.consumers = slots;
         slots.forEach((name, slot) -> logger.info("Ackflow consumer '{}': {} @StreamListener handler(s): {}", name,
-                slot.engine.subscriptions().size(), slot.engine.subscriptions()));
+                slot.engine().subscriptions().size(), slot.engine().subscriptions()));
     }
 
     /** The engine settings mapped from {@code ackflow.*}. */
@@ -173,20 +139,20 @@ public class StreamListenerRegistry implements SmartLifecycle {
         Map<String, ConsumerSlot> slots = this.consumers;
         ConsumerSlot slot = slots.getOrDefault(DEFAULT_CONSUMER,
                 slots.isEmpty() ? null : slots.values().iterator().next());
-        return (slot != null) ? slot.engine : null;
+        return (slot != null) ? slot.engine() : null;
     }
 
     /** Every engine by consumer name; the latest after a restart. */
     public Map<String, AckflowEngine> getEngines() {
         Map<String, AckflowEngine> engines = new LinkedHashMap<>();
-        this.consumers.forEach((name, slot) -> engines.put(name, slot.engine));
+        this.consumers.forEach((name, slot) -> engines.put(name, slot.engine()));
         return engines;
     }
 
     /** The Kafka client settings of a consumer, for tests and diagnostics; null for an unknown name. */
     @Nullable Map<String, Object> consumerConfigs(String name) {
         ConsumerSlot slot = this.consumers.get(name);
-        return (slot != null) ? slot.configs : null;
+        return (slot != null) ? slot.configs() : null;
     }
 
     @Override
@@ -195,10 +161,7 @@ public class StreamListenerRegistry implements SmartLifecycle {
             return;
         }
         for (ConsumerSlot slot : this.consumers.values()) {
-            if (slot.engine.state() != EngineState.NEW) {
-                slot.engine = slot.builder.build();
-            }
-            slot.engine.start();
+            slot.start();
         }
         this.running = true;
     }
@@ -211,7 +174,7 @@ public class StreamListenerRegistry implements SmartLifecycle {
         }
         List<Thread> stoppers = new ArrayList<>();
         for (ConsumerSlot slot : this.consumers.values()) {
-            AckflowEngine engine = slot.engine;
+            AckflowEngine engine = slot.engine();
             Thread stopper = new Thread(() -> {
                 try {
                     engine.stop();
@@ -266,28 +229,6 @@ public class StreamListenerRegistry implements SmartLifecycle {
     @Override
     public int getPhase() {
         return PHASE;
-    }
-
-    /** One consumer: how to build its engine, and the engine of the current run. */
-    private static final class ConsumerSlot {
-
-        final AckflowEngine.Builder builder;
-
-        final Map<String, Object> configs;
-
-        final List<Subscription<?, ?>> subscriptions = new ArrayList<>();
-
-        volatile @Nullable AckflowEngine engine;
-
-        /** Exactly-once: the engine's transactional producer; null at-least-once. */
-        final @Nullable EngineTransactions transactions;
-
-        ConsumerSlot(AckflowEngine.Builder builder, Map<String, Object> configs, @Nullable EngineTransactions transactions) {
-            this.builder = builder;
-            this.configs = Map.copyOf(configs);
-            this.transactions = transactions;
-        }
-
     }
 
 }
