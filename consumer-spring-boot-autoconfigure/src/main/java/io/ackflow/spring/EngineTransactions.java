@@ -1,8 +1,5 @@
 package io.ackflow.spring;
 
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
-import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -11,14 +8,11 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.serialization.Serializer;
-import org.apache.kafka.common.utils.Utils;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,9 +30,10 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * ({@code spring.kafka.producer.transaction-id-prefix}) followed by {@code ackflow-<consumer>}:
  * stable for the instance, so a producer that replaces a closed one fences it on the broker.
  * Its serializers are the factory's, except that {@code byte[]} keys and values are written as
- * they are, so the dead-letter publisher can send a failed record's original bytes in the same
- * transaction. The factory's producer post-processors are applied, and its listeners told of each
- * producer (so Spring Boot's Micrometer producer metrics cover the engine's producers too).
+ * they are ({@link TransactionalSerializers}), so the dead-letter publisher can send a failed
+ * record's original bytes in the same transaction. The factory's producer post-processors are
+ * applied, and its listeners told of each producer (so Spring Boot's Micrometer producer metrics
+ * cover the engine's producers too).
  * <p>
  * Threads: the engine's poll thread creates producers through {@link #producer()} (only while no
  * handler runs, so a handler always sees the producer of its transaction); handler threads call
@@ -108,10 +103,10 @@ final class EngineTransactions {
     Producer<Object, Object> producer() {
         Map<String, Object> configs = new HashMap<>(this.factory.getConfigurationProperties());
         configs.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, this.transactionalId);
-        Serializer<Object> keys = new RawBytesFirst(delegate(this.factory.getKeySerializerSupplier(), configs,
-                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, true));
-        Serializer<Object> values = new RawBytesFirst(delegate(this.factory.getValueSerializerSupplier(), configs,
-                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, false));
+        Serializer<Object> keys = TransactionalSerializers.rawBytesFirst(this.factory.getKeySerializerSupplier(), configs,
+                true);
+        Serializer<Object> values = TransactionalSerializers.rawBytesFirst(this.factory.getValueSerializerSupplier(),
+                configs, false);
         KafkaProducer<Object, Object> producer = new KafkaProducer<>(configs, keys, values);
         try {
             producer.initTransactions();
@@ -142,7 +137,7 @@ final class EngineTransactions {
         String id = this.transactionalId + "." + this.created.incrementAndGet();
         tell(listeners, id, (listener) -> listener.producerAdded(id, producer));
         AtomicBoolean removed = new AtomicBoolean();
-        return withClose(producer, (realClose) -> {
+        return ProducerCloseProxy.withClose(producer, (realClose) -> {
             try {
                 realClose.run();
             }
@@ -195,107 +190,8 @@ final class EngineTransactions {
             }
             @SuppressWarnings("unchecked")
             Producer<byte[], byte[]> raw = (Producer<byte[], byte[]>) (Producer<?, ?>) producer;
-            return unclosed(raw);
+            return ProducerCloseProxy.unclosed(raw);
         };
-    }
-
-    /** {@code producer} with {@code close} doing nothing: the template that borrows it must not close the engine's. */
-    private static <K, V> Producer<K, V> unclosed(Producer<K, V> producer) {
-        return withClose(producer, (realClose) -> { });
-    }
-
-    /**
-     * {@code producer} with its {@code close} methods replaced by {@code close}, which is given the
-     * real close to run or not.
-     */
-    @SuppressWarnings("unchecked")
-    private static <K, V> Producer<K, V> withClose(Producer<K, V> producer, Consumer<Runnable> close) {
-        return (Producer<K, V>) Proxy.newProxyInstance(Producer.class.getClassLoader(), new Class<?>[] { Producer.class },
-                (proxy, method, args) -> {
-                    if (method.getName().equals("close")) {
-                        close.accept(() -> invoke(producer, method, args));
-                        return null;
-                    }
-                    if (method.getDeclaringClass() == Object.class && method.getName().equals("equals")) {
-                        return proxy == args[0];
-                    }
-                    return invoke(producer, method, args);
-                });
-    }
-
-    private static @Nullable Object invoke(Object target, Method method, Object @Nullable [] args) {
-        try {
-            return method.invoke(target, args);
-        }
-        catch (InvocationTargetException ex) {
-            if (ex.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            if (ex.getCause() instanceof Error error) {
-                throw error;
-            }
-            throw new IllegalStateException(ex.getCause());
-        }
-        catch (IllegalAccessException ex) {
-            throw new IllegalStateException(ex);
-        }
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Serializer<Object> delegate(@Nullable Supplier<? extends @Nullable Serializer<?>> supplier,
-            Map<String, Object> configs, String property, boolean isKey) {
-        Serializer<?> serializer = (supplier != null) ? supplier.get() : null;
-        if (serializer == null) {
-            Object type = configs.get(property);
-            if (type instanceof Class<?> cls) {
-                serializer = (Serializer<?>) Utils.newInstance(cls);
-            }
-            else if (type instanceof String name && !name.isBlank()) {
-                try {
-                    serializer = Utils.newInstance(name.trim(), Serializer.class);
-                }
-                catch (ClassNotFoundException ex) {
-                    throw new AckflowConfigurationException("The producer's " + property + " class '" + name
-                            + "' is not on the class path.", "Correct spring.kafka.producer." + (isKey ? "key" : "value")
-                                    + "-serializer.");
-                }
-            }
-            else {
-                throw new AckflowConfigurationException("The producer has no " + property + ".",
-                        "Set spring.kafka.producer." + (isKey ? "key" : "value") + "-serializer.");
-            }
-        }
-        serializer.configure(configs, isKey);
-        return (Serializer<Object>) serializer;
-    }
-
-    /**
-     * The application's serializer, except for {@code byte[]}, which is written as it is (the
-     * original bytes of a dead-lettered record).
-     */
-    private static final class RawBytesFirst implements Serializer<Object> {
-
-        private final Serializer<Object> delegate;
-
-        RawBytesFirst(Serializer<Object> delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public byte[] serialize(String topic, Object data) {
-            return (data instanceof byte[] bytes) ? bytes : this.delegate.serialize(topic, data);
-        }
-
-        @Override
-        public byte[] serialize(String topic, Headers headers, Object data) {
-            return (data instanceof byte[] bytes) ? bytes : this.delegate.serialize(topic, headers, data);
-        }
-
-        @Override
-        public void close() {
-            this.delegate.close();
-        }
-
     }
 
 }

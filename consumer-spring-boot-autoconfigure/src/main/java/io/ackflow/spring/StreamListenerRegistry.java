@@ -1,15 +1,10 @@
 package io.ackflow.spring;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.TreeSet;
 import java.util.List;
 import java.util.Map;
 
-import org.apache.kafka.clients.consumer.Consumer;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,17 +13,10 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.core.env.Environment;
 import org.springframework.kafka.core.ConsumerFactory;
 import org.springframework.kafka.core.ProducerFactory;
-import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
-import org.springframework.kafka.support.converter.MessagingMessageConverter;
-import org.springframework.messaging.handler.annotation.support.DefaultMessageHandlerMethodFactory;
 
 import io.ackflow.consumer.AckflowEngine;
 import io.ackflow.consumer.EngineConfig;
-import io.ackflow.consumer.EngineState;
-import io.ackflow.consumer.Ordering;
 import io.ackflow.consumer.RebalanceListener;
-import io.ackflow.consumer.Subscription;
-import io.ackflow.consumer.failure.Recovery;
 
 /**
  * Holds the {@code @StreamListener} endpoints of the application and the engine that runs them
@@ -48,7 +36,7 @@ public class StreamListenerRegistry implements SmartLifecycle {
     private static final Logger logger = LoggerFactory.getLogger(StreamListenerRegistry.class);
 
     /** Name of the consumer of listeners that {@code ackflow.consumers} does not place elsewhere. */
-    public static final String DEFAULT_CONSUMER = "ackflow";
+    public static final String DEFAULT_CONSUMER = ListenerPlacement.DEFAULT_CONSUMER;
 
     /** Starts after, and stops before, other lifecycle beans, as spring-kafka's containers do. */
     public static final int PHASE = Integer.MAX_VALUE - 100;
@@ -59,17 +47,13 @@ public class StreamListenerRegistry implements SmartLifecycle {
 
     private final @Nullable ConsumerFactory<?, ?> consumerFactory;
 
-    private final PayloadDeserializers deserializers;
-
     private final List<RebalanceListener> rebalanceListeners;
 
     private final DeadLetterPublishers deadLetters;
 
     private final List<AckflowEngineCustomizer> customizers;
 
-    private final DefaultMessageHandlerMethodFactory methodFactory = new DefaultMessageHandlerMethodFactory();
-
-    private final MessagingMessageConverter messageConverter = new MessagingMessageConverter();
+    private final SubscriptionFactory subscriptions;
 
     private volatile List<StreamListenerEndpoint> endpoints = List.of();
 
@@ -99,10 +83,8 @@ public class StreamListenerRegistry implements SmartLifecycle {
         ErrorPolicyMapper.resolve(properties, null);
         this.deadLetters = deadLetters;
         this.consumerFactory = consumerFactory;
-        this.deserializers = deserializers;
         this.rebalanceListeners = List.copyOf(rebalanceListeners);
-        this.methodFactory.setBeanFactory(beanFactory);
-        this.methodFactory.afterPropertiesSet();
+        this.subscriptions = new SubscriptionFactory(properties, deserializers, deadLetters, beanFactory);
     }
 
     /** The producer settings an exactly-once engine makes its transactional producer from. */
@@ -125,143 +107,18 @@ public class StreamListenerRegistry implements SmartLifecycle {
         if (endpoints.isEmpty()) {
             return;
         }
-        Map<String, StreamListenerEndpoint> byId = new HashMap<>();
-        for (StreamListenerEndpoint endpoint : endpoints) {
-            StreamListenerEndpoint other = byId.putIfAbsent(endpoint.id(), endpoint);
-            if (other != null) {
-                throw new AckflowConfigurationException("Two @StreamListener methods have the id '" + endpoint.id()
-                        + "': " + other.describe() + " and " + endpoint.describe() + ".",
-                        "Give each of them a unique id with @StreamListener(id = \"...\").");
-            }
-        }
-        ConsumerFactory<?, ?> factory = this.consumerFactory;
-        if (factory == null) {
-            throw new AckflowConfigurationException("@StreamListener methods need a Kafka ConsumerFactory and there is none.",
-                    "Add spring-boot-kafka (through io.ackflow:consumer-spring-boot-starter) or define a ConsumerFactory bean.");
-        }
-        checkListenerSettings(byId);
-        checkDeadLettersCanBeSent(endpoints);
-        Map<String, String> consumerOf = placeListeners(byId);
-        checkGroupsDoNotShareTopics(endpoints, consumerOf, factory);
-        Map<String, ConsumerSlot> slots = new LinkedHashMap<>();
-        for (StreamListenerEndpoint endpoint : endpoints) {
-            String name = consumerOf.getOrDefault(endpoint.id(), DEFAULT_CONSUMER);
-            ConsumerSlot slot = slots.get(name);
-            if (slot == null) {
-                AckflowProperties.Consumer settings = this.properties.getConsumers().get(name);
-                String groupId = (settings != null) ? settings.getGroupId() : null;
-                Map<String, Object> configs = rawConsumerConfigs(factory, groupId, name);
-                EngineTransactions transactions = null;
-                if (this.engineConfig.exactlyOnce()) {
-                    readCommitted(configs);
-                    transactions = EngineTransactions.create(this.producerFactory, name);
-                }
-                AckflowEngine.Builder builder = AckflowEngine.builder()
-                    .name(name)
-                    .config(this.engineConfig)
-                    .consumerFactory(() -> rawConsumer(factory, configs));
-                if (transactions != null) {
-                    builder.transactionalProducer(transactions::producer);
-                }
-                this.rebalanceListeners.forEach(builder::rebalanceListener);
-                slot = new ConsumerSlot(builder, configs, transactions);
-                slots.put(name, slot);
-            }
-            Subscription<?, ?> subscription = subscription(endpoint, (String) slot.configs.get(ConsumerConfig.GROUP_ID_CONFIG),
-                    slot.transactions);
-            slot.builder.subscription(subscription);
-            slot.subscriptions.add(subscription);
-        }
-        slots.forEach((name, slot) -> {
-            for (AckflowEngineCustomizer customizer : this.customizers) {
-                customizer.customize(name, List.copyOf(slot.subscriptions), slot.builder, () -> slot.engine);
-            }
-            slot.engine = slot.builder.build();
-        });
+        Map<String, StreamListenerEndpoint> byId = EndpointChecks.byUniqueId(endpoints);
+        ConsumerFactory<?, ?> factory = EndpointChecks.requireConsumerFactory(this.consumerFactory);
+        EndpointChecks.checkListenerSettings(this.properties, byId.keySet());
+        EndpointChecks.checkDeadLettersCanBeSent(this.properties, this.engineConfig, this.deadLetters, endpoints);
+        ListenerPlacement placement = ListenerPlacement.of(this.properties, byId.keySet());
+        placement.checkGroupsDoNotShareTopics(endpoints, factory);
+        EngineAssembly assembly = new EngineAssembly(this.engineConfig, new RawConsumerConfigs(factory, this.environment),
+                this.subscriptions, this.producerFactory, this.rebalanceListeners, this.customizers);
+        Map<String, ConsumerSlot> slots = assembly.assemble(endpoints, placement);
         this.consumers = slots;
         slots.forEach((name, slot) -> logger.info("Ackflow consumer '{}': {} @StreamListener handler(s): {}", name,
-                slot.engine.subscriptions().size(), slot.engine.subscriptions()));
-    }
-
-    /** Every id under {@code ackflow.listeners} must be a listener's: a typo would silently keep the defaults. */
-    private void checkListenerSettings(Map<String, StreamListenerEndpoint> byId) {
-        for (String id : this.properties.getListeners().keySet()) {
-            if (!byId.containsKey(id)) {
-                throw new AckflowConfigurationException("Properties 'ackflow.listeners." + id + ".*' are set, but no"
-                        + " @StreamListener method has the id '" + id + "'; the ids are " + new TreeSet<>(byId.keySet()) + ".",
-                        "Correct the id in 'ackflow.listeners." + id + "' or remove those properties.");
-            }
-        }
-    }
-
-    /**
-     * Every listener that recovers with a dead letter needs a producer: all of them are named at
-     * once. Under exactly-once the engine's transactional producer sends them, and its own check
-     * names what is missing.
-     */
-    private void checkDeadLettersCanBeSent(List<StreamListenerEndpoint> endpoints) {
-        if (this.engineConfig.exactlyOnce()) {
-            return;
-        }
-        List<String> deadLettering = new ArrayList<>();
-        for (StreamListenerEndpoint endpoint : endpoints) {
-            if (ErrorPolicyMapper.resolve(this.properties, endpoint.id()).recovery() == Recovery.DEAD_LETTER) {
-                deadLettering.add(endpoint.id());
-            }
-        }
-        this.deadLetters.checkCanPublishFor(deadLettering);
-    }
-
-    /** Listener id to consumer name, from {@code ackflow.consumers.<name>.listeners}; checks every id exists. */
-    private Map<String, String> placeListeners(Map<String, StreamListenerEndpoint> byId) {
-        Map<String, String> consumerOf = new HashMap<>();
-        this.properties.getConsumers().forEach((name, settings) -> {
-            for (String id : settings.getListeners()) {
-                String property = "ackflow.consumers." + name + ".listeners";
-                if (!byId.containsKey(id)) {
-                    throw new AckflowConfigurationException("Property '" + property + "' names the listener '" + id
-                            + "', but no @StreamListener method has that id; the ids are " + new TreeSet<>(byId.keySet())
-                            + ".", "Correct the id in '" + property + "' or remove it.");
-                }
-                String earlier = consumerOf.putIfAbsent(id, name);
-                if (earlier != null) {
-                    throw new AckflowConfigurationException("The listener '" + id + "' is placed on two consumers, '"
-                            + earlier + "' and '" + name + "'.", "Name it under one of ackflow.consumers.<name>.listeners only.");
-                }
-            }
-        });
-        return consumerOf;
-    }
-
-    /**
-     * Two consumers in one group that read one topic would split its partitions between them:
-     * each handler would see only part of the records. Refused.
-     */
-    private void checkGroupsDoNotShareTopics(List<StreamListenerEndpoint> endpoints, Map<String, String> consumerOf,
-            ConsumerFactory<?, ?> factory) {
-        Object baseGroup = factory.getConfigurationProperties().get(ConsumerConfig.GROUP_ID_CONFIG);
-        Map<String, String> groupOf = new HashMap<>();
-        Map<String, String> consumerOfGroupTopic = new HashMap<>();
-        for (StreamListenerEndpoint endpoint : endpoints) {
-            String consumer = consumerOf.getOrDefault(endpoint.id(), DEFAULT_CONSUMER);
-            String group = groupOf.computeIfAbsent(consumer, (name) -> {
-                AckflowProperties.Consumer settings = this.properties.getConsumers().get(name);
-                if (settings != null && settings.getGroupId() != null && !settings.getGroupId().isBlank()) {
-                    return settings.getGroupId();
-                }
-                return DEFAULT_CONSUMER.equals(name) ? String.valueOf(baseGroup) : baseGroup + "-" + name;
-            });
-            for (String topic : endpoint.topics()) {
-                String other = consumerOfGroupTopic.putIfAbsent(group + "\u0000" + topic, consumer);
-                if (other != null && !other.equals(consumer)) {
-                    throw new AckflowConfigurationException("The Ackflow consumers '" + other + "' and '" + consumer
-                            + "' are both in the group '" + group + "' and both read the topic '" + topic
-                            + "': they would split its partitions, and each handler would see only part of the records.",
-                            "Give the consumer '" + consumer + "' a group of its own with ackflow.consumers." + consumer
-                                    + ".group-id (or leave it out: a named consumer defaults to <group>-<name>).");
-                }
-            }
-        }
+                slot.engine().subscriptions().size(), slot.engine().subscriptions()));
     }
 
     /** The engine settings mapped from {@code ackflow.*}. */
@@ -282,20 +139,20 @@ public class StreamListenerRegistry implements SmartLifecycle {
         Map<String, ConsumerSlot> slots = this.consumers;
         ConsumerSlot slot = slots.getOrDefault(DEFAULT_CONSUMER,
                 slots.isEmpty() ? null : slots.values().iterator().next());
-        return (slot != null) ? slot.engine : null;
+        return (slot != null) ? slot.engine() : null;
     }
 
     /** Every engine by consumer name; the latest after a restart. */
     public Map<String, AckflowEngine> getEngines() {
         Map<String, AckflowEngine> engines = new LinkedHashMap<>();
-        this.consumers.forEach((name, slot) -> engines.put(name, slot.engine));
+        this.consumers.forEach((name, slot) -> engines.put(name, slot.engine()));
         return engines;
     }
 
     /** The Kafka client settings of a consumer, for tests and diagnostics; null for an unknown name. */
     @Nullable Map<String, Object> consumerConfigs(String name) {
         ConsumerSlot slot = this.consumers.get(name);
-        return (slot != null) ? slot.configs : null;
+        return (slot != null) ? slot.configs() : null;
     }
 
     @Override
@@ -304,10 +161,7 @@ public class StreamListenerRegistry implements SmartLifecycle {
             return;
         }
         for (ConsumerSlot slot : this.consumers.values()) {
-            if (slot.engine.state() != EngineState.NEW) {
-                slot.engine = slot.builder.build();
-            }
-            slot.engine.start();
+            slot.start();
         }
         this.running = true;
     }
@@ -320,7 +174,7 @@ public class StreamListenerRegistry implements SmartLifecycle {
         }
         List<Thread> stoppers = new ArrayList<>();
         for (ConsumerSlot slot : this.consumers.values()) {
-            AckflowEngine engine = slot.engine;
+            AckflowEngine engine = slot.engine();
             Thread stopper = new Thread(() -> {
                 try {
                     engine.stop();
@@ -375,135 +229,6 @@ public class StreamListenerRegistry implements SmartLifecycle {
     @Override
     public int getPhase() {
         return PHASE;
-    }
-
-    /**
-     * Exactly-once reads {@code read_committed}: a consumer reading uncommitted records would
-     * process the effects of transactions that are later aborted. An explicit
-     * {@code read_uncommitted} is refused.
-     */
-    private void readCommitted(Map<String, Object> configs) {
-        if (this.environment != null) {
-            for (String property : List.of("spring.kafka.consumer.isolation-level",
-                    "spring.kafka.consumer.properties.isolation.level", "spring.kafka.properties.isolation.level")) {
-                String value = this.environment.getProperty(property);
-                if (value != null && !value.trim().replace('-', '_').equalsIgnoreCase("read_committed")) {
-                    throw new AckflowConfigurationException("ackflow.processing-guarantee is EXACTLY_ONCE, but " + property
-                            + " is '" + value + "': the consumer would read records of transactions that are aborted"
-                            + " later, and handlers would send their effects as if they had happened.",
-                            "Remove " + property + " or set it to read_committed (Ackflow reads read_committed under"
-                                    + " exactly-once), or set ackflow.processing-guarantee to AT_LEAST_ONCE.");
-                }
-            }
-        }
-        configs.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    }
-
-    private Subscription<?, ?> subscription(StreamListenerEndpoint endpoint, @Nullable String groupId,
-            @Nullable EngineTransactions transactions) {
-        Ordering ordering = (endpoint.ordering() != null) ? endpoint.ordering() : this.properties.getOrdering();
-        int concurrency = (endpoint.concurrency() != StreamListener.DEFAULT_CONCURRENCY) ? endpoint.concurrency()
-                : this.properties.getConcurrency();
-        MethodRecordHandler handler = new MethodRecordHandler(endpoint.id(),
-                this.methodFactory.createInvocableHandlerMethod(endpoint.bean(), endpoint.method()), this.messageConverter);
-        return Subscription.builder(endpoint.id())
-            .topics(endpoint.topics().toArray(String[]::new))
-            .ordering(ordering)
-            .concurrency(concurrency)
-            .keyDeserializer(this.deserializers.forType(endpoint.keyType(), endpoint.describe()))
-            .valueDeserializer(this.deserializers.forType(endpoint.payloadType(), endpoint.describe()))
-            .handler((transactions != null) ? castHandler(inTransaction(handler, transactions)) : castHandler(handler))
-            .errorPolicy(ErrorPolicyMapper.resolve(this.properties, endpoint.id())
-                .toErrorPolicy((topic) -> this.deadLetters.publisher(endpoint.id(), topic, groupId, transactions)))
-            .build();
-    }
-
-    /** One consumer: how to build its engine, and the engine of the current run. */
-    private static final class ConsumerSlot {
-
-        final AckflowEngine.Builder builder;
-
-        final Map<String, Object> configs;
-
-        final List<Subscription<?, ?>> subscriptions = new ArrayList<>();
-
-        volatile @Nullable AckflowEngine engine;
-
-        /** Exactly-once: the engine's transactional producer; null at-least-once. */
-        final @Nullable EngineTransactions transactions;
-
-        ConsumerSlot(AckflowEngine.Builder builder, Map<String, Object> configs, @Nullable EngineTransactions transactions) {
-            this.builder = builder;
-            this.configs = Map.copyOf(configs);
-            this.transactions = transactions;
-        }
-
-    }
-
-    /** The handler, with the application's KafkaTemplate joining the engine's open transaction while it runs. */
-    private static io.ackflow.consumer.RecordHandler<Object, Object> inTransaction(MethodRecordHandler handler,
-            EngineTransactions transactions) {
-        return (record) -> transactions.bound(() -> handler.handle(record));
-    }
-
-    @SuppressWarnings("unchecked")
-    private static <K, V> io.ackflow.consumer.RecordHandler<K, V> castHandler(
-            io.ackflow.consumer.RecordHandler<Object, Object> handler) {
-        return (io.ackflow.consumer.RecordHandler<K, V>) (io.ackflow.consumer.RecordHandler<?, ?>) handler;
-    }
-
-    /**
-     * The factory's client settings with raw deserializers and auto-commit off, and the consumer's
-     * own group when it has one; refuses auto-commit and a missing group.
-     */
-    private static Map<String, Object> rawConsumerConfigs(ConsumerFactory<?, ?> factory, @Nullable String groupId,
-            String consumerName) {
-        Map<String, Object> configs = new HashMap<>(factory.getConfigurationProperties());
-        if (groupId != null && !groupId.isBlank()) {
-            configs.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
-        }
-        else if (!DEFAULT_CONSUMER.equals(consumerName) && configs.get(ConsumerConfig.GROUP_ID_CONFIG) != null) {
-            // A group of its own: in the default consumer's group it would split the partitions of
-            // a shared topic with it, and each handler would see only part of the records.
-            configs.put(ConsumerConfig.GROUP_ID_CONFIG, configs.get(ConsumerConfig.GROUP_ID_CONFIG) + "-" + consumerName);
-        }
-        if (!DEFAULT_CONSUMER.equals(consumerName)) {
-            Object clientId = configs.get(ConsumerConfig.CLIENT_ID_CONFIG);
-            if (clientId != null) {
-                configs.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId + "-" + consumerName);
-            }
-        }
-        Object autoCommit = configs.get(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG);
-        // Kafka reads " TRUE " as true too.
-        if (autoCommit != null && "true".equalsIgnoreCase(autoCommit.toString().trim())) {
-            throw new AckflowConfigurationException("Kafka auto-commit is enabled (enable.auto.commit=true), but Ackflow"
-                    + " commits offsets itself: a record is committed only once every handler is done with it, and"
-                    + " auto-commit would commit records still in progress (lost if the application stops).",
-                    "Remove spring.kafka.consumer.enable-auto-commit, spring.kafka.consumer.properties.enable.auto.commit"
-                            + " and spring.kafka.properties.enable.auto.commit (or set them to false), or the"
-                            + " enable.auto.commit of your ConsumerFactory bean: Ackflow turns auto-commit off itself.");
-        }
-        Object group = configs.get(ConsumerConfig.GROUP_ID_CONFIG);
-        if (group == null || group.toString().isBlank()) {
-            throw new AckflowConfigurationException("No Kafka consumer group is configured for the Ackflow consumer '"
-                    + consumerName + "'; Ackflow commits the offsets of @StreamListener handlers for a group.",
-                    "Set spring.kafka.consumer.group-id.");
-        }
-        configs.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        configs.remove(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG);
-        configs.remove(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG);
-        return configs;
-    }
-
-    /** A consumer with the context factory's settings, listeners and post-processors, reading raw bytes. */
-    @SuppressWarnings("unchecked")
-    private static Consumer<byte[], byte[]> rawConsumer(ConsumerFactory<?, ?> factory, Map<String, Object> configs) {
-        DefaultKafkaConsumerFactory<byte[], byte[]> raw = new DefaultKafkaConsumerFactory<>(configs,
-                new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        ConsumerFactory<byte[], byte[]> typed = (ConsumerFactory<byte[], byte[]>) factory;
-        typed.getListeners().forEach(raw::addListener);
-        typed.getPostProcessors().forEach(raw::addPostProcessor);
-        return raw.createConsumer();
     }
 
 }

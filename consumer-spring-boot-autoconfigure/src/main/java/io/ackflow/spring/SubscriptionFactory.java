@@ -1,0 +1,79 @@
+package io.ackflow.spring;
+
+import org.jspecify.annotations.Nullable;
+import org.springframework.beans.factory.BeanFactory;
+import org.springframework.kafka.support.converter.MessagingMessageConverter;
+import org.springframework.messaging.handler.annotation.support.DefaultMessageHandlerMethodFactory;
+
+import io.ackflow.consumer.Ordering;
+import io.ackflow.consumer.RecordHandler;
+import io.ackflow.consumer.Subscription;
+
+/**
+ * Turns a {@code @StreamListener} endpoint into the engine's {@link Subscription}: its topics, its
+ * ordering and concurrency (the endpoint's own, else {@code ackflow.*}), the shared deserializers
+ * of its key and payload types, a handler that calls the method through spring-messaging (inside
+ * the engine's open transaction under exactly-once), and the error policy of
+ * {@code ackflow.listeners.<id>.errors} with its dead-letter publisher.
+ * <p>
+ * Threads: made with the registry; {@link #subscription} runs on the container's thread during
+ * refresh, while the registry registers its endpoints. The handlers it makes are stateless and
+ * run on the engine's handler threads.
+ */
+final class SubscriptionFactory {
+
+    private final AckflowProperties properties;
+
+    private final PayloadDeserializers deserializers;
+
+    private final DeadLetterPublishers deadLetters;
+
+    private final DefaultMessageHandlerMethodFactory methodFactory = new DefaultMessageHandlerMethodFactory();
+
+    private final MessagingMessageConverter messageConverter = new MessagingMessageConverter();
+
+    SubscriptionFactory(AckflowProperties properties, PayloadDeserializers deserializers, DeadLetterPublishers deadLetters,
+            BeanFactory beanFactory) {
+        this.properties = properties;
+        this.deserializers = deserializers;
+        this.deadLetters = deadLetters;
+        this.methodFactory.setBeanFactory(beanFactory);
+        this.methodFactory.afterPropertiesSet();
+    }
+
+    /**
+     * The subscription of {@code endpoint}.
+     * @param groupId the consumer group, for the dead letters' headers
+     * @param transactions exactly-once: the engine's transactions; null at-least-once
+     */
+    Subscription<?, ?> subscription(StreamListenerEndpoint endpoint, @Nullable String groupId,
+            @Nullable EngineTransactions transactions) {
+        Ordering ordering = (endpoint.ordering() != null) ? endpoint.ordering() : this.properties.getOrdering();
+        int concurrency = (endpoint.concurrency() != StreamListener.DEFAULT_CONCURRENCY) ? endpoint.concurrency()
+                : this.properties.getConcurrency();
+        MethodRecordHandler handler = new MethodRecordHandler(endpoint.id(),
+                this.methodFactory.createInvocableHandlerMethod(endpoint.bean(), endpoint.method()), this.messageConverter);
+        return Subscription.builder(endpoint.id())
+            .topics(endpoint.topics().toArray(String[]::new))
+            .ordering(ordering)
+            .concurrency(concurrency)
+            .keyDeserializer(this.deserializers.forType(endpoint.keyType(), endpoint.describe()))
+            .valueDeserializer(this.deserializers.forType(endpoint.payloadType(), endpoint.describe()))
+            .handler((transactions != null) ? castHandler(inTransaction(handler, transactions)) : castHandler(handler))
+            .errorPolicy(ErrorPolicyMapper.resolve(this.properties, endpoint.id())
+                .toErrorPolicy((topic) -> this.deadLetters.publisher(endpoint.id(), topic, groupId, transactions)))
+            .build();
+    }
+
+    /** The handler, with the application's KafkaTemplate joining the engine's open transaction while it runs. */
+    private static RecordHandler<Object, Object> inTransaction(MethodRecordHandler handler,
+            EngineTransactions transactions) {
+        return (record) -> transactions.bound(() -> handler.handle(record));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <K, V> RecordHandler<K, V> castHandler(RecordHandler<Object, Object> handler) {
+        return (RecordHandler<K, V>) (RecordHandler<?, ?>) handler;
+    }
+
+}
