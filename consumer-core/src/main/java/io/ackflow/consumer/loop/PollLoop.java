@@ -2,24 +2,18 @@ package io.ackflow.consumer.loop;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 import org.apache.kafka.clients.consumer.Consumer;
-import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -40,18 +34,14 @@ import io.ackflow.consumer.commit.CommitSchedule;
 import io.ackflow.consumer.commit.Committer;
 import io.ackflow.consumer.commit.OffsetMapCodec;
 import io.ackflow.consumer.dispatch.Conductor;
-import io.ackflow.consumer.dispatch.HandlerRun;
 import io.ackflow.consumer.flow.FlowControl;
 import io.ackflow.consumer.flow.PauseController;
 import io.ackflow.consumer.flow.PauseReason;
 import io.ackflow.consumer.rebalance.PendingSeeks;
 import io.ackflow.consumer.rebalance.RebalanceHandler;
-import io.ackflow.consumer.SubscriptionStats;
 import io.ackflow.consumer.state.EngineMetrics;
 import io.ackflow.consumer.state.EngineSnapshot;
-import io.ackflow.consumer.state.SubscriptionSnapshot;
 import io.ackflow.consumer.state.LivelockDetector;
-import io.ackflow.consumer.state.PartitionSnapshot;
 import io.ackflow.consumer.tracking.OffsetTracker;
 import io.ackflow.consumer.tracking.TrackedRecord;
 
@@ -88,8 +78,6 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
 
     private static final long FLOW_RECHECK_MILLIS = 10;
 
-    private static final long SNAPSHOT_EVERY_MILLIS = 500;
-
     private final Consumer<byte[], byte[]> consumer;
 
     private final Conductor conductor;
@@ -117,10 +105,9 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
 
     private final RebalanceHandler rebalance;
 
-    private final Queue<Command<?>> commands = new ConcurrentLinkedQueue<>();
+    private final CommandQueue commands = new CommandQueue(this::wakeupIfPolling);
 
-    /** Set once the consumer is closed: commands are failed from then on. */
-    private volatile boolean closed;
+    private final SnapshotPublisher snapshots;
 
     /** Set while the consumer closes: the revoke it runs must not drain again. Poll thread only. */
     private volatile boolean closing;
@@ -141,11 +128,6 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
 
     /** Seeks asked for partitions not assigned yet, applied on assignment. Poll thread only. */
     private final PendingSeeks pendingSeeks = new PendingSeeks();
-
-    private volatile EngineSnapshot snapshot = EngineSnapshot.EMPTY;
-
-    /** When the snapshot is next published (clock millis); poll thread only. */
-    private long nextSnapshotAt = Long.MIN_VALUE;
 
     /** Set when the loop ended on an unexpected error, or a subscription stopped it; the first one wins. */
     private volatile Throwable failure;
@@ -181,6 +163,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         this.pauses = new PauseController(consumer,
                 new FlowControl(config.maxInFlight(), config.maxInFlightPerPartition(), config.lowMark()));
         this.livelock = new LivelockDetector(config.commitLivelockSoftTimeout(), stats);
+        this.snapshots = new SnapshotPublisher(consumer, this.planner, conductor, this.pauses, this.livelock, stats);
         this.commits = (transactionalProducer == null)
                 ? new AtLeastOnceCommits(this.committer, this.planner, this::dropQueued, config.rebalanceDrainTimeout(),
                         System::nanoTime)
@@ -233,7 +216,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
      * dispatch what came, commit if due. Poll thread.
      */
     public void runOnce() {
-        runCommands();
+        this.commands.runAll();
         this.commits.advance();
         long now = this.clock.millis();
         // While an asynchronous commit awaits its callback no other commit is sent, so the
@@ -254,64 +237,12 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         applyFlowControl();
         now = this.clock.millis();
         this.livelock.check(this.planner.trackers(), now, this.conductor::runningHandlers);
-        if (now >= this.nextSnapshotAt) {
-            publishSnapshot(now);
-        }
+        this.snapshots.publishIfDue(now);
     }
 
     /** The partitions as the poll thread last published them. Any thread. */
     public EngineSnapshot snapshot() {
-        return this.snapshot;
-    }
-
-    /** Publishes what the poll thread knows of each assigned partition. Poll thread. */
-    private void publishSnapshot(long now) {
-        List<PartitionSnapshot> partitions = new ArrayList<>();
-        for (OffsetTracker tracker : this.planner.trackers()) {
-            TopicPartition partition = tracker.partition();
-            long committable = tracker.committable();
-            TrackedRecord head = (tracker.head() instanceof TrackedRecord record) ? record : null;
-            HandlerRun oldest = (head != null) ? LivelockDetector.oldest(this.conductor.runningHandlers(head)) : null;
-            partitions.add(new PartitionSnapshot(partition, this.planner.confirmed(partition), committable,
-                    position(partition), tracker.pendingCount(), (head != null) ? head.raw().offset() : -1,
-                    (head != null) ? head.holders() : List.of(),
-                    (oldest != null) ? Instant.ofEpochMilli(oldest.startedAt()) : null,
-                    (oldest != null) ? oldest.thread() : null,
-                    this.livelock.stuckRun(tracker, now, this.conductor::runningHandlers) != null,
-                    this.pauses.reasons(partition)));
-        }
-        partitions.sort(Comparator.comparing(PartitionSnapshot::partition, Comparator
-            .comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition)));
-        List<SubscriptionSnapshot> subscriptions = new ArrayList<>();
-        for (var runner : this.conductor.runners()) {
-            var subscription = runner.subscription();
-            SubscriptionStats totals = this.stats.subscription(subscription.id());
-            subscriptions.add(new SubscriptionSnapshot(subscription.id(), subscription.topics(), subscription.ordering(),
-                    subscription.concurrency(), runner.backlog(), totals.handled(), totals.failed(), totals.retried(),
-                    totals.deadLettered(), totals.skipped()));
-        }
-        String groupId = "";
-        int generation = -1;
-        String member = "";
-        if (!partitions.isEmpty()) {
-            ConsumerGroupMetadata group = this.consumer.groupMetadata();
-            groupId = group.groupId();
-            generation = group.generationId();
-            member = group.memberId();
-        }
-        this.snapshot = new EngineSnapshot(Instant.ofEpochMilli(now), groupId, generation, member,
-                List.copyOf(partitions), List.copyOf(subscriptions));
-        this.nextSnapshotAt = now + SNAPSHOT_EVERY_MILLIS;
-    }
-
-    /** The consumer's fetch position of {@code partition} if it knows it without a request, else -1. Poll thread. */
-    private long position(TopicPartition partition) {
-        try {
-            return this.consumer.position(partition, Duration.ZERO);
-        }
-        catch (RuntimeException ex) {
-            return -1;
-        }
+        return this.snapshots.snapshot();
     }
 
     /** The pause reasons of {@code partition}; empty when it is fetched. Poll thread. */
@@ -353,7 +284,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
                             + " the rest is read again on restart", this.config.shutdownTimeout());
                     break;
                 }
-                runCommands();
+                this.commands.runAll();
                 // Paused: keeps the member in its group and runs commit callbacks; returns no records,
                 // and any it did return would be neither tracked nor committed, so read again.
                 poll(Duration.ofMillis(Math.min(remaining, 50)));
@@ -389,8 +320,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
                     logger.warn("Closing the consumer failed", ex);
                 }
             }
-            this.closed = true;
-            failQueuedCommands();
+            this.commands.close();
         }
     }
 
@@ -515,15 +445,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
      * @return its result, or its failure; fails when the engine has stopped
      */
     public <T> CompletableFuture<T> call(Supplier<T> action) {
-        Command<T> command = new Command<>(action, new CompletableFuture<>());
-        this.commands.add(command);
-        if (this.closed) {
-            failQueuedCommands();
-        }
-        else {
-            wakeupIfPolling();
-        }
-        return command.result;
+        return this.commands.submit(action);
     }
 
     /**
@@ -564,38 +486,11 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         }
     }
 
-    private void runCommands() {
-        for (Command<?> command; (command = this.commands.poll()) != null;) {
-            command.run();
-        }
-    }
-
-    /** Fails every queued command: the consumer is closed. Any thread. */
-    private void failQueuedCommands() {
-        for (Command<?> command; (command = this.commands.poll()) != null;) {
-            command.result.completeExceptionally(new IllegalStateException("The engine has stopped"));
-        }
-    }
-
-    /** An action for the poll thread and the future of its result. */
-    private record Command<T>(Supplier<T> action, CompletableFuture<T> result) {
-
-        void run() {
-            try {
-                this.result.complete(this.action.get());
-            }
-            catch (RuntimeException ex) {
-                this.result.completeExceptionally(ex);
-            }
-        }
-
-    }
-
     private void failPendingCommands() {
         // Commands queued after the last turn: run them so their futures complete; the consumer is
         // still open here, commits are still possible.
         try {
-            runCommands();
+            this.commands.runAll();
         }
         catch (RuntimeException ex) {
             logger.debug("Command after shutdown failed", ex);
@@ -671,7 +566,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
 
         @Override
         public void publishSoon() {
-            PollLoop.this.nextSnapshotAt = Long.MIN_VALUE;
+            PollLoop.this.snapshots.publishSoon();
         }
 
     }
