@@ -204,22 +204,22 @@ public final class AckflowEngine {
 
     /** Pauses fetching from {@code partitions} until {@link #resume}; kept across rebalances. */
     public CompletableFuture<Void> pause(Collection<TopicPartition> partitions) {
-        return this.loop.thenCompose((l) -> l.pausePartitions(partitions));
+        return this.loop.thenCompose((l) -> l.controls().pausePartitions(partitions));
     }
 
     /** Resumes partitions paused by {@link #pause(Collection)}; flow-control pauses stay. */
     public CompletableFuture<Void> resume(Collection<TopicPartition> partitions) {
-        return this.loop.thenCompose((l) -> l.resumePartitions(partitions));
+        return this.loop.thenCompose((l) -> l.controls().resumePartitions(partitions));
     }
 
     /** Pauses every partition of {@code topic}, also those assigned later. */
     public CompletableFuture<Void> pause(String topic) {
-        return this.loop.thenCompose((l) -> l.pauseTopic(topic));
+        return this.loop.thenCompose((l) -> l.controls().pauseTopic(topic));
     }
 
     /** Resumes a topic paused by {@link #pause(String)}. */
     public CompletableFuture<Void> resume(String topic) {
-        return this.loop.thenCompose((l) -> l.resumeTopic(topic));
+        return this.loop.thenCompose((l) -> l.controls().resumeTopic(topic));
     }
 
     /**
@@ -227,7 +227,7 @@ public final class AckflowEngine {
      * their late completions ignored. A partition not assigned yet is sought when it is.
      */
     public CompletableFuture<Void> seek(TopicPartition partition, long offset) {
-        return this.loop.thenCompose((l) -> l.seek(partition, offset));
+        return this.loop.thenCompose((l) -> l.controls().seek(partition, offset));
     }
 
     /**

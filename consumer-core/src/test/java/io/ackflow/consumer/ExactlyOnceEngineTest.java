@@ -264,7 +264,7 @@ class ExactlyOnceEngineTest {
         append(P0, 5);
         this.loop.runOnce();
         assertThat(times()).hasSize(5);
-        CompletableFuture<Void> sought = this.loop.seek(P0, 2);
+        CompletableFuture<Void> sought = this.loop.controls().seek(P0, 2);
         this.loop.runOnce();
         assertThat(sought).isCompleted();
         commitAtNextDeadline();

@@ -145,9 +145,9 @@ class RebalanceTest {
     void requestsAfterTheEngineStoppedFailInsteadOfHanging() {
         start(Ordering.UNORDERED, (config) -> config.shutdownTimeout(Duration.ZERO));
         this.loop.shutdown();
-        assertThat(this.loop.pausePartitions(Set.of(P0))).isCompletedExceptionally();
+        assertThat(this.loop.controls().pausePartitions(Set.of(P0))).isCompletedExceptionally();
         assertThat(this.loop.commitNow()).isCompletedExceptionally();
-        assertThat(this.loop.seek(P0, 3)).isCompletedExceptionally();
+        assertThat(this.loop.controls().seek(P0, 3)).isCompletedExceptionally();
     }
 
     @Test
@@ -197,7 +197,7 @@ class RebalanceTest {
         this.engine = engine(Ordering.UNORDERED, (config) -> config);
         this.loop = this.engine.newLoop(this.consumer, Runnable::run);
         this.loop.subscribe();
-        CompletableFuture<Void> sought = this.loop.seek(P0, 3);
+        CompletableFuture<Void> sought = this.loop.controls().seek(P0, 3);
         this.loop.runOnce(); // runs the command: P0 is not assigned yet
         assertThat(sought).isDone();
         this.consumer.assignAtZero(P0, P1);
@@ -212,7 +212,7 @@ class RebalanceTest {
         add(P0, 0, 3);
         this.loop.runOnce();
         complete(P0, 0);
-        this.loop.seek(P0, 10);
+        this.loop.controls().seek(P0, 10);
         this.loop.runOnce();
         complete(P0, 1, 2);
         assertThat(this.engine.stats().lateAcks()).isEqualTo(2);
@@ -230,7 +230,7 @@ class RebalanceTest {
         add(P0, 0, 2);
         this.loop.runOnce();
         assertThat(this.loop.pauseReasons(P0)).containsExactly(PauseReason.FLOW_CONTROL);
-        this.loop.pausePartitions(Set.of(P0));
+        this.loop.controls().pausePartitions(Set.of(P0));
         this.loop.runOnce();
         assertThat(this.loop.pauseReasons(P0)).containsExactlyInAnyOrder(PauseReason.FLOW_CONTROL, PauseReason.USER);
 
@@ -239,7 +239,7 @@ class RebalanceTest {
         assertThat(this.loop.pauseReasons(P0)).containsExactly(PauseReason.USER);
         assertThat(this.consumer.paused()).containsExactly(P0);
 
-        this.loop.resumePartitions(Set.of(P0));
+        this.loop.controls().resumePartitions(Set.of(P0));
         this.loop.runOnce();
         assertThat(this.consumer.paused()).isEmpty();
     }
@@ -247,13 +247,13 @@ class RebalanceTest {
     @Test
     void pausedTopicStaysPausedAcrossARebalance() {
         start(Ordering.UNORDERED, (config) -> config.rebalanceDrainTimeout(Duration.ZERO));
-        this.loop.pauseTopic("orders");
+        this.loop.controls().pauseTopic("orders");
         this.loop.runOnce();
         assertThat(this.consumer.paused()).containsExactlyInAnyOrder(P0, P1);
         this.consumer.rebalance(List.of(P1));
         this.consumer.rebalance(List.of(P0, P1));
         assertThat(this.consumer.paused()).containsExactlyInAnyOrder(P0, P1);
-        this.loop.resumeTopic("orders");
+        this.loop.controls().resumeTopic("orders");
         this.loop.runOnce();
         assertThat(this.consumer.paused()).isEmpty();
     }

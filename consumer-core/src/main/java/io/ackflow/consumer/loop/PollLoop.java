@@ -2,7 +2,6 @@ package io.ackflow.consumer.loop;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +27,6 @@ import io.ackflow.consumer.commit.CommitObserver;
 import io.ackflow.consumer.commit.AtLeastOnceCommits;
 import io.ackflow.consumer.commit.CommitPlanner;
 import io.ackflow.consumer.commit.CommitStrategy;
-import io.ackflow.consumer.commit.PartitionOwner;
 import io.ackflow.consumer.transaction.TransactionalCommits;
 import io.ackflow.consumer.commit.CommitSchedule;
 import io.ackflow.consumer.commit.Committer;
@@ -37,7 +35,6 @@ import io.ackflow.consumer.dispatch.Conductor;
 import io.ackflow.consumer.flow.FlowControl;
 import io.ackflow.consumer.flow.PauseController;
 import io.ackflow.consumer.flow.PauseReason;
-import io.ackflow.consumer.rebalance.PendingSeeks;
 import io.ackflow.consumer.rebalance.RebalanceHandler;
 import io.ackflow.consumer.state.EngineMetrics;
 import io.ackflow.consumer.state.EngineSnapshot;
@@ -101,7 +98,9 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
     /** How progress is made durable: at-least-once or exactly-once. */
     private final CommitStrategy commits;
 
-    private final PartitionOwner owner = new Owner();
+    private final Partitions partitions;
+
+    private final ApplicationControls controls;
 
     private final RebalanceHandler rebalance;
 
@@ -127,8 +126,6 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
     private volatile boolean stopRequested;
 
     /** Seeks asked for partitions not assigned yet, applied on assignment. Poll thread only. */
-    private final PendingSeeks pendingSeeks = new PendingSeeks();
-
     /** Set when the loop ended on an unexpected error, or a subscription stopped it; the first one wins. */
     private volatile Throwable failure;
 
@@ -164,15 +161,19 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
                 new FlowControl(config.maxInFlight(), config.maxInFlightPerPartition(), config.lowMark()));
         this.livelock = new LivelockDetector(config.commitLivelockSoftTimeout(), stats);
         this.snapshots = new SnapshotPublisher(consumer, this.planner, conductor, this.pauses, this.livelock, stats);
+        this.partitions = new Partitions(consumer, this.planner, this.committer, conductor, stats, this.snapshots);
         this.commits = (transactionalProducer == null)
-                ? new AtLeastOnceCommits(this.committer, this.planner, this::dropQueued, config.rebalanceDrainTimeout(),
+                ? new AtLeastOnceCommits(this.committer, this.planner, this.partitions::dropQueued,
+                        config.rebalanceDrainTimeout(),
                         System::nanoTime)
                 : new TransactionalCommits(transactionalProducer, name, new TransactionalCommits.Parts(consumer,
-                        this.planner, this.committer, this.schedule, conductor, this.pauses, this.owner, stats, observer,
+                        this.planner, this.committer, this.schedule, conductor, this.pauses, this.partitions, stats, observer,
                         metrics, this.clock, System::nanoTime, config.rebalanceDrainTimeout(), this::wakeupIfPolling));
         this.rebalance = new RebalanceHandler(new RebalanceHandler.Parts(consumer, this.planner, this.committer,
-                this.schedule, this.commits, conductor, this.pauses, this.livelock, this.pendingSeeks, this.owner,
+                this.schedule, this.commits, conductor, this.pauses, this.livelock, this.partitions.seeks(),
+                this.partitions,
                 this.inPoll, () -> this.closing, config.offsetMaps()), rebalanceListeners);
+        this.controls = new ApplicationControls(this.commands, this.pauses, this.planner, this.commits, this.partitions);
     }
 
     /**
@@ -329,84 +330,9 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         return this.committer.committedOffsets();
     }
 
-    /**
-     * Pauses fetching from {@code partitions} for the application, until {@link #resumePartitions};
-     * the pause is kept across rebalances. Any thread; done on the poll thread.
-     */
-    public CompletableFuture<Void> pausePartitions(Collection<TopicPartition> partitions) {
-        Set<TopicPartition> copy = Set.copyOf(partitions);
-        return run(() -> this.pauses.userPause(copy));
-    }
-
-    /** Resumes partitions paused by {@link #pausePartitions}. Any thread; done on the poll thread. */
-    public CompletableFuture<Void> resumePartitions(Collection<TopicPartition> partitions) {
-        Set<TopicPartition> copy = Set.copyOf(partitions);
-        return run(() -> this.pauses.userResume(copy));
-    }
-
-    /**
-     * Pauses every partition of {@code topic}, those assigned later included, for the application.
-     * Any thread; done on the poll thread.
-     */
-    public CompletableFuture<Void> pauseTopic(String topic) {
-        return run(() -> this.pauses.userPauseTopic(topic));
-    }
-
-    /** Resumes a topic paused by {@link #pauseTopic} (partitions paused one by one stay paused). */
-    public CompletableFuture<Void> resumeTopic(String topic) {
-        return run(() -> this.pauses.userResumeTopic(topic));
-    }
-
-    /**
-     * Reads {@code partition} from {@code offset} next. Records of the partition queued or in flight
-     * are dropped (their late completions are ignored), its tracker starts afresh. A partition not
-     * assigned yet is sought when it is. Any thread; done on the poll thread.
-     */
-    public CompletableFuture<Void> seek(TopicPartition partition, long offset) {
-        if (offset < 0) {
-            throw new IllegalArgumentException("Offset to seek " + partition + " to must not be negative, was " + offset);
-        }
-        return run(() -> {
-            if (this.planner.tracker(partition) == null) {
-                this.pendingSeeks.put(partition, offset);
-                return;
-            }
-            if (this.commits.deferSeek(partition, offset)) {
-                return;
-            }
-            retire(Set.of(partition));
-            this.planner.remove(Set.of(partition));
-            this.committer.forget(Set.of(partition));
-            OffsetTracker tracker = this.planner.assign(partition);
-            this.consumer.seek(partition, offset);
-            tracker.startAt(offset);
-            logger.info("Partition {} sought to offset {}", partition, offset);
-        });
-    }
-
-    private CompletableFuture<Void> run(Runnable action) {
-        return call(() -> {
-            action.run();
-            return null;
-        });
-    }
-
-    /** Drops queued deliveries of {@code partitions}, counted; returns how many. Poll thread. */
-    private int dropQueued(Set<TopicPartition> partitions) {
-        int dropped = this.conductor.dropQueued(partitions);
-        this.stats.recordDroppedOnRebalance(dropped);
-        return dropped;
-    }
-
-    /** Drops queued deliveries of {@code partitions} and marks their trackers' completions late. Poll thread. */
-    private void retire(Set<TopicPartition> partitions) {
-        dropQueued(partitions);
-        for (TopicPartition partition : partitions) {
-            OffsetTracker tracker = this.planner.tracker(partition);
-            if (tracker != null) {
-                tracker.retire();
-            }
-        }
+    /** Pause, resume and seek for the application. Any thread. */
+    public ApplicationControls controls() {
+        return this.controls;
     }
 
     /** Asks the loop to stop at its next turn. Any thread. */
@@ -544,31 +470,6 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
             return;
         }
         this.commits.commitDue();
-    }
-
-    /** What the commit strategy asks of the loop. Poll thread. */
-    private final class Owner implements PartitionOwner {
-
-        @Override
-        public void retire(Set<TopicPartition> partitions) {
-            PollLoop.this.retire(partitions);
-        }
-
-        @Override
-        public void seekLater(TopicPartition partition, long offset) {
-            PollLoop.this.pendingSeeks.put(partition, offset);
-        }
-
-        @Override
-        public Long takeSeek(TopicPartition partition) {
-            return PollLoop.this.pendingSeeks.take(partition);
-        }
-
-        @Override
-        public void publishSoon() {
-            PollLoop.this.snapshots.publishSoon();
-        }
-
     }
 
 }
