@@ -45,7 +45,8 @@ class EngineFailureTest {
 
     private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
 
-    private final Logger loopLogger = (Logger) LoggerFactory.getLogger(PollLoop.class);
+    /** The loop package: the poll loop, its shutdown and its commands. */
+    private final Logger loopLogger = (Logger) LoggerFactory.getLogger(PollLoop.class.getPackageName());
 
     private PollLoop loop;
 

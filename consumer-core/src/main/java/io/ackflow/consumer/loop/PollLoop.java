@@ -7,9 +7,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 import org.apache.kafka.clients.consumer.Consumer;
@@ -50,18 +50,13 @@ import io.ackflow.consumer.tracking.TrackedRecord;
  * One thread, the <b>poll thread</b>, runs {@link #run} (or, in tests, {@link #runOnce} and
  * {@link #shutdown}) and is the only caller of the {@link Consumer}: poll, commit, pause, close.
  * It alone owns the {@link CommitPlanner} and the trackers' poll-side state. Other threads talk
- * to it only through {@link #submit}, {@link #requestStop} and {@link #commitNow}, which queue a
- * command and wake the consumer if the poll thread is inside {@code poll}: a wakeup outside
- * {@code poll} would abort the next {@code commitSync} instead (hence the {@code inPoll} flag).
- * Handler threads reach it only through the ack listener, which counts acks and wakes the poll
- * when {@code commitEvery} acks are waiting.
- *
- * <h2>Commit deadline</h2>
- * A commit is due when the commit interval has passed since the last one or when
- * {@code commitEvery} acks arrived since. A poll never blocks past the next deadline, so
- * commits are on time without a second thread touching the consumer. Steady-state commits are
- * asynchronous, one at a time; commits on revoke, on {@link #commitNow} and on shutdown are
- * synchronous.
+ * to it only through its {@link CommandQueue} ({@link #call}, {@link #commitNow},
+ * {@link #controls}) and {@link #requestStop}, which wake the consumer only while the poll thread
+ * is inside {@code poll}: a wakeup outside it would abort the next {@code commitSync} instead
+ * (hence the {@code inPoll} flag). Handler threads reach it only as its
+ * {@link TrackedRecord.AckListener}, which counts acks and wakes the poll when a commit or a
+ * resume is due. A poll never blocks past the next commit deadline ({@link CommitSchedule}), so
+ * commits are on time without a second thread touching the consumer.
  *
  * <h2>Processing guarantees</h2>
  * What makes progress durable is a {@link CommitStrategy}: {@link AtLeastOnceCommits} commits
@@ -102,6 +97,8 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
 
     private final ApplicationControls controls;
 
+    private final Shutdown shutdown;
+
     private final RebalanceHandler rebalance;
 
     private final CommandQueue commands = new CommandQueue(this::wakeupIfPolling);
@@ -127,15 +124,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
 
     /** Seeks asked for partitions not assigned yet, applied on assignment. Poll thread only. */
     /** Set when the loop ended on an unexpected error, or a subscription stopped it; the first one wins. */
-    private volatile Throwable failure;
-
-    /** Guards the first write of {@link #failure}. */
-    private final Object stopLock = new Object();
-
-    public PollLoop(Consumer<byte[], byte[]> consumer, Conductor conductor, EngineConfig config, EngineStats stats,
-            CommitObserver observer, List<RebalanceListener> rebalanceListeners, EngineMetrics metrics) {
-        this(consumer, conductor, config, stats, observer, rebalanceListeners, metrics, null, "ackflow");
-    }
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
     /**
      * @param transactionalProducer under exactly-once, creates the producer whose transactions
@@ -173,6 +162,8 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
                 this.schedule, this.commits, conductor, this.pauses, this.livelock, this.partitions.seeks(),
                 this.partitions,
                 this.inPoll, () -> this.closing, config.offsetMaps()), rebalanceListeners);
+        this.shutdown = new Shutdown(consumer, conductor, this.planner, this.commits, this.pauses, this.commands,
+                config.shutdownTimeout(), System::nanoTime);
         this.controls = new ApplicationControls(this.commands, this.pauses, this.planner, this.commits, this.partitions);
     }
 
@@ -192,11 +183,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
                 logger.debug("Poll loop of {} ended by the stop: {}", this.conductor.topics(), ex.toString());
             }
             else {
-                synchronized (this.stopLock) {
-                    if (this.failure == null) {
-                        this.failure = ex;
-                    }
-                }
+                this.failure.compareAndSet(null, ex);
                 logger.error("Poll loop of {} failed; stopping with a final commit of what is acked",
                         this.conductor.topics(), ex);
             }
@@ -267,62 +254,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
      * Poll thread.
      */
     public void shutdown() {
-        try {
-            this.pauses.pauseAll(PauseReason.REBALANCE);
-            // Elapsed time, not the injected clock: like the rebalance drain, a stop must end in
-            // real time even when the clock that drives commits and stuck reports stands still.
-            long deadline = System.nanoTime() + this.config.shutdownTimeout().toNanos();
-            // A stop on failure starts nothing more: wait for the running handlers only, since the
-            // queued records will never be acked. A failure may also come during the wait.
-            if (this.failure != null) {
-                this.conductor.close();
-            }
-            while (((this.failure != null) ? !this.planner.allIdle() : !this.planner.allAcked())
-                    && !this.commits.endWaitOnStop()) {
-                long remaining = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-                if (remaining <= 0) {
-                    logger.warn("Shutdown timeout {} passed with records still in flight; committing the acked prefix,"
-                            + " the rest is read again on restart", this.config.shutdownTimeout());
-                    break;
-                }
-                this.commands.runAll();
-                // Paused: keeps the member in its group and runs commit callbacks; returns no records,
-                // and any it did return would be neither tracked nor committed, so read again.
-                poll(Duration.ofMillis(Math.min(remaining, 50)));
-            }
-            this.conductor.close();
-            this.commits.stop(deadline, this.failure);
-        }
-        catch (RuntimeException ex) {
-            if (StoppingErrors.isStopping(ex)) {
-                logger.info("Final commit of {} interrupted by the stop; records acked since the last commit are read"
-                        + " again on restart: {}", this.conductor.topics(), ex.toString());
-            }
-            else {
-                logger.error("Final commit of {} failed; records acked since the last commit are read again on restart",
-                        this.conductor.topics(), ex);
-            }
-        }
-        finally {
-            this.conductor.close();
-            failPendingCommands();
-            // Whatever the strategy's producer does, the consumer below is closed: a member whose
-            // poll thread is gone must leave its group, or its partitions wait for it.
-            this.commits.close();
-            this.closing = true;
-            try {
-                this.consumer.close();
-            }
-            catch (RuntimeException ex) {
-                if (StoppingErrors.isStopping(ex)) {
-                    logger.debug("Closing the consumer was interrupted: {}", ex.toString());
-                }
-                else {
-                    logger.warn("Closing the consumer failed", ex);
-                }
-            }
-            this.commands.close();
-        }
+        this.shutdown.run(this.failure::get, this::poll, () -> this.closing = true);
     }
 
     /** The last committed offset of each assigned partition that had a commit. Any thread. */
@@ -347,11 +279,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
      * and {@code cause} becomes the engine's failure. Any thread.
      */
     public void requestStop(Throwable cause) {
-        synchronized (this.stopLock) {
-            if (this.failure == null) {
-                this.failure = cause;
-            }
-        }
+        this.failure.compareAndSet(null, cause);
         this.conductor.close();
         requestStop();
     }
@@ -363,7 +291,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
 
     /** The error the loop ended on, or null. */
     public Throwable failure() {
-        return this.failure;
+        return this.failure.get();
     }
 
     /**
