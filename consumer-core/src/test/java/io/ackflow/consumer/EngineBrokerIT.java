@@ -31,6 +31,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 import io.ackflow.consumer.commit.CommitObserver;
+import io.ackflow.consumer.testing.BrokerOffsets;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;

@@ -40,6 +40,7 @@ import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 import io.ackflow.consumer.failure.ErrorPolicy;
 import io.ackflow.consumer.failure.RetryBackOff;
+import io.ackflow.consumer.testing.BrokerOffsets;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;

@@ -50,6 +50,7 @@ import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 import io.ackflow.consumer.AckflowEngine;
 import io.ackflow.consumer.EngineState;
 import io.ackflow.consumer.Ordering;
+import io.ackflow.consumer.testing.BrokerOffsets;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;

@@ -36,6 +36,7 @@ import ch.qos.logback.core.read.ListAppender;
 import io.ackflow.consumer.AckflowEngine;
 import io.ackflow.consumer.EngineState;
 import io.ackflow.consumer.loop.PollLoop;
+import io.ackflow.consumer.testing.BrokerOffsets;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
