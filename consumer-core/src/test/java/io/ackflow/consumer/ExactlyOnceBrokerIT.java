@@ -41,6 +41,7 @@ import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 import io.ackflow.consumer.failure.ErrorPolicy;
 import io.ackflow.consumer.failure.RetryBackOff;
 import io.ackflow.consumer.testing.BrokerOffsets;
+import io.ackflow.consumer.testing.Crash;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -90,7 +91,7 @@ class ExactlyOnceBrokerIT {
     void stopMembers() throws InterruptedException {
         for (Member member : this.members) {
             member.engine.stop();
-            member.leaked.forEach((producer) -> producer.close(Duration.ZERO));
+            member.crash.closeLeaked();
         }
     }
 
@@ -211,7 +212,7 @@ class ExactlyOnceBrokerIT {
         if (transactionalId != null) {
             real.initTransactions();
         }
-        member.leaked.add(real);
+        member.crash.leak(real);
         @SuppressWarnings("unchecked")
         Producer<String, String> wrapped = member.crash.wrap(Producer.class, real, Set.of(), Set.of("close"));
         member.current.set(wrapped);
@@ -290,8 +291,6 @@ class ExactlyOnceBrokerIT {
         final Crash crash = new Crash();
 
         final AtomicReference<Producer<String, String>> current = new AtomicReference<>();
-
-        final List<KafkaProducer<String, String>> leaked = new CopyOnWriteArrayList<>();
 
         volatile AckflowEngine engine;
 

@@ -1,7 +1,5 @@
 package io.ackflow.spring;
 
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -51,6 +49,7 @@ import io.ackflow.consumer.AckflowEngine;
 import io.ackflow.consumer.EngineState;
 import io.ackflow.consumer.Ordering;
 import io.ackflow.consumer.testing.BrokerOffsets;
+import io.ackflow.consumer.testing.Crash;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -263,7 +262,7 @@ class ExactlyOnceTemplateBrokerIT {
         DefaultKafkaProducerFactoryCustomizer crashableProducers(Crash crash) {
             return (factory) -> ((org.springframework.kafka.core.DefaultKafkaProducerFactory) factory).addPostProcessor(
                     (producer) -> {
-                        crash.leaked.add((Producer<?, ?>) producer);
+                        crash.leak((Producer<?, ?>) producer);
                         return crash.wrap(Producer.class, producer, Set.of(), Set.of("close"));
                     });
         }
@@ -350,45 +349,6 @@ class ExactlyOnceTemplateBrokerIT {
                 throw new IllegalStateException("Injected failure after the output was sent");
             }
             handled.incrementAndGet();
-        }
-
-    }
-
-    /**
-     * A process crash for the clients of one instance: from {@link #crash()} on, every call fails,
-     * except those that pass through (a consumer's close, so it leaves the group at once) and
-     * those ignored (a producer's close: its transaction stays open, as a killed process leaves it).
-     */
-    static final class Crash {
-
-        private volatile boolean crashed;
-
-        final List<Producer<?, ?>> leaked = new CopyOnWriteArrayList<>();
-
-        void crash() {
-            this.crashed = true;
-        }
-
-        void closeLeaked() {
-            this.leaked.forEach((producer) -> producer.close(Duration.ZERO));
-        }
-
-        @SuppressWarnings("unchecked")
-        <T> T wrap(Class<?> type, T target, Set<String> passThrough, Set<String> ignored) {
-            return (T) Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] { type }, (proxy, method, args) -> {
-                if (this.crashed && method.getDeclaringClass() != Object.class && !passThrough.contains(method.getName())) {
-                    if (ignored.contains(method.getName())) {
-                        return null;
-                    }
-                    throw new IllegalStateException("The process crashed");
-                }
-                try {
-                    return method.invoke(target, args);
-                }
-                catch (InvocationTargetException ex) {
-                    throw ex.getCause();
-                }
-            });
         }
 
     }
