@@ -13,9 +13,11 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
 
 import static org.awaitility.Awaitility.await;
 
@@ -66,16 +68,29 @@ public final class BrokerOffsets {
     }
 
     /**
-     * Waits until every partition of the topics has a leader. A topic created just before can still
-     * be electing them; batches written then bounce and come back out of sequence.
+     * Waits until every partition of the topics has a leader, and the leader answers for it. A topic
+     * created just before can still be electing them, or its leader can still be taking the
+     * partition over; batches written then bounce and come back out of sequence.
      */
     public void awaitLeaders(String... topics) {
         try (Admin admin = admin()) {
             // Right after creation the topics can still be unknown to the broker answering.
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
-                .until(() -> admin.describeTopics(List.of(topics)).allTopicNames().get(10, TimeUnit.SECONDS)
-                    .values().stream().flatMap((topic) -> topic.partitions().stream())
-                    .allMatch((partition) -> partition.leader() != null && !partition.leader().isEmpty()));
+                .until(() -> {
+                    Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+                    for (TopicDescription topic : admin.describeTopics(List.of(topics)).allTopicNames()
+                        .get(10, TimeUnit.SECONDS).values()) {
+                        for (TopicPartitionInfo partition : topic.partitions()) {
+                            if (partition.leader() == null || partition.leader().isEmpty()) {
+                                return false;
+                            }
+                            request.put(new TopicPartition(topic.name(), partition.partition()), OffsetSpec.latest());
+                        }
+                    }
+                    // Each partition's leader answers this only once it leads the partition.
+                    admin.listOffsets(request).all().get(10, TimeUnit.SECONDS);
+                    return true;
+                });
         }
     }
 
