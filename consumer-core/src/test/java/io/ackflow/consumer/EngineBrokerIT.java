@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -18,19 +17,15 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.ackflow.consumer.commit.CommitObserver;
+import io.ackflow.consumer.testing.EmbeddedBroker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -52,19 +47,8 @@ class EngineBrokerIT {
 
     private static final String BLOCKED_TOPIC = "blocked";
 
-    private static EmbeddedKafkaKraftBroker broker;
-
-    @BeforeAll
-    static void startBroker() {
-        broker = new EmbeddedKafkaKraftBroker(1, PARTITIONS, TOPIC, BLOCKED_TOPIC);
-        broker.afterPropertiesSet();
-        new BrokerOffsets(broker.getBrokersAsString()).awaitLeaders(TOPIC, BLOCKED_TOPIC);
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        broker.destroy();
-    }
+    @RegisterExtension
+    static final EmbeddedBroker broker = EmbeddedBroker.withTopics(PARTITIONS, TOPIC, BLOCKED_TOPIC);
 
     @Test
     void twoSubscriptionsSeeEveryRecordOnceKeepKeyOrderAndCommitOnlyReleasedRecords() throws Exception {
@@ -118,8 +102,8 @@ class EngineBrokerIT {
 
         AckflowEngine engine = AckflowEngine.builder()
             .name("it")
-            .consumerFactory(() -> new KafkaConsumer<>(consumerProperties("engine-it"), new ByteArrayDeserializer(),
-                    new ByteArrayDeserializer()))
+            .consumerFactory(() -> new KafkaConsumer<>(broker.consumerProperties("engine-it"),
+                    new ByteArrayDeserializer(), new ByteArrayDeserializer()))
             .config(EngineConfig.builder().commitInterval(Duration.ofMillis(200)).commitEvery(2000).build())
             .subscription(partitionOrdered)
             .subscription(keyOrdered)
@@ -138,9 +122,9 @@ class EngineBrokerIT {
         keySequence.forEach((key, sequence) -> assertThat(sequence).as("order of key " + key)
             .isEqualTo(java.util.stream.IntStream.range(0, RECORDS / KEYS).boxed().toList()));
 
-        Map<TopicPartition, Long> endOffsets = endOffsets(TOPIC);
+        Map<TopicPartition, Long> endOffsets = broker.offsets().end(TOPIC, PARTITIONS);
         assertThat(endOffsets.values().stream().mapToLong(Long::longValue).sum()).isEqualTo(RECORDS);
-        assertThat(committedOffsets("engine-it")).isEqualTo(endOffsets);
+        assertThat(broker.offsets().committedOffsets("engine-it")).isEqualTo(endOffsets);
         assertThat(engine.stats().received()).isEqualTo(RECORDS);
         assertThat(engine.stats().acked()).isEqualTo(RECORDS);
         assertThat(engine.stats().failed()).isZero();
@@ -151,20 +135,10 @@ class EngineBrokerIT {
         int records = 5_000;
         int perPartition = 150;
         int maxPollRecords = 50;
-        Map<String, Object> producerProps = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString());
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerProps, new StringSerializer(),
-                new StringSerializer())) {
-            List<java.util.concurrent.Future<?>> sends = new ArrayList<>();
-            for (int i = 0; i < records; i++) {
-                sends.add(producer.send(new ProducerRecord<>(BLOCKED_TOPIC, "k" + i, "v" + i)));
-            }
-            for (java.util.concurrent.Future<?> send : sends) {
-                send.get(30, TimeUnit.SECONDS);
-            }
-        }
+        broker.produce(records, (i) -> new ProducerRecord<>(BLOCKED_TOPIC, "k" + i, "v" + i));
         java.util.concurrent.CountDownLatch unblock = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.atomic.AtomicInteger handled = new java.util.concurrent.atomic.AtomicInteger();
-        Map<String, Object> props = consumerProperties("blocked-it");
+        Map<String, Object> props = broker.consumerProperties("blocked-it");
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords);
         AckflowEngine engine = AckflowEngine.builder()
             .name("blocked")
@@ -205,37 +179,13 @@ class EngineBrokerIT {
         assertThat(maxInFlight.get()).as("fetched but unacked, at any moment")
             .isLessThanOrEqualTo((long) perPartition * PARTITIONS + maxPollRecords);
         assertThat(engine.stats().acked()).isEqualTo(records);
-        assertThat(committedOffsets("blocked-it")).isEqualTo(endOffsets(BLOCKED_TOPIC));
+        assertThat(broker.offsets().committedOffsets("blocked-it"))
+            .isEqualTo(broker.offsets().end(BLOCKED_TOPIC, PARTITIONS));
     }
 
     private static void produce() throws Exception {
-        Map<String, Object> props = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString(),
-                ProducerConfig.LINGER_MS_CONFIG, 5, ProducerConfig.ACKS_CONFIG, "all");
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(props, new StringSerializer(),
-                new StringSerializer())) {
-            for (int i = 0; i < RECORDS; i++) {
-                // value: the record's sequence number within its key
-                producer.send(new ProducerRecord<>(TOPIC, "key-" + (i % KEYS), Integer.toString(i / KEYS)));
-            }
-            producer.flush();
-        }
-    }
-
-    private static Map<String, Object> consumerProperties(String group) {
-        Map<String, Object> props = new HashMap<>();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString());
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, group);
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        return props;
-    }
-
-    private static Map<TopicPartition, Long> endOffsets(String topic) throws Exception {
-        return new BrokerOffsets(broker.getBrokersAsString()).end(topic, PARTITIONS);
-    }
-
-    private static Map<TopicPartition, Long> committedOffsets(String group) throws Exception {
-        return new BrokerOffsets(broker.getBrokersAsString()).committedOffsets(group);
+        // value: the record's sequence number within its key
+        broker.produce(RECORDS, (i) -> new ProducerRecord<>(TOPIC, "key-" + (i % KEYS), Integer.toString(i / KEYS)));
     }
 
     /** How often one subscription handled each offset of each partition; thread-safe. */

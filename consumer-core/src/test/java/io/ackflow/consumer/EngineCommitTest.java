@@ -14,6 +14,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 
 import io.ackflow.consumer.loop.PollLoop;
+import io.ackflow.consumer.testing.MutableClock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

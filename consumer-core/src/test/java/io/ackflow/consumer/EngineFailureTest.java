@@ -22,6 +22,7 @@ import io.ackflow.consumer.failure.Recovery;
 import io.ackflow.consumer.failure.RetryBackOff;
 import io.ackflow.consumer.failure.SubscriptionFailedException;
 import io.ackflow.consumer.loop.PollLoop;
+import io.ackflow.consumer.testing.MutableClock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

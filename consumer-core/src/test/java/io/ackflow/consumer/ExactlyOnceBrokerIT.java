@@ -1,7 +1,6 @@
 package io.ackflow.consumer;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,33 +12,27 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.ListOffsetsOptions;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 import io.ackflow.consumer.failure.ErrorPolicy;
 import io.ackflow.consumer.failure.RetryBackOff;
+import io.ackflow.consumer.testing.BrokerOffsets;
+import io.ackflow.consumer.testing.Crash;
+import io.ackflow.consumer.testing.EmbeddedBroker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -61,35 +54,17 @@ class ExactlyOnceBrokerIT {
 
     private static final int FAIL_EVERY = 100;
 
-    private static EmbeddedKafkaKraftBroker broker;
-
-    private static BrokerOffsets offsets;
+    @RegisterExtension
+    static final EmbeddedBroker broker = EmbeddedBroker.withTopics(PARTITIONS, "in-exactly-once", "out-exactly-once",
+            "in-at-least-once", "out-at-least-once").transactional();
 
     private final List<Member> members = new CopyOnWriteArrayList<>();
-
-    @BeforeAll
-    static void startBroker() {
-        broker = new EmbeddedKafkaKraftBroker(1, PARTITIONS, "in-exactly-once", "out-exactly-once", "in-at-least-once",
-                "out-at-least-once");
-        broker.brokerProperties(Map.of("transaction.state.log.replication.factor", "1",
-                "transaction.state.log.min.isr", "1",
-                // A crashed member's open transaction is aborted soon after it times out.
-                "transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000"));
-        broker.afterPropertiesSet();
-        offsets = new BrokerOffsets(broker.getBrokersAsString());
-        offsets.awaitLeaders("in-exactly-once", "out-exactly-once", "in-at-least-once", "out-at-least-once");
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        broker.destroy();
-    }
 
     @AfterEach
     void stopMembers() throws InterruptedException {
         for (Member member : this.members) {
             member.engine.stop();
-            member.leaked.forEach((producer) -> producer.close(Duration.ZERO));
+            member.crash.closeLeaked();
         }
     }
 
@@ -110,6 +85,7 @@ class ExactlyOnceBrokerIT {
         await().atMost(Duration.ofSeconds(60)).until(() -> handled.get() >= 3_000
                 && second.engine.snapshot().partitions().size() > 0);
         first.crash.crash();
+        BrokerOffsets offsets = broker.offsets();
         Map<TopicPartition, Long> end = offsets.end(in, PARTITIONS);
         try {
             await().atMost(Duration.ofSeconds(120)).until(() -> offsets.committedOffsets(group).equals(end));
@@ -131,7 +107,7 @@ class ExactlyOnceBrokerIT {
         // The crash shows at the member's next client call.
         await().atMost(Duration.ofSeconds(30)).until(() -> first.engine.state() == EngineState.FAILED);
 
-        Map<String, Integer> seen = readCommitted(out);
+        Map<String, Integer> seen = broker.readCommittedByKey(out, PARTITIONS);
         assertThat(seen.keySet()).as("every input has its output").hasSize(RECORDS);
         assertThat(failedOnce).hasSize(RECORDS / FAIL_EVERY);
         int duplicates = seen.values().stream().mapToInt((count) -> count - 1).sum();
@@ -200,7 +176,7 @@ class ExactlyOnceBrokerIT {
     /** A producer, transactional when given an id; after a crash it refuses everything and is never closed. */
     private static Producer<String, String> producer(Member member, String transactionalId) {
         Map<String, Object> props = new HashMap<>();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString());
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
         props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
         if (transactionalId != null) {
             props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
@@ -210,7 +186,7 @@ class ExactlyOnceBrokerIT {
         if (transactionalId != null) {
             real.initTransactions();
         }
-        member.leaked.add(real);
+        member.crash.leak(real);
         @SuppressWarnings("unchecked")
         Producer<String, String> wrapped = member.crash.wrap(Producer.class, real, Set.of(), Set.of("close"));
         member.current.set(wrapped);
@@ -218,70 +194,14 @@ class ExactlyOnceBrokerIT {
     }
 
     private static Map<String, Object> consumerProperties(String group) {
-        Map<String, Object> props = new HashMap<>();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString());
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, group);
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        Map<String, Object> props = broker.consumerProperties(group);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
         return props;
     }
 
     private static void produce(String topic) throws Exception {
-        Map<String, Object> props = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString(),
-                ProducerConfig.LINGER_MS_CONFIG, 5);
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
-            for (int i = 0; i < RECORDS; i++) {
-                producer.send(new ProducerRecord<>(topic, "k" + (i % 64), Integer.toString(i)));
-            }
-            producer.flush();
-        }
-    }
-
-    /**
-     * Every output record a {@code read_committed} reader sees, counted by input, once no
-     * transaction is open on the topic any more (a crashed member's times out).
-     */
-    private static Map<String, Integer> readCommitted(String topic) throws Exception {
-        List<TopicPartition> partitions = new ArrayList<>();
-        for (int p = 0; p < PARTITIONS; p++) {
-            partitions.add(new TopicPartition(topic, p));
-        }
-        AtomicReference<Map<TopicPartition, Long>> stable = new AtomicReference<>();
-        await().atMost(Duration.ofSeconds(60)).until(() -> {
-            Map<TopicPartition, Long> committed = ends(partitions, IsolationLevel.READ_COMMITTED);
-            stable.set(committed);
-            return committed.equals(ends(partitions, IsolationLevel.READ_UNCOMMITTED));
-        });
-        Map<String, Object> props = new HashMap<>();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString());
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        Map<String, Integer> seen = new HashMap<>();
-        try (KafkaConsumer<String, String> reader = new KafkaConsumer<>(props, new StringDeserializer(),
-                new StringDeserializer())) {
-            reader.assign(partitions);
-            reader.seekToBeginning(partitions);
-            await().atMost(Duration.ofSeconds(60)).until(() -> {
-                for (ConsumerRecord<String, String> record : reader.poll(Duration.ofMillis(200))) {
-                    seen.merge(record.key(), 1, Integer::sum);
-                }
-                return partitions.stream().allMatch((p) -> reader.position(p) >= stable.get().get(p));
-            });
-        }
-        return seen;
-    }
-
-    private static Map<TopicPartition, Long> ends(List<TopicPartition> partitions, IsolationLevel isolation)
-            throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString()))) {
-            Map<TopicPartition, OffsetSpec> request = new HashMap<>();
-            partitions.forEach((p) -> request.put(p, OffsetSpec.latest()));
-            Map<TopicPartition, Long> ends = new HashMap<>();
-            admin.listOffsets(request, new ListOffsetsOptions(isolation)).all().get(30, TimeUnit.SECONDS)
-                .forEach((p, info) -> ends.put(p, info.offset()));
-            return ends;
-        }
+        broker.produce(RECORDS, (i) -> new ProducerRecord<>(topic, "k" + (i % 64), Integer.toString(i)));
     }
 
     private static final class Member {
@@ -289,8 +209,6 @@ class ExactlyOnceBrokerIT {
         final Crash crash = new Crash();
 
         final AtomicReference<Producer<String, String>> current = new AtomicReference<>();
-
-        final List<KafkaProducer<String, String>> leaked = new CopyOnWriteArrayList<>();
 
         volatile AckflowEngine engine;
 

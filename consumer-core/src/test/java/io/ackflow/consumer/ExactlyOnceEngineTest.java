@@ -40,6 +40,7 @@ import io.ackflow.consumer.failure.RetryBackOff;
 import io.ackflow.consumer.failure.SubscriptionFailedException;
 import io.ackflow.consumer.flow.PauseReason;
 import io.ackflow.consumer.loop.PollLoop;
+import io.ackflow.consumer.testing.MutableClock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;

@@ -22,6 +22,7 @@ import io.ackflow.consumer.loop.PollLoop;
 import io.ackflow.consumer.state.EngineSnapshot;
 import io.ackflow.consumer.state.LivelockDetector;
 import io.ackflow.consumer.state.PartitionSnapshot;
+import io.ackflow.consumer.testing.MutableClock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

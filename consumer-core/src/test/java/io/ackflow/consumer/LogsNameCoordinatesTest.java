@@ -31,6 +31,7 @@ import io.ackflow.consumer.failure.FailedRecord;
 import io.ackflow.consumer.failure.Recovery;
 import io.ackflow.consumer.failure.RetryBackOff;
 import io.ackflow.consumer.loop.PollLoop;
+import io.ackflow.consumer.testing.MutableClock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -15,18 +15,16 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
+
+import io.ackflow.consumer.testing.BrokerOffsets;
+import io.ackflow.consumer.testing.EmbeddedBroker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -45,21 +43,10 @@ class MultiInstanceRebalanceIT {
 
     private static final int KEYS = 1_000;
 
-    private static EmbeddedKafkaKraftBroker broker;
-
-    @BeforeAll
-    static void startBroker() {
-        // Both topics exist before any producer writes: created later, a topic's first writes can
-        // race its leader election.
-        broker = new EmbeddedKafkaKraftBroker(1, PARTITIONS, "orders-classic", "orders-consumer");
-        broker.afterPropertiesSet();
-        new BrokerOffsets(broker.getBrokersAsString()).awaitLeaders("orders-classic", "orders-consumer");
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        broker.destroy();
-    }
+    // Both topics exist before any producer writes: created later, a topic's first writes can
+    // race its leader election.
+    @RegisterExtension
+    static final EmbeddedBroker broker = EmbeddedBroker.withTopics(PARTITIONS, "orders-classic", "orders-consumer");
 
     @ParameterizedTest(name = "group.protocol={0}")
     @ValueSource(strings = { "classic", "consumer" })
@@ -117,9 +104,10 @@ class MultiInstanceRebalanceIT {
         // with its commits deferred by the rebalance) may still be reading it again from the
         // committed offset. The group is done when its commits reach the end offsets; stopping
         // earlier would cut such a replay short and leave an earlier record processed last.
-        Map<TopicPartition, Long> end = endOffsets(topic);
+        BrokerOffsets offsets = broker.offsets();
+        Map<TopicPartition, Long> end = offsets.end(topic, PARTITIONS);
         await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
-            .until(() -> committedOffsets(group).equals(end));
+            .until(() -> offsets.committedOffsets(group).equals(end));
         for (AckflowEngine engine : running) {
             assertThat(engine.stop()).isTrue();
         }
@@ -141,7 +129,7 @@ class MultiInstanceRebalanceIT {
             }
         });
         assertThat(orderViolations).isEmpty();
-        assertThat(committedOffsets(group)).isEqualTo(end);
+        assertThat(offsets.committedOffsets(group)).isEqualTo(end);
         long duplicates = processed.get() - RECORDS;
         long lateAcks = all.stream().mapToLong((engine) -> engine.stats().lateAcks()).sum();
         System.out.printf("[%s] %d engines, %d records, %d processed more than once, %d late acks, %d handed back%n",
@@ -166,48 +154,16 @@ class MultiInstanceRebalanceIT {
     }
 
     private static void produce(String topic) throws Exception {
-        // A send fails by itself (naming its cause) well before the wait for it gives up.
-        Map<String, Object> props = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString(),
-                ProducerConfig.LINGER_MS_CONFIG, 5, ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 45_000);
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(props, new StringSerializer(),
-                new StringSerializer())) {
-            List<java.util.concurrent.Future<?>> sends = new ArrayList<>();
-            for (int i = 0; i < RECORDS; i++) {
-                sends.add(producer.send(new ProducerRecord<>(topic, "key-" + (i % KEYS), Integer.toString(i / KEYS))));
-            }
-            for (int i = 0; i < sends.size(); i++) {
-                try {
-                    sends.get(i).get(60, TimeUnit.SECONDS);
-                }
-                catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException ex) {
-                    long pending = sends.stream().filter((send) -> !send.isDone()).count();
-                    throw new AssertionError("Writing the input to " + topic + " failed at record " + i + " of "
-                            + RECORDS + " (" + pending + " sends not done)", ex);
-                }
-            }
-        }
+        broker.produce(RECORDS, (i) -> new ProducerRecord<>(topic, "key-" + (i % KEYS), Integer.toString(i / KEYS)));
     }
 
     private static Map<String, Object> consumerProperties(String group, String protocol) {
-        Map<String, Object> props = new HashMap<>();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString());
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, group);
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        Map<String, Object> props = broker.consumerProperties(group);
         props.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, protocol);
         if (protocol.equals("classic")) {
             props.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
         }
         return props;
-    }
-
-    private static Map<TopicPartition, Long> endOffsets(String topic) throws Exception {
-        return new BrokerOffsets(broker.getBrokersAsString()).end(topic, PARTITIONS);
-    }
-
-    private static Map<TopicPartition, Long> committedOffsets(String group) throws Exception {
-        return new BrokerOffsets(broker.getBrokersAsString()).committedOffsets(group);
     }
 
 }

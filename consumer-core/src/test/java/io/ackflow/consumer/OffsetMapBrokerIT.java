@@ -1,31 +1,26 @@
 package io.ackflow.consumer;
 
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.ackflow.consumer.commit.OffsetMapCodec;
+import io.ackflow.consumer.testing.BrokerOffsets;
+import io.ackflow.consumer.testing.EmbeddedBroker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -39,26 +34,12 @@ class OffsetMapBrokerIT {
 
     private static final int LATER = 5_000;
 
-    private static EmbeddedKafkaKraftBroker broker;
-
-    private static BrokerOffsets offsets;
+    @RegisterExtension
+    static final EmbeddedBroker broker = EmbeddedBroker.withTopics(2, "held", "moved");
 
     private final CountDownLatch release = new CountDownLatch(1);
 
     private final List<AckflowEngine> engines = new java.util.ArrayList<>();
-
-    @BeforeAll
-    static void startBroker() {
-        broker = new EmbeddedKafkaKraftBroker(1, 2, "held", "moved");
-        broker.afterPropertiesSet();
-        offsets = new BrokerOffsets(broker.getBrokersAsString());
-        offsets.awaitLeaders("held", "moved");
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        broker.destroy();
-    }
 
     @AfterEach
     void stopEngines() throws InterruptedException {
@@ -76,6 +57,7 @@ class OffsetMapBrokerIT {
             .shutdownTimeout(Duration.ofSeconds(1)), true);
         await().atMost(Duration.ofSeconds(60)).until(() -> count(first) == LATER);
         assertThat(before.stop(Duration.ofSeconds(10))).isTrue();
+        BrokerOffsets offsets = broker.offsets();
         OffsetAndMetadata committed = offsets.committed("held-group").get(new TopicPartition("held", 0));
         assertThat(committed.offset()).isZero();
         assertThat(OffsetMapCodec.decode(committed.metadata()).cardinality()).isEqualTo(LATER);
@@ -107,6 +89,7 @@ class OffsetMapBrokerIT {
         await().atMost(Duration.ofSeconds(60)).until(() -> !second.isEmpty());
         int moved = second.keySet().iterator().next();
         this.release.countDown();
+        BrokerOffsets offsets = broker.offsets();
         Map<TopicPartition, Long> end = offsets.end("moved", 2);
         await().atMost(Duration.ofSeconds(60)).until(() -> offsets.committedOffsets("moved-group").equals(end));
         assertThat(second).isEqualTo(Map.of(moved, Set.of(0L)));
@@ -147,22 +130,11 @@ class OffsetMapBrokerIT {
     }
 
     private static void produce(String topic, int partition, int count) throws Exception {
-        Map<String, Object> props = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString(),
-                ProducerConfig.LINGER_MS_CONFIG, 5);
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
-            for (int i = 0; i < count; i++) {
-                producer.send(new ProducerRecord<>(topic, partition, "k" + i, "v" + i));
-            }
-            producer.flush();
-        }
+        broker.produce(count, (i) -> new ProducerRecord<>(topic, partition, "k" + i, "v" + i));
     }
 
     private static Map<String, Object> consumerProperties(String group) {
-        Map<String, Object> props = new HashMap<>();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString());
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, group);
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        Map<String, Object> props = broker.consumerProperties(group);
         props.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
         return props;
     }

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 
 import io.ackflow.consumer.flow.PauseReason;
 import io.ackflow.consumer.loop.PollLoop;
+import io.ackflow.consumer.testing.MutableClock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

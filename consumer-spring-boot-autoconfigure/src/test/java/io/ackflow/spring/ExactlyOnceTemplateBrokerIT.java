@@ -1,39 +1,22 @@
 package io.ackflow.spring;
 
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.ListOffsetsOptions;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.Consumer;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.kafka.autoconfigure.DefaultKafkaConsumerFactoryCustomizer;
@@ -45,11 +28,13 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.core.MicrometerProducerListener;
 import org.springframework.kafka.core.ProducerFactory;
-import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 import io.ackflow.consumer.AckflowEngine;
 import io.ackflow.consumer.EngineState;
 import io.ackflow.consumer.Ordering;
+import io.ackflow.consumer.testing.BrokerOffsets;
+import io.ackflow.consumer.testing.Crash;
+import io.ackflow.consumer.testing.EmbeddedBroker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -74,7 +59,9 @@ class ExactlyOnceTemplateBrokerIT {
 
     private static final String GROUP = "template-eos";
 
-    private static EmbeddedKafkaKraftBroker broker;
+    @RegisterExtension
+    static final EmbeddedBroker broker = EmbeddedBroker.withTopics(PARTITIONS, IN, OUT, "rejects-in", "rejects-out",
+            "rejects-in.DLT").transactional();
 
     static final Set<String> failedOnce = ConcurrentHashMap.newKeySet();
 
@@ -83,23 +70,6 @@ class ExactlyOnceTemplateBrokerIT {
     private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
         .withConfiguration(AutoConfigurations.of(KafkaAutoConfiguration.class, AckflowAutoConfiguration.class))
         .withUserConfiguration(Transform.class);
-
-    @BeforeAll
-    static void startBroker() {
-        broker = new EmbeddedKafkaKraftBroker(1, PARTITIONS, IN, OUT, "rejects-in", "rejects-out", "rejects-in.DLT");
-        broker.brokerProperties(Map.of("transaction.state.log.replication.factor", "1",
-                "transaction.state.log.min.isr", "1",
-                "transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000"));
-        broker.afterPropertiesSet();
-        new BrokerOffsets(broker.getBrokersAsString()).awaitLeaders(IN, OUT, "rejects-in", "rejects-out", "rejects-in.DLT");
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (broker != null) {
-            broker.destroy();
-        }
-    }
 
     @Test
     void eachInputIsSeenOnceDownstreamThroughFailuresAJoinAndACrash() throws Exception {
@@ -115,9 +85,9 @@ class ExactlyOnceTemplateBrokerIT {
                 await().atMost(Duration.ofSeconds(60)).until(() -> handled.get() >= 3_000
                         && !replacement.snapshot().partitions().isEmpty());
                 crash.crash();
-                Map<TopicPartition, Long> end = new BrokerOffsets(broker.getBrokersAsString()).end(IN, PARTITIONS);
-                await().atMost(Duration.ofSeconds(120))
-                    .until(() -> new BrokerOffsets(broker.getBrokersAsString()).committedOffsets(GROUP).equals(end));
+                BrokerOffsets offsets = broker.offsets();
+                Map<TopicPartition, Long> end = offsets.end(IN, PARTITIONS);
+                await().atMost(Duration.ofSeconds(120)).until(() -> offsets.committedOffsets(GROUP).equals(end));
                 // The crash shows at the instance's next client call.
                 await().atMost(Duration.ofSeconds(30)).until(() -> engine.state() == EngineState.FAILED);
                 System.out.printf("[template] transactions committed %d + %d, aborted %d + %d%n",
@@ -126,7 +96,7 @@ class ExactlyOnceTemplateBrokerIT {
             });
         });
         crash.closeLeaked();
-        Map<String, Integer> seen = readCommitted(OUT, PARTITIONS);
+        Map<String, Integer> seen = broker.readCommittedByKey(OUT, PARTITIONS);
         assertThat(failedOnce).hasSize(RECORDS / 100);
         assertThat(seen).hasSize(RECORDS);
         assertThat(seen).allSatisfy((input, count) -> assertThat(count).as("outputs of input %s", input).isEqualTo(1));
@@ -134,12 +104,8 @@ class ExactlyOnceTemplateBrokerIT {
 
     @Test
     void aDeadLetterIsPublishedInTheTransactionThatCommitsItsOffset() throws Exception {
-        Map<String, Object> props = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString());
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
-            for (int i = 0; i < 20; i++) {
-                producer.send(new ProducerRecord<>("rejects-in", "k" + i, (i % 4 == 0) ? "reject-" + i : "ok-" + i));
-            }
-        }
+        broker.produce(20,
+                (i) -> new ProducerRecord<>("rejects-in", "k" + i, (i % 4 == 0) ? "reject-" + i : "ok-" + i));
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         List<String> told = new CopyOnWriteArrayList<>();
         new ApplicationContextRunner()
@@ -147,16 +113,16 @@ class ExactlyOnceTemplateBrokerIT {
             .withUserConfiguration(Rejecting.class)
             .withBean(SimpleMeterRegistry.class, () -> registry)
             .withBean("told", List.class, () -> told)
-            .withPropertyValues("spring.kafka.bootstrap-servers=" + broker.getBrokersAsString(),
+            .withPropertyValues("spring.kafka.bootstrap-servers=" + broker.bootstrapServers(),
                     "spring.kafka.consumer.group-id=rejects", "spring.kafka.consumer.auto-offset-reset=earliest",
                     "spring.kafka.producer.transaction-id-prefix=tx-rejects-",
                     "ackflow.processing-guarantee=EXACTLY_ONCE", "ackflow.commit-interval=100ms",
                     "ackflow.errors.retry.attempts=2", "ackflow.errors.retry.delay=10ms", "ackflow.errors.recovery=DEAD_LETTER")
             .run((context) -> {
                 assertThat(context).hasNotFailed();
-                Map<TopicPartition, Long> end = new BrokerOffsets(broker.getBrokersAsString()).end("rejects-in", PARTITIONS);
-                await().atMost(Duration.ofSeconds(60))
-                    .until(() -> new BrokerOffsets(broker.getBrokersAsString()).committedOffsets("rejects").equals(end));
+                BrokerOffsets offsets = broker.offsets();
+                Map<TopicPartition, Long> end = offsets.end("rejects-in", PARTITIONS);
+                await().atMost(Duration.ofSeconds(60)).until(() -> offsets.committedOffsets("rejects").equals(end));
                 AckflowEngine engine = context.getBean(StreamListenerRegistry.class).getEngine();
                 // A dead letter sent in a transaction that another record's failure aborted is sent again.
                 assertThat(engine.stats().deadLettered()).isGreaterThanOrEqualTo(5);
@@ -166,11 +132,11 @@ class ExactlyOnceTemplateBrokerIT {
         assertThat(engineProducerMeters(registry)).as("and lets go of it once it is closed").isEmpty();
         assertThat(told).as("a listener that throws on an added producer is told of its removal all the same, once")
             .containsExactly("added tx-rejects-ackflow-ackflow.1", "removed tx-rejects-ackflow-ackflow.1");
-        Map<String, Integer> deadLetters = readCommitted("rejects-in.DLT", PARTITIONS);
+        Map<String, Integer> deadLetters = broker.readCommittedByKey("rejects-in.DLT", PARTITIONS);
         assertThat(deadLetters).containsOnlyKeys("k0", "k4", "k8", "k12", "k16").allSatisfy((key, count) -> assertThat(count)
             .as("dead letters of %s", key).isEqualTo(1));
-        assertThat(readCommitted("rejects-out", PARTITIONS)).hasSize(15).allSatisfy((key, count) -> assertThat(count)
-            .isEqualTo(1));
+        assertThat(broker.readCommittedByKey("rejects-out", PARTITIONS)).hasSize(15)
+            .allSatisfy((key, count) -> assertThat(count).isEqualTo(1));
     }
 
     /** Meters of the engine's producers that the factory's Micrometer listener added. */
@@ -181,7 +147,7 @@ class ExactlyOnceTemplateBrokerIT {
     }
 
     private static String[] instance(String name) {
-        return new String[] { "spring.kafka.bootstrap-servers=" + broker.getBrokersAsString(),
+        return new String[] { "spring.kafka.bootstrap-servers=" + broker.bootstrapServers(),
             "spring.kafka.consumer.group-id=" + GROUP, "spring.kafka.consumer.auto-offset-reset=earliest",
             "spring.kafka.producer.transaction-id-prefix=tx-" + name + "-",
             "spring.kafka.producer.properties.transaction.timeout.ms=5000",
@@ -190,55 +156,7 @@ class ExactlyOnceTemplateBrokerIT {
     }
 
     private static void produce() throws Exception {
-        Map<String, Object> props = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString(),
-                ProducerConfig.LINGER_MS_CONFIG, 5);
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
-            for (int i = 0; i < RECORDS; i++) {
-                producer.send(new ProducerRecord<>(IN, "k" + (i % 64), Integer.toString(i)));
-            }
-            producer.flush();
-        }
-    }
-
-    /** The records a {@code read_committed} reader sees, by key, once no transaction is open on the topic. */
-    private static Map<String, Integer> readCommitted(String topic, int partitionCount) throws Exception {
-        List<TopicPartition> partitions = new ArrayList<>();
-        for (int p = 0; p < partitionCount; p++) {
-            partitions.add(new TopicPartition(topic, p));
-        }
-        Map<TopicPartition, Long> stable = new HashMap<>();
-        await().atMost(Duration.ofSeconds(60)).until(() -> {
-            stable.clear();
-            stable.putAll(ends(partitions, IsolationLevel.READ_COMMITTED));
-            return stable.equals(ends(partitions, IsolationLevel.READ_UNCOMMITTED));
-        });
-        Map<String, Integer> seen = new HashMap<>();
-        Map<String, Object> props = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString(),
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        try (KafkaConsumer<String, String> reader = new KafkaConsumer<>(props, new StringDeserializer(),
-                new StringDeserializer())) {
-            reader.assign(partitions);
-            reader.seekToBeginning(partitions);
-            await().atMost(Duration.ofSeconds(60)).until(() -> {
-                for (ConsumerRecord<String, String> record : reader.poll(Duration.ofMillis(200))) {
-                    seen.merge(record.key(), 1, Integer::sum);
-                }
-                return partitions.stream().allMatch((p) -> reader.position(p) >= stable.get(p));
-            });
-        }
-        return seen;
-    }
-
-    private static Map<TopicPartition, Long> ends(List<TopicPartition> partitions, IsolationLevel isolation)
-            throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString()))) {
-            Map<TopicPartition, OffsetSpec> request = new HashMap<>();
-            partitions.forEach((p) -> request.put(p, OffsetSpec.latest()));
-            Map<TopicPartition, Long> ends = new HashMap<>();
-            admin.listOffsets(request, new ListOffsetsOptions(isolation)).all().get(30, TimeUnit.SECONDS)
-                .forEach((p, info) -> ends.put(p, info.offset()));
-            return ends;
-        }
+        broker.produce(RECORDS, (i) -> new ProducerRecord<>(IN, "k" + (i % 64), Integer.toString(i)));
     }
 
     @Configuration(proxyBeanMethods = false)
@@ -262,7 +180,7 @@ class ExactlyOnceTemplateBrokerIT {
         DefaultKafkaProducerFactoryCustomizer crashableProducers(Crash crash) {
             return (factory) -> ((org.springframework.kafka.core.DefaultKafkaProducerFactory) factory).addPostProcessor(
                     (producer) -> {
-                        crash.leaked.add((Producer<?, ?>) producer);
+                        crash.leak((Producer<?, ?>) producer);
                         return crash.wrap(Producer.class, producer, Set.of(), Set.of("close"));
                     });
         }
@@ -349,45 +267,6 @@ class ExactlyOnceTemplateBrokerIT {
                 throw new IllegalStateException("Injected failure after the output was sent");
             }
             handled.incrementAndGet();
-        }
-
-    }
-
-    /**
-     * A process crash for the clients of one instance: from {@link #crash()} on, every call fails,
-     * except those that pass through (a consumer's close, so it leaves the group at once) and
-     * those ignored (a producer's close: its transaction stays open, as a killed process leaves it).
-     */
-    static final class Crash {
-
-        private volatile boolean crashed;
-
-        final List<Producer<?, ?>> leaked = new CopyOnWriteArrayList<>();
-
-        void crash() {
-            this.crashed = true;
-        }
-
-        void closeLeaked() {
-            this.leaked.forEach((producer) -> producer.close(Duration.ZERO));
-        }
-
-        @SuppressWarnings("unchecked")
-        <T> T wrap(Class<?> type, T target, Set<String> passThrough, Set<String> ignored) {
-            return (T) Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] { type }, (proxy, method, args) -> {
-                if (this.crashed && method.getDeclaringClass() != Object.class && !passThrough.contains(method.getName())) {
-                    if (ignored.contains(method.getName())) {
-                        return null;
-                    }
-                    throw new IllegalStateException("The process crashed");
-                }
-                try {
-                    return method.invoke(target, args);
-                }
-                catch (InvocationTargetException ex) {
-                    throw ex.getCause();
-                }
-            });
         }
 
     }

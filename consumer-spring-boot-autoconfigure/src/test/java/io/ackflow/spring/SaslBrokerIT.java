@@ -1,33 +1,28 @@
 package io.ackflow.spring;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.SaslConfigs;
 import org.apache.kafka.common.errors.SaslAuthenticationException;
-import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -36,6 +31,8 @@ import ch.qos.logback.core.read.ListAppender;
 import io.ackflow.consumer.AckflowEngine;
 import io.ackflow.consumer.EngineState;
 import io.ackflow.consumer.loop.PollLoop;
+import io.ackflow.consumer.testing.BrokerOffsets;
+import io.ackflow.consumer.testing.EmbeddedBroker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -57,9 +54,18 @@ class SaslBrokerIT {
     private static final String JAAS = "org.apache.kafka.common.security.plain.PlainLoginModule required"
             + " username=\"%s\" password=\"%s\";";
 
-    private static int saslPort;
+    private static final int saslPort = freePort();
 
-    private static EmbeddedKafkaKraftBroker broker;
+    // The test kit's own listeners (EXTERNAL for clients and brokers, CONTROLLER) stay PLAINTEXT,
+    // and the test reads offsets through them; SASL_EXT is a third listener, for the application only.
+    @RegisterExtension
+    static final EmbeddedBroker broker = EmbeddedBroker.withTopics(2, TOPIC).brokerProperties(Map.of(
+            "listeners", "EXTERNAL://localhost:0,CONTROLLER://localhost:0,SASL_EXT://localhost:" + saslPort,
+            "listener.security.protocol.map", "EXTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_EXT:SASL_PLAINTEXT",
+            "sasl.enabled.mechanisms", "PLAIN",
+            "listener.name.sasl_ext.plain.sasl.jaas.config",
+            "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"admin\""
+                    + " password=\"admin-secret\" user_admin=\"admin-secret\" user_app=\"app-secret\";"));
 
     /** Every value sent to the topic, by either test. */
     private static final Set<String> sent = ConcurrentHashMap.newKeySet();
@@ -68,41 +74,17 @@ class SaslBrokerIT {
         .withConfiguration(AutoConfigurations.of(KafkaAutoConfiguration.class, AckflowAutoConfiguration.class))
         .withUserConfiguration(Listener.class);
 
-    @BeforeAll
-    static void startBroker() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            saslPort = socket.getLocalPort();
-        }
-        broker = new EmbeddedKafkaKraftBroker(1, 2, TOPIC);
-        // The test kit's own listeners (EXTERNAL for clients and brokers, CONTROLLER) stay
-        // PLAINTEXT; SASL_EXT is a third listener, for the application only.
-        broker.brokerProperties(Map.of(
-                "listeners", "EXTERNAL://localhost:0,CONTROLLER://localhost:0,SASL_EXT://localhost:" + saslPort,
-                "listener.security.protocol.map", "EXTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_EXT:SASL_PLAINTEXT",
-                "sasl.enabled.mechanisms", "PLAIN",
-                "listener.name.sasl_ext.plain.sasl.jaas.config",
-                "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"admin\""
-                        + " password=\"admin-secret\" user_admin=\"admin-secret\" user_app=\"app-secret\";"));
-        broker.afterPropertiesSet();
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (broker != null) {
-            broker.destroy();
-        }
-    }
-
     @Test
     void aConsumerConfiguredWithSaslOnlyThroughSpringKafkaReadsAndCommitsEveryRecord() throws Exception {
         produce();
         this.contextRunner.withPropertyValues(saslProperties("sasl-it", "app-secret")).run((context) -> {
             assertThat(context).hasNotFailed();
             Listener listener = context.getBean(Listener.class);
-            Map<TopicPartition, Long> end = offsets().end(TOPIC, 2);
+            BrokerOffsets offsets = broker.offsets();
+            Map<TopicPartition, Long> end = offsets.end(TOPIC, 2);
             assertThat(end.values().stream().mapToLong(Long::longValue).sum()).isEqualTo(sent.size());
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
-                .until(() -> offsets().committedOffsets("sasl-it").equals(end));
+                .until(() -> offsets.committedOffsets("sasl-it").equals(end));
             assertThat(listener.received.keySet()).isEqualTo(sent);
             assertThat(listener.received.values()).allMatch((count) -> count == 1);
             assertThat(context.getBean(StreamListenerRegistry.class).consumerConfigs("ackflow"))
@@ -127,7 +109,7 @@ class SaslBrokerIT {
                 assertThat(engine.failure()).isInstanceOf(SaslAuthenticationException.class)
                     .hasMessageContaining("Authentication failed").hasMessageNotContaining("wrong-secret");
                 assertThat(context.getBean(Listener.class).received).isEmpty();
-                assertThat(offsets().committed("sasl-it-denied")).isEmpty();
+                assertThat(broker.offsets().committed("sasl-it-denied")).isEmpty();
             });
         }
         finally {
@@ -156,19 +138,18 @@ class SaslBrokerIT {
         configs.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SASL_PLAINTEXT");
         configs.put(SaslConfigs.SASL_MECHANISM, "PLAIN");
         configs.put(SaslConfigs.SASL_JAAS_CONFIG, JAAS.formatted("app", "app-secret"));
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(configs, new StringSerializer(),
-                new StringSerializer())) {
-            for (int i = 0; i < RECORDS; i++) {
-                String value = "order-" + i + "-" + System.nanoTime();
-                producer.send(new ProducerRecord<>(TOPIC, "customer-" + (i % 7), value)).get(30, TimeUnit.SECONDS);
-                sent.add(value);
-            }
-        }
+        EmbeddedBroker.produce(configs, RECORDS,
+                (i) -> new ProducerRecord<>(TOPIC, "customer-" + (i % 7), "order-" + i + "-" + System.nanoTime()))
+            .forEach((record) -> sent.add(record.value()));
     }
 
-    /** Offsets read through the test kit's PLAINTEXT listener. */
-    private static BrokerOffsets offsets() {
-        return new BrokerOffsets(broker.getBrokersAsString());
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+        catch (IOException ex) {
+            throw new UncheckedIOException(ex);
+        }
     }
 
     @Configuration(proxyBeanMethods = false)

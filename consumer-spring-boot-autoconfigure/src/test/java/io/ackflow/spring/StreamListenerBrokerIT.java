@@ -10,8 +10,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -20,11 +20,12 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.support.KafkaHeaders;
-import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 import org.springframework.messaging.handler.annotation.Header;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+
+import io.ackflow.consumer.testing.EmbeddedBroker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -43,17 +44,12 @@ class StreamListenerBrokerIT {
 
     private static final int RECORDS = 3000;
 
-    private static final EmbeddedKafkaKraftBroker broker = new EmbeddedKafkaKraftBroker(1, 3, "orders");
+    @RegisterExtension
+    static final EmbeddedBroker broker = EmbeddedBroker.withTopics(3, "orders");
 
     @DynamicPropertySource
     static void kafka(DynamicPropertyRegistry registry) {
-        broker.afterPropertiesSet();
-        registry.add("spring.kafka.bootstrap-servers", broker::getBrokersAsString);
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        broker.destroy();
+        registry.add("spring.kafka.bootstrap-servers", broker::bootstrapServers);
     }
 
     @Autowired
@@ -82,17 +78,9 @@ class StreamListenerBrokerIT {
         assertThat(this.handlers.audited.values()).allMatch((count) -> count.get() == 1);
         assertThat(this.handlers.charged.values()).allMatch((count) -> count.get() == 1);
         assertThat(this.handlers.keyMismatches).hasValue(0);
-        Map<TopicPartition, Long> end = endOffsets();
+        Map<TopicPartition, Long> end = broker.offsets().end("orders", 3);
         assertThat(end.values().stream().mapToLong(Long::longValue).sum()).isEqualTo(RECORDS);
-        assertThat(committedOffsets()).isEqualTo(end);
-    }
-
-    private static Map<TopicPartition, Long> endOffsets() throws Exception {
-        return new BrokerOffsets(broker.getBrokersAsString()).end("orders", 3);
-    }
-
-    private static Map<TopicPartition, Long> committedOffsets() throws Exception {
-        return new BrokerOffsets(broker.getBrokersAsString()).committedOffsets("stream-listener-it");
+        assertThat(broker.offsets().committedOffsets("stream-listener-it")).isEqualTo(end);
     }
 
     record Purchase(String id, long cents) {

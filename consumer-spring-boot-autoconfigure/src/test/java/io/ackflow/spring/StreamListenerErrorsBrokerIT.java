@@ -17,8 +17,8 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RecordDeserializationException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -26,12 +26,13 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.support.KafkaHeaders;
-import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import io.ackflow.consumer.Ordering;
+import io.ackflow.consumer.testing.BrokerOffsets;
+import io.ackflow.consumer.testing.EmbeddedBroker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -55,18 +56,13 @@ class StreamListenerErrorsBrokerIT {
 
     private static final String LEFE = "org.springframework.kafka.listener.ListenerExecutionFailedException";
 
-    private static final EmbeddedKafkaKraftBroker broker = new EmbeddedKafkaKraftBroker(1, 4, "payments", "orders",
-            "payments.DLT", "orders.DLT");
+    @RegisterExtension
+    static final EmbeddedBroker broker = EmbeddedBroker.withTopics(4, "payments", "orders", "payments.DLT",
+            "orders.DLT");
 
     @DynamicPropertySource
     static void kafka(DynamicPropertyRegistry registry) {
-        broker.afterPropertiesSet();
-        registry.add("spring.kafka.bootstrap-servers", broker::getBrokersAsString);
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        broker.destroy();
+        registry.add("spring.kafka.bootstrap-servers", broker::bootstrapServers);
     }
 
     @Autowired
@@ -85,9 +81,10 @@ class StreamListenerErrorsBrokerIT {
         for (int n = 0; n < PAYMENTS; n += 97) {
             declined.add(n);
         }
-        Map<TopicPartition, Long> end = endOffsets("payments");
+        BrokerOffsets offsets = broker.offsets();
+        Map<TopicPartition, Long> end = offsets.end("payments", 4);
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
-            .until(() -> committedOffsets().entrySet().containsAll(end.entrySet()));
+            .until(() -> offsets.committedOffsets("errors-it").entrySet().containsAll(end.entrySet()));
         List<ConsumerRecord<byte[], byte[]>> deadLetters = readAll("payments.DLT", declined.size());
 
         assertThat(this.handlers.audited).hasSize(PAYMENTS).allSatisfy((n, count) -> assertThat(count).hasValue(1));
@@ -130,9 +127,10 @@ class StreamListenerErrorsBrokerIT {
             this.template.send("orders", "order-" + n, poison ? "{not json " + n : "{\"id\":" + n + "}");
         }
         this.template.flush();
-        Map<TopicPartition, Long> end = endOffsets("orders");
+        BrokerOffsets offsets = broker.offsets();
+        Map<TopicPartition, Long> end = offsets.end("orders", 4);
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
-            .until(() -> committedOffsets().entrySet().containsAll(end.entrySet()));
+            .until(() -> offsets.committedOffsets("errors-it").entrySet().containsAll(end.entrySet()));
         List<ConsumerRecord<byte[], byte[]>> deadLetters = readAll("orders.DLT", poisoned.size());
 
         assertThat(this.handlers.ordersSeen).hasSize(ORDERS);
@@ -173,7 +171,7 @@ class StreamListenerErrorsBrokerIT {
 
     /** Every record of {@code topic}, reading until {@code expected} arrived and then a little longer for extras. */
     private static List<ConsumerRecord<byte[], byte[]>> readAll(String topic, int expected) {
-        Map<String, Object> props = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString(),
+        Map<String, Object> props = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
                 ConsumerConfig.GROUP_ID_CONFIG, "verify-" + topic, ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
@@ -190,14 +188,6 @@ class StreamListenerErrorsBrokerIT {
             }
         }
         return records;
-    }
-
-    private static Map<TopicPartition, Long> endOffsets(String topic) throws Exception {
-        return new BrokerOffsets(broker.getBrokersAsString()).end(topic, 4);
-    }
-
-    private static Map<TopicPartition, Long> committedOffsets() throws Exception {
-        return new BrokerOffsets(broker.getBrokersAsString()).committedOffsets("errors-it");
     }
 
     static class PaymentDeclinedException extends RuntimeException {

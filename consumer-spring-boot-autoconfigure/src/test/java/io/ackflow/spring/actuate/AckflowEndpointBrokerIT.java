@@ -8,9 +8,9 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -18,7 +18,6 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.core.KafkaTemplate;
-import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -26,6 +25,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import io.ackflow.consumer.Ordering;
+import io.ackflow.consumer.testing.EmbeddedBroker;
 import io.ackflow.spring.StreamListener;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -45,17 +45,12 @@ import static org.awaitility.Awaitility.await;
 @DirtiesContext
 class AckflowEndpointBrokerIT {
 
-    private static final EmbeddedKafkaKraftBroker broker = new EmbeddedKafkaKraftBroker(1, 2, "payments");
+    @RegisterExtension
+    static final EmbeddedBroker broker = EmbeddedBroker.withTopics(2, "payments");
 
     @DynamicPropertySource
     static void kafka(DynamicPropertyRegistry registry) {
-        broker.afterPropertiesSet();
-        registry.add("spring.kafka.bootstrap-servers", broker::getBrokersAsString);
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        broker.destroy();
+        registry.add("spring.kafka.bootstrap-servers", broker::bootstrapServers);
     }
 
     @LocalServerPort

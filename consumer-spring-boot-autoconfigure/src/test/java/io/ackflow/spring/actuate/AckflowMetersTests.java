@@ -24,6 +24,7 @@ import io.ackflow.consumer.EngineState;
 import io.ackflow.consumer.Ordering;
 import io.ackflow.consumer.RecordHandler;
 import io.ackflow.consumer.Subscription;
+import io.ackflow.consumer.testing.MutableClock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -39,7 +40,7 @@ class AckflowMetersTests {
 
     private static final TopicPartition P1 = new TopicPartition("orders", 1);
 
-    private final TestClock clock = new TestClock();
+    private final MutableClock clock = new MutableClock();
 
     private final MockConsumer<byte[], byte[]> consumer = new MockConsumer<>("earliest");
 
