@@ -4,7 +4,7 @@ import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
 
-import io.ackflow.consumer.MutableClock;
+import io.ackflow.consumer.testing.MutableClock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
