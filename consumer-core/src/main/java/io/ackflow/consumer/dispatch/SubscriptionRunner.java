@@ -1,13 +1,6 @@
 package io.ackflow.consumer.dispatch;
 
-import java.nio.ByteBuffer;
 import java.time.Clock;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Collection;
-import java.util.HashMap;
-import java.util.IdentityHashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -37,22 +30,15 @@ import io.ackflow.consumer.failure.RetryScheduler;
 import io.ackflow.consumer.failure.SkipRecordException;
 import io.ackflow.consumer.failure.SubscriptionFailedException;
 import io.ackflow.consumer.state.EngineMetrics;
-import io.ackflow.consumer.tracking.OffsetTracker;
 import io.ackflow.consumer.tracking.TrackedRecord;
 
 /**
  * Runs one subscription's handler under its ordering mode and concurrency.
  *
  * <h2>Lanes</h2>
- * Deliveries queue in <em>lanes</em>. A lane runs at most {@code maxActive} of its deliveries at
- * once, in the order they were queued: under {@link Ordering#PARTITION} a lane is a partition
- * and runs one at a time; under {@link Ordering#KEY} a lane is a key within a partition and runs
- * one at a time; under {@link Ordering#UNORDERED} there is one lane that runs up to the
- * concurrency. Across lanes at most {@code concurrency} deliveries run at once. A lane with
- * queued work and room to run waits in the <em>ready</em> queue; a freed slot goes to the head
- * of that queue, and a lane that has more to do goes to its tail, so one busy partition or key
- * never starves the others (round robin). Lanes with nothing queued or running are dropped, so
- * the number of key lanes stays bounded by the records in flight.
+ * Which deliveries may run, and in what order, is the {@link LaneScheduler}'s to decide: a lane
+ * per partition, per key or one for all, at most {@code concurrency} running at once, round
+ * robin across lanes. The runner hands what the scheduler gives it to the executor.
  *
  * <h2>Failures</h2>
  * A failed attempt goes to the subscription's {@link ErrorPolicy}. A retry waits on the
@@ -79,8 +65,8 @@ import io.ackflow.consumer.tracking.TrackedRecord;
  * <h2>Threads</h2>
  * {@link #submit} is called by the poll thread; deliveries run on the handler executor; the
  * continuation after an asynchronous handler runs on whichever thread completes its stage and
- * hands the next delivery back to the executor. All lane state is guarded by this runner's
- * monitor, held only for queue bookkeeping, never while a handler runs. A worker thread that
+ * hands the next delivery back to the executor. All lane state is guarded by the lane
+ * scheduler's monitor, held only for queue bookkeeping, never while a handler runs. A worker thread that
  * finishes a delivery takes the next ready one itself, so a steady stream costs one executor
  * hand-off per burst rather than per record.
  */
@@ -98,13 +84,7 @@ public final class SubscriptionRunner {
 
     private final Clock clock;
 
-    private final int concurrency;
-
-    private final Map<Object, Lane> lanes = new HashMap<>();
-
-    private final ArrayDeque<Lane> ready = new ArrayDeque<>();
-
-    private final Lane unordered;
+    private final LaneScheduler lanes;
 
     private final ErrorPolicy policy;
 
@@ -114,21 +94,6 @@ public final class SubscriptionRunner {
 
     /** Told when a {@link Recovery#STOP} recovery asks the engine to stop. */
     private final Consumer<Throwable> stopper;
-
-    /** Deliveries waiting for a retry (or a dead-letter resend). Guarded by this. */
-    private final Set<Delivery> waiting = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
-
-    /** Deliveries whose wait is over, run before any ready lane. Guarded by this. */
-    private final ArrayDeque<Delivery> due = new ArrayDeque<>();
-
-    /** Deliveries taken from their lanes and not finished, by record. Guarded by this. */
-    private final Map<TrackedRecord, Delivery> runningByRecord = new IdentityHashMap<>();
-
-    /** Deliveries running now. Guarded by this. */
-    private int running;
-
-    /** Set once by {@link #close}; queued deliveries are then never started. Guarded by this. */
-    private boolean closed;
 
     /** Exactly-once only: aborts the open transaction when a handler failed; null at-least-once. */
     private final TransactionAbort transactionAbort;
@@ -175,8 +140,7 @@ public final class SubscriptionRunner {
         this.handler = this.subscription.handler();
         this.executor = executor;
         this.stats = stats.subscription(subscription.id());
-        this.concurrency = subscription.concurrency();
-        this.unordered = (subscription.ordering() == Ordering.UNORDERED) ? new Lane(null, this.concurrency) : null;
+        this.lanes = new LaneScheduler(subscription.ordering(), subscription.concurrency());
     }
 
     public Subscription<?, ?> subscription() {
@@ -195,35 +159,14 @@ public final class SubscriptionRunner {
      * many as there is room for. Poll thread.
      */
     void submitAll(List<Delivery> deliveries) {
-        List<Delivery> starts = null;
-        synchronized (this) {
-            if (this.closed) {
-                return;
-            }
-            for (int i = 0; i < deliveries.size(); i++) {
-                Delivery delivery = deliveries.get(i);
-                if (!this.failedAttempts.isEmpty()) {
-                    resumeAttempts(delivery);
-                }
-                Lane lane = laneFor(delivery.tracked.raw(), delivery.tracked.tracker());
-                delivery.lane = lane;
-                lane.queue.addLast(delivery);
-                if (!lane.inReady && lane.active < lane.maxActive) {
-                    lane.inReady = true;
-                    this.ready.addLast(lane);
-                }
-            }
-            for (Delivery start; (start = takeReady()) != null;) {
-                if (starts == null) {
-                    starts = new ArrayList<>();
-                }
-                starts.add(start);
+        for (int i = 0; i < deliveries.size(); i++) {
+            if (!this.failedAttempts.isEmpty()) {
+                resumeAttempts(deliveries.get(i));
             }
         }
-        if (starts != null) {
-            for (Delivery start : starts) {
-                execute(start);
-            }
+        List<Delivery> starts = this.lanes.enqueue(deliveries);
+        for (int i = 0; i < starts.size(); i++) {
+            execute(starts.get(i));
         }
     }
 
@@ -231,32 +174,8 @@ public final class SubscriptionRunner {
      * Starts nothing more: queued deliveries stay unreleased (their records are not acked, so
      * not committed, and are read again by the next owner). Running ones finish. Any thread.
      */
-    public synchronized void close() {
-        this.closed = true;
-        this.ready.clear();
-        this.lanes.clear();
-        for (Delivery delivery : this.waiting) {
-            abandon(delivery);
-        }
-        this.waiting.clear();
-        for (Delivery delivery : this.due) {
-            abandon(delivery);
-        }
-        this.due.clear();
-    }
-
-    /** Abandons a parked delivery and gives back the lane slot it kept while it waited. Guarded by this. */
-    private void abandonWaiting(Delivery delivery) {
-        abandon(delivery);
-        if (delivery.lane != this.unordered) {
-            freeLane(delivery.lane);
-        }
-    }
-
-    /** A delivery that will never run again and is not released: its record is read again by the next owner. Guarded by this. */
-    private void abandon(Delivery delivery) {
-        this.runningByRecord.remove(delivery.tracked);
-        delivery.tracked.finished();
+    public void close() {
+        this.lanes.close();
     }
 
     /**
@@ -264,54 +183,8 @@ public final class SubscriptionRunner {
      * unreleased, so uncommitted, and are read again by whoever owns the partition next. Poll thread.
      * @return how many were dropped
      */
-    public synchronized int dropQueued(Set<TopicPartition> partitions) {
-        int dropped = 0;
-        List<Lane> all = new ArrayList<>(this.lanes.values());
-        if (this.unordered != null) {
-            all.add(this.unordered);
-        }
-        for (Lane lane : all) {
-            Iterator<Delivery> queued = lane.queue.iterator();
-            while (queued.hasNext()) {
-                ConsumerRecord<byte[], byte[]> raw = queued.next().tracked.raw();
-                if (partitions.contains(new TopicPartition(raw.topic(), raw.partition()))) {
-                    queued.remove();
-                    dropped++;
-                }
-            }
-            if (lane.queue.isEmpty() && lane.active == 0 && lane != this.unordered) {
-                this.lanes.remove(lane.key);
-            }
-        }
-        this.ready.removeIf((lane) -> {
-            if (lane.queue.isEmpty()) {
-                lane.inReady = false;
-                return true;
-            }
-            return false;
-        });
-        dropped += dropWaiting(this.waiting, partitions);
-        dropped += dropWaiting(this.due, partitions);
-        return dropped;
-    }
-
-    /**
-     * Abandons the retries of {@code partitions}: a drain must not wait out their back-off, and
-     * the next owner reads their records again. Guarded by this.
-     */
-    private int dropWaiting(Collection<Delivery> deliveries, Set<TopicPartition> partitions) {
-        int dropped = 0;
-        Iterator<Delivery> iterator = deliveries.iterator();
-        while (iterator.hasNext()) {
-            Delivery delivery = iterator.next();
-            ConsumerRecord<byte[], byte[]> raw = delivery.tracked.raw();
-            if (partitions.contains(new TopicPartition(raw.topic(), raw.partition()))) {
-                iterator.remove();
-                abandonWaiting(delivery);
-                dropped++;
-            }
-        }
-        return dropped;
+    public int dropQueued(Set<TopicPartition> partitions) {
+        return this.lanes.dropQueued(partitions);
     }
 
     /**
@@ -340,131 +213,8 @@ public final class SubscriptionRunner {
     }
 
     /** Deliveries queued or running, for diagnostics. */
-    public synchronized int backlog() {
-        int queued = (this.unordered != null) ? this.unordered.queue.size() : 0;
-        for (Lane lane : this.lanes.values()) {
-            queued += lane.queue.size();
-        }
-        return queued + this.running + this.waiting.size() + this.due.size();
-    }
-
-    private Lane laneFor(ConsumerRecord<byte[], byte[]> record, OffsetTracker tracker) {
-        if (this.unordered != null) {
-            return this.unordered;
-        }
-        // Lanes belong to one assignment of a partition (its tracker): a handler that outlives a
-        // revoke never holds up the records of the partition's next assignment.
-        Object key = switch (this.subscription.ordering()) {
-            case PARTITION -> tracker;
-            case KEY -> new KeyLane(tracker, (record.key() != null) ? ByteBuffer.wrap(record.key()) : null);
-            case UNORDERED -> throw new IllegalStateException("unreachable");
-        };
-        return this.lanes.computeIfAbsent(key, (k) -> new Lane(k, 1));
-    }
-
-    /** Takes the next delivery of the ready lane at the head, if a slot is free. Guarded by this. */
-    private Delivery takeReady() {
-        if (this.closed || this.running >= this.concurrency) {
-            return null;
-        }
-        Delivery retry = this.due.pollFirst();
-        if (retry != null) {
-            // Its lane slot stayed taken while it waited (the unordered lane's did not).
-            if (retry.lane == this.unordered) {
-                retry.lane.active++;
-            }
-            this.running++;
-            return retry;
-        }
-        Lane lane = this.ready.pollFirst();
-        if (lane == null) {
-            return null;
-        }
-        lane.inReady = false;
-        Delivery next = lane.queue.pollFirst();
-        lane.active++;
-        this.running++;
-        this.runningByRecord.put(next.tracked, next);
-        next.tracked.taken();
-        if (!lane.queue.isEmpty() && lane.active < lane.maxActive) {
-            lane.inReady = true;
-            this.ready.addLast(lane);
-        }
-        return next;
-    }
-
-    /** Frees the slot of a finished delivery and takes the next one to run, if any. */
-    private synchronized Delivery finished(Delivery delivery) {
-        this.running--;
-        this.runningByRecord.remove(delivery.tracked);
-        if (this.closed) {
-            return null;
-        }
-        freeLane(delivery.lane);
-        return takeReady();
-    }
-
-    /** Gives back a slot of {@code lane}: it is ready again if it has queued work, dropped if idle. Guarded by this. */
-    private void freeLane(Lane lane) {
-        lane.active--;
-        if (!lane.queue.isEmpty()) {
-            if (!lane.inReady && lane.active < lane.maxActive) {
-                lane.inReady = true;
-                this.ready.addLast(lane);
-            }
-        }
-        else if (lane.active == 0 && lane != this.unordered) {
-            this.lanes.remove(lane.key);
-        }
-    }
-
-    /**
-     * Parks a delivery that will run again after a wait: frees its concurrency slot (and, in the
-     * unordered lane, its lane slot), and takes the next one to run, if any.
-     */
-    private synchronized Delivery suspended(Delivery delivery) {
-        this.running--;
-        if (this.closed) {
-            abandon(delivery);
-            return null;
-        }
-        if (delivery.lane == this.unordered) {
-            freeLane(delivery.lane);
-        }
-        this.waiting.add(delivery);
-        return takeReady();
-    }
-
-    /** The wait of a parked delivery is over: it runs before any ready lane. Retry scheduler thread. */
-    private void resume(Delivery delivery) {
-        Delivery start;
-        synchronized (this) {
-            if (!this.waiting.remove(delivery)) {
-                return; // abandoned by a revoke or a close meanwhile
-            }
-            this.due.addLast(delivery);
-            start = takeReady();
-        }
-        if (start != null) {
-            execute(start);
-        }
-    }
-
-    /** Frees the slots of a delivery left unreleased on purpose and takes the next one to run, if any. */
-    private synchronized Delivery abandoned(Delivery delivery) {
-        return finished(delivery);
-    }
-
-    private synchronized boolean isClosed() {
-        return this.closed;
-    }
-
-    /** A {@link Recovery#STOP}: frees the slot, starts nothing more. The record stays unreleased. */
-    private synchronized void halted(Delivery delivery) {
-        this.running--;
-        this.runningByRecord.remove(delivery.tracked);
-        this.closed = true;
-        this.ready.clear();
+    public int backlog() {
+        return this.lanes.backlog();
     }
 
     /**
@@ -489,7 +239,7 @@ public final class SubscriptionRunner {
 
     /** Leaves a delivery that cannot run unreleased, frees its slots and returns the next one to run, if any. */
     private Delivery rejected(Delivery delivery, String why) {
-        boolean stopping = isClosed();
+        boolean stopping = this.lanes.isClosed();
         if (!stopping) {
             logger.error("Subscription '{}' cannot run {}: {}; stopping the engine", this.subscription.id(),
                     delivery.tracked, why);
@@ -501,20 +251,23 @@ public final class SubscriptionRunner {
                     why);
         }
         delivery.tracked.finished();
-        return finished(delivery);
+        return this.lanes.finished(delivery);
     }
 
     /**
      * The handler of this subscription running on {@code record}, or null when it has not been
      * called (queued, or taken and not yet started) or is done. Any thread.
      */
-    public synchronized HandlerRun runningOn(TrackedRecord record) {
-        Delivery delivery = this.runningByRecord.get(record);
-        if (delivery == null || delivery.startedAt == 0) {
-            return null;
+    public HandlerRun runningOn(TrackedRecord record) {
+        return this.lanes.runningOn(record, this.subscription.id());
+    }
+
+    /** The wait of a parked delivery is over: it runs before any ready lane. Retry scheduler thread. */
+    private void waitOver(Delivery delivery) {
+        Delivery start = this.lanes.waitOver(delivery);
+        if (start != null) {
+            execute(start);
         }
-        Thread thread = delivery.thread;
-        return new HandlerRun(this.subscription.id(), delivery.startedAt, (thread != null) ? thread.getName() : "?");
     }
 
     /** Runs deliveries one after another on this thread until none is ready or one goes asynchronous. */
@@ -580,36 +333,30 @@ public final class SubscriptionRunner {
     private Delivery next(Delivery delivery, Step step) {
         switch (step) {
             case DONE:
-                return finished(delivery);
+                return this.lanes.finished(delivery);
             case WAIT:
                 if (delivery.tracked.tracker().isDraining() || delivery.tracked.isLate()) {
                     // A dead-letter resend of a partition being handed over: the next owner reads
                     // the record again, and the drain must not wait for the resend.
                     delivery.tracked.finished();
-                    return abandoned(delivery);
+                    return this.lanes.finished(delivery);
                 }
-                Delivery next = suspended(delivery);
+                Delivery next = this.lanes.parked(delivery);
                 try {
-                    this.scheduler.schedule(() -> resume(delivery), delivery.retryDelayMillis);
+                    this.scheduler.schedule(() -> waitOver(delivery), delivery.retryDelayMillis);
                 }
                 catch (RuntimeException ex) {
-                    synchronized (this) {
-                        if (!this.waiting.remove(delivery)) {
-                            return next; // abandoned by a revoke or a close meanwhile
-                        }
-                        this.running++; // undo suspended(): rejected() frees the slots
-                        if (delivery.lane == this.unordered) {
-                            delivery.lane.active++;
-                        }
+                    if (!this.lanes.unpark(delivery)) {
+                        return next; // abandoned by a revoke or a close meanwhile
                     }
                     execute(next);
                     return rejected(delivery, "the retry scheduler rejected its retry: " + ex);
                 }
                 return next;
             case ABANDON:
-                return abandoned(delivery);
+                return this.lanes.finished(delivery);
             default:
-                halted(delivery);
+                this.lanes.halt(delivery);
                 return null;
         }
     }
@@ -678,7 +425,7 @@ public final class SubscriptionRunner {
             release(delivery);
             return Step.DONE;
         }
-        if (isClosed()) {
+        if (this.lanes.isClosed()) {
             // The engine is stopping (its handlers may be interrupted by the stop itself): no retry
             // and no recovery; the record stays unreleased and is read again after a restart.
             logger.debug("Subscription '{}' failed on {} while stopping; left for the next start: {}",
@@ -878,29 +625,6 @@ public final class SubscriptionRunner {
     }
 
     /**
-     * A queue of deliveries that run in order, at most {@code maxActive} at once. Guarded by the
-     * runner's monitor.
-     */
-    static final class Lane {
-
-        final Object key;
-
-        final int maxActive;
-
-        final ArrayDeque<Delivery> queue = new ArrayDeque<>();
-
-        int active;
-
-        boolean inReady;
-
-        Lane(Object key, int maxActive) {
-            this.key = key;
-            this.maxActive = maxActive;
-        }
-
-    }
-
-    /**
      * Exactly-once: aborts the open transaction because a handler failed on {@code record}; the
      * engine reads the records again from the last committed offsets, those of the record's
      * partition no sooner than {@code retryDelayMillis} from now. Called on a handler thread
@@ -937,10 +661,6 @@ public final class SubscriptionRunner {
             this.backOff = backOff;
         }
 
-    }
-
-    /** A key lane: one key of one assignment of a partition. A null key groups its keyless records. */
-    private record KeyLane(OffsetTracker assignment, ByteBuffer key) {
     }
 
 }
