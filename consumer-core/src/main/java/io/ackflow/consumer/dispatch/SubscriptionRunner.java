@@ -7,12 +7,10 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
 
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,15 +50,8 @@ import io.ackflow.consumer.tracking.TrackedRecord;
  *
  * <h2>Failures under exactly-once</h2>
  * A handler that failed may have sent part of its output in the open transaction, so it is not
- * retried in place: the record stays unreleased, the runner remembers the attempt (by the
- * record's coordinates) and asks the engine to abort the transaction through
- * {@link TransactionAbort}. The engine reads the records again from the last committed offsets;
- * when this record comes back, its delivery carries the attempts so far, and when the policy
- * has no retry left, it goes straight to the recovery (skip, dead letter, stop) without calling
- * the handler. The attempts are kept until the transaction that settles the record commits,
- * so an abort caused by another record brings it back with them. Records that cannot be
- * deserialized never reached a handler: they are recovered in the open transaction as under
- * at-least-once.
+ * retried in place: the runner asks the engine to abort the transaction, and the
+ * {@link AttemptMemory} keeps the attempt until the record is read again.
  *
  * <h2>Threads</h2>
  * {@link #submit} is called by the poll thread; deliveries run on the handler executor; the
@@ -95,14 +86,7 @@ public final class SubscriptionRunner {
     /** Told when a {@link Recovery#STOP} recovery asks the engine to stop. */
     private final Consumer<Throwable> stopper;
 
-    /** Exactly-once only: aborts the open transaction when a handler failed; null at-least-once. */
-    private final TransactionAbort transactionAbort;
-
-    /**
-     * Exactly-once only: the failed attempts of records whose transaction was aborted, by
-     * coordinates, until the record is released or its partition goes. Any thread.
-     */
-    private final Map<Coordinates, Attempt> failedAttempts = new ConcurrentHashMap<>();
+    private final AttemptMemory attempts;
 
     /** A runner whose failures follow the subscription's policy but that can neither retry nor stop an engine; for tests. */
     public SubscriptionRunner(Subscription<?, ?> subscription, Executor executor, EngineStats stats, Clock clock) {
@@ -130,7 +114,6 @@ public final class SubscriptionRunner {
     public SubscriptionRunner(Subscription<?, ?> subscription, Executor executor, EngineStats stats, Clock clock,
             RetryScheduler scheduler, Consumer<Throwable> stopper, EngineMetrics metrics,
             TransactionAbort transactionAbort) {
-        this.transactionAbort = transactionAbort;
         this.subscription = (Subscription<Object, Object>) subscription;
         this.metrics = metrics;
         this.policy = subscription.errorPolicy();
@@ -140,6 +123,7 @@ public final class SubscriptionRunner {
         this.handler = this.subscription.handler();
         this.executor = executor;
         this.stats = stats.subscription(subscription.id());
+        this.attempts = new AttemptMemory(subscription.id(), this.policy, this.stats, transactionAbort);
         this.lanes = new LaneScheduler(subscription.ordering(), subscription.concurrency());
     }
 
@@ -160,9 +144,7 @@ public final class SubscriptionRunner {
      */
     void submitAll(List<Delivery> deliveries) {
         for (int i = 0; i < deliveries.size(); i++) {
-            if (!this.failedAttempts.isEmpty()) {
-                resumeAttempts(deliveries.get(i));
-            }
+            this.attempts.resume(deliveries.get(i));
         }
         List<Delivery> starts = this.lanes.enqueue(deliveries);
         for (int i = 0; i < starts.size(); i++) {
@@ -194,12 +176,7 @@ public final class SubscriptionRunner {
      * Poll thread.
      */
     public void forgetCommitted(Map<TopicPartition, Long> committed) {
-        if (!this.failedAttempts.isEmpty()) {
-            this.failedAttempts.keySet().removeIf((key) -> {
-                Long offset = committed.get(key.partition());
-                return offset != null && key.offset() < offset;
-            });
-        }
+        this.attempts.forgetCommitted(committed);
     }
 
     /**
@@ -207,9 +184,7 @@ public final class SubscriptionRunner {
      * another member, which counts its own. Poll thread.
      */
     public void forgetAttempts(Set<TopicPartition> partitions) {
-        if (!this.failedAttempts.isEmpty()) {
-            this.failedAttempts.keySet().removeIf((key) -> partitions.contains(key.partition()));
-        }
+        this.attempts.forgetAttempts(partitions);
     }
 
     /** Deliveries queued or running, for diagnostics. */
@@ -439,8 +414,9 @@ public final class SubscriptionRunner {
             release(delivery);
             return Step.DONE;
         }
-        if (this.transactionAbort != null && delivery.deserializationFailure == null && delivery.recovering == null) {
-            return abortTransaction(delivery, failure);
+        if (this.attempts.isExactlyOnce() && delivery.deserializationFailure == null && delivery.recovering == null) {
+            this.attempts.abort(delivery, failure);
+            return Step.ABANDON;
         }
         if (delivery.deserializationFailure == null && !delivery.tracked.isLate() && this.policy.isRetryable(failure)) {
             if (delivery.backOff == null) {
@@ -463,84 +439,6 @@ public final class SubscriptionRunner {
         }
         this.stats.recordFailed();
         return recover(delivery, failure);
-    }
-
-    /**
-     * Exactly-once: a handler failed and may have sent part of its output, so the transaction is
-     * aborted and the record read again; what the policy says of the next attempt is remembered
-     * for then. The record stays unreleased.
-     */
-    private Step abortTransaction(Delivery delivery, Throwable failure) {
-        if (delivery.tracked.isLate()) {
-            // The handler outlived its record's assignment or transaction: the record is read
-            // again (by this member after a rewind, with attempts afresh, or by the next owner).
-            // Its attempt is not remembered, or that read would go straight to the recovery. The
-            // open transaction is aborted all the same, in case the handler sent into it.
-            logger.debug("Subscription '{}' failed on {} after its record was retired; aborting the open transaction:"
-                    + " {}", this.subscription.id(), delivery.tracked, failure.toString());
-            this.transactionAbort.abortFor(delivery.tracked, 0);
-            delivery.tracked.finished();
-            return Step.ABANDON;
-        }
-        Attempt attempt = new Attempt(delivery.attempts, delivery.backOff);
-        long delay = RetryBackOff.STOP;
-        if (this.policy.isRetryable(failure)) {
-            if (attempt.backOff == null) {
-                attempt.backOff = this.policy.backOff().start();
-            }
-            delay = attempt.backOff.nextDelayMillis();
-        }
-        if (delay != RetryBackOff.STOP) {
-            this.stats.recordRetried();
-            logger.debug("Subscription '{}' failed on {} (attempt {}); aborting the transaction, retried in {} ms"
-                    + " when the record is read again: {}", this.subscription.id(), delivery.tracked, delivery.attempts,
-                    Math.max(0, delay), failure.toString());
-        }
-        else {
-            attempt.recovery = failure;
-            this.stats.recordFailed();
-            logger.info("Subscription '{}' failed on {} after {} attempt(s); aborting the transaction, the record gets"
-                    + " its recovery ({}) when it is read again: {}", this.subscription.id(), delivery.tracked,
-                    delivery.attempts, this.policy.recovery(), failure.toString());
-        }
-        this.failedAttempts.put(Coordinates.of(delivery.tracked.raw()), attempt);
-        // Told before the record's slot is freed: the engine does not end the transaction while a
-        // handler of it runs, so it sees this request before it aborts.
-        this.transactionAbort.abortFor(delivery.tracked, Math.max(0, (delay == RetryBackOff.STOP) ? 0 : delay));
-        delivery.tracked.finished();
-        return Step.ABANDON;
-    }
-
-    /**
-     * Exactly-once: a dead-letter send failed, and a failed send leaves the transactional
-     * producer unable to commit (a send that only seemed to fail may also be in the transaction
-     * already). The transaction is aborted; the record comes back to its recovery after the
-     * dead-letter retry interval.
-     */
-    private Step deadLetterFailedInTransaction(Delivery delivery, Throwable failure, Throwable sendFailure) {
-        Attempt attempt = new Attempt(delivery.attempts, delivery.backOff);
-        attempt.recovery = failure;
-        this.failedAttempts.put(Coordinates.of(delivery.tracked.raw()), attempt);
-        long interval = this.policy.deadLetterRetryInterval().toMillis();
-        logger.warn("Subscription '{}': publishing {} to its dead-letter topic failed; aborting the transaction, the"
-                + " record is published again in {} ms, when it is read again: {}", this.subscription.id(),
-                delivery.tracked, interval, sendFailure.toString());
-        this.transactionAbort.abortFor(delivery.tracked, interval);
-        delivery.tracked.finished();
-        return Step.ABANDON;
-    }
-
-    /** A record read again after an abort carries the attempts its failures left. Poll thread. */
-    private void resumeAttempts(Delivery delivery) {
-        Attempt attempt = this.failedAttempts.get(Coordinates.of(delivery.tracked.raw()));
-        if (attempt == null) {
-            return;
-        }
-        delivery.attempts = attempt.attempts;
-        delivery.backOff = attempt.backOff;
-        if (attempt.recovery != null && delivery.deserializationFailure == null) {
-            delivery.recovering = attempt.recovery;
-        }
     }
 
     /** Applies the policy's recovery to a record whose failure is final. */
@@ -573,8 +471,9 @@ public final class SubscriptionRunner {
                     this.policy.deadLetterPublisher().publish(failed);
                 }
                 catch (Throwable ex) {
-                    if (this.transactionAbort != null) {
-                        return deadLetterFailedInTransaction(delivery, failure, ex);
+                    if (this.attempts.isExactlyOnce()) {
+                        this.attempts.deadLetterFailed(delivery, failure, ex);
+                        return Step.ABANDON;
                     }
                     delivery.recovering = failure;
                     delivery.retryDelayMillis = this.policy.deadLetterRetryInterval().toMillis();
@@ -634,32 +533,6 @@ public final class SubscriptionRunner {
     public interface TransactionAbort {
 
         void abortFor(TrackedRecord record, long retryDelayMillis);
-
-    }
-
-    /** Where a record is: the key of the attempts remembered across an abort. */
-    private record Coordinates(TopicPartition partition, long offset) {
-
-        static Coordinates of(ConsumerRecord<?, ?> raw) {
-            return new Coordinates(new TopicPartition(raw.topic(), raw.partition()), raw.offset());
-        }
-
-    }
-
-    /** The failed attempts of a record whose transaction was aborted, and its recovery once retries are over. */
-    private static final class Attempt {
-
-        final int attempts;
-
-        RetryBackOff.Execution backOff;
-
-        /** The final failure once the policy has no retry left: the next delivery recovers; else null. */
-        Throwable recovery;
-
-        Attempt(int attempts, RetryBackOff.Execution backOff) {
-            this.attempts = attempts;
-            this.backOff = backOff;
-        }
 
     }
 
