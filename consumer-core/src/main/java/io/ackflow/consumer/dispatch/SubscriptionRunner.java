@@ -17,16 +17,11 @@ import org.slf4j.LoggerFactory;
 
 import io.ackflow.consumer.EngineStats;
 import io.ackflow.consumer.SubscriptionStats;
-import io.ackflow.consumer.Ordering;
 import io.ackflow.consumer.RecordHandler;
 import io.ackflow.consumer.Subscription;
 import io.ackflow.consumer.failure.ErrorPolicy;
-import io.ackflow.consumer.failure.FailedRecord;
 import io.ackflow.consumer.failure.Recovery;
-import io.ackflow.consumer.failure.RetryBackOff;
 import io.ackflow.consumer.failure.RetryScheduler;
-import io.ackflow.consumer.failure.SkipRecordException;
-import io.ackflow.consumer.failure.SubscriptionFailedException;
 import io.ackflow.consumer.state.EngineMetrics;
 import io.ackflow.consumer.tracking.TrackedRecord;
 
@@ -39,18 +34,12 @@ import io.ackflow.consumer.tracking.TrackedRecord;
  * robin across lanes. The runner hands what the scheduler gives it to the executor.
  *
  * <h2>Failures</h2>
- * A failed attempt goes to the subscription's {@link ErrorPolicy}. A retry waits on the
- * {@link RetryScheduler}, holding no thread and no concurrency slot; it keeps its lane's slot,
- * so under {@code PARTITION} only the partition's later records of this subscription wait for
- * it, under {@code KEY} only the key's, and under {@code UNORDERED} nothing. When the wait is
- * over the delivery is <em>due</em> and runs before any ready lane. A dead-letter send that
- * fails waits and is tried again the same way. A {@link Recovery#STOP} leaves the record
+ * What follows a failed attempt is the {@link Settlement}'s to decide under the subscription's
+ * {@link ErrorPolicy}: a retry, which the runner parks on the {@link RetryScheduler} holding no
+ * thread and no concurrency slot, or a recovery. A {@link Recovery#STOP} leaves the record
  * unreleased, closes the runner and asks the engine to stop. Revoking a partition abandons its
  * waiting retries: their records stay unreleased, so uncommitted, and the next owner reads them.
- *
- * <h2>Failures under exactly-once</h2>
- * A handler that failed may have sent part of its output in the open transaction, so it is not
- * retried in place: the runner asks the engine to abort the transaction, and the
+ * Under exactly-once a handler's failure aborts the open transaction instead, and the
  * {@link AttemptMemory} keeps the attempt until the record is read again.
  *
  * <h2>Threads</h2>
@@ -71,22 +60,20 @@ public final class SubscriptionRunner {
 
     private final Executor executor;
 
-    private final SubscriptionStats stats;
-
     private final Clock clock;
-
-    private final LaneScheduler lanes;
-
-    private final ErrorPolicy policy;
 
     private final EngineMetrics metrics;
 
     private final RetryScheduler scheduler;
 
-    /** Told when a {@link Recovery#STOP} recovery asks the engine to stop. */
+    /** Told when the subscription cannot go on and the engine must stop. */
     private final Consumer<Throwable> stopper;
 
+    private final LaneScheduler lanes;
+
     private final AttemptMemory attempts;
+
+    private final Settlement settlement;
 
     /** A runner whose failures follow the subscription's policy but that can neither retry nor stop an engine; for tests. */
     public SubscriptionRunner(Subscription<?, ?> subscription, Executor executor, EngineStats stats, Clock clock) {
@@ -116,15 +103,16 @@ public final class SubscriptionRunner {
             TransactionAbort transactionAbort) {
         this.subscription = (Subscription<Object, Object>) subscription;
         this.metrics = metrics;
-        this.policy = subscription.errorPolicy();
         this.scheduler = scheduler;
         this.stopper = stopper;
         this.clock = clock;
         this.handler = this.subscription.handler();
         this.executor = executor;
-        this.stats = stats.subscription(subscription.id());
-        this.attempts = new AttemptMemory(subscription.id(), this.policy, this.stats, transactionAbort);
         this.lanes = new LaneScheduler(subscription.ordering(), subscription.concurrency());
+        SubscriptionStats totals = stats.subscription(subscription.id());
+        this.attempts = new AttemptMemory(subscription.id(), subscription.errorPolicy(), totals, transactionAbort);
+        this.settlement = new Settlement(subscription.id(), subscription.errorPolicy(), totals, this.attempts, stopper,
+                this.lanes::isClosed);
     }
 
     public Subscription<?, ?> subscription() {
@@ -257,7 +245,7 @@ public final class SubscriptionRunner {
                 stage.whenComplete((result, failure) -> {
                     timed(pending, failure == null);
                     if (failure == null) {
-                        Delivery next = next(pending, settle(pending, null));
+                        Delivery next = next(pending, this.settlement.settle(pending, null));
                         if (next != null) {
                             execute(next);
                         }
@@ -277,31 +265,11 @@ public final class SubscriptionRunner {
     /** Settles a failed asynchronous attempt on a handler thread, then runs on from there. */
     private void settleOnExecutor(Delivery delivery, Throwable failure) {
         try {
-            this.executor.execute(() -> runFrom(next(delivery, settle(delivery, failure))));
+            this.executor.execute(() -> runFrom(next(delivery, this.settlement.settle(delivery, failure))));
         }
         catch (RejectedExecutionException ex) {
             execute(rejected(delivery, "the handler executor rejected its failure handling: " + ex));
         }
-    }
-
-    /** What one turn of a delivery came to. */
-    private enum Step {
-
-        /** Released: its slots are free. */
-        DONE,
-
-        /** Waits for a retry (or a dead-letter resend), then runs again. */
-        WAIT,
-
-        /** Stopped the engine: nothing more runs in this subscription. */
-        HALT,
-
-        /** Left unreleased on purpose (its partition is being handed over): its slots are free. */
-        ABANDON,
-
-        /** The handler returned a stage that has not completed; it is in {@link Delivery#stage}. */
-        ASYNC
-
     }
 
     /** Frees what the step frees and returns the next delivery this thread should run, if any. */
@@ -346,14 +314,13 @@ public final class SubscriptionRunner {
         if (delivery.tracked.isLate()) {
             // Its partition was revoked, lost or sought away from while it waited: the next owner
             // (or the new position) reads it again, so the handler is not called.
-            release(delivery);
-            step = Step.DONE;
+            step = this.settlement.release(delivery);
         }
         else if (delivery.recovering != null) {
-            step = recover(delivery, delivery.recovering);
+            step = this.settlement.recover(delivery, delivery.recovering);
         }
         else if (delivery.deserializationFailure != null) {
-            step = settle(delivery, delivery.deserializationFailure);
+            step = this.settlement.settle(delivery, delivery.deserializationFailure);
         }
         else {
             CompletionStage<?> stage = null;
@@ -384,124 +351,13 @@ public final class SubscriptionRunner {
                 return Step.ASYNC;
             }
             timed(delivery, failure == null);
-            step = settle(delivery, failure);
+            step = this.settlement.settle(delivery, failure);
         }
         return step;
     }
 
     private void timed(Delivery delivery, boolean succeeded) {
         this.metrics.handlerFinished(this.subscription.id(), System.nanoTime() - delivery.attemptStartedNanos, succeeded);
-    }
-
-    /** Decides what follows an attempt that ended with {@code failure} (null for success). */
-    private Step settle(Delivery delivery, Throwable failure) {
-        if (failure == null) {
-            this.stats.recordHandled();
-            release(delivery);
-            return Step.DONE;
-        }
-        if (this.lanes.isClosed()) {
-            // The engine is stopping (its handlers may be interrupted by the stop itself): no retry
-            // and no recovery; the record stays unreleased and is read again after a restart.
-            logger.debug("Subscription '{}' failed on {} while stopping; left for the next start: {}",
-                    this.subscription.id(), delivery.tracked, failure.toString());
-            delivery.tracked.finished();
-            return Step.HALT;
-        }
-        if (failure instanceof SkipRecordException skip) {
-            this.stats.recordSkipped();
-            logger.debug("Subscription '{}' skipped {}: {}", this.subscription.id(), delivery.tracked, skip.getMessage());
-            release(delivery);
-            return Step.DONE;
-        }
-        if (this.attempts.isExactlyOnce() && delivery.deserializationFailure == null && delivery.recovering == null) {
-            this.attempts.abort(delivery, failure);
-            return Step.ABANDON;
-        }
-        if (delivery.deserializationFailure == null && !delivery.tracked.isLate() && this.policy.isRetryable(failure)) {
-            if (delivery.backOff == null) {
-                delivery.backOff = this.policy.backOff().start();
-            }
-            long delay = delivery.backOff.nextDelayMillis();
-            if (delay != RetryBackOff.STOP && delivery.tracked.tracker().isDraining()) {
-                // Its partition is being handed over: the next owner reads the record again, and
-                // the drain must not wait out a back-off.
-                delivery.tracked.finished();
-                return Step.ABANDON;
-            }
-            if (delay != RetryBackOff.STOP) {
-                this.stats.recordRetried();
-                delivery.retryDelayMillis = Math.max(0, delay);
-                logger.debug("Subscription '{}' failed on {} (attempt {}); retrying in {} ms: {}", this.subscription.id(),
-                        delivery.tracked, delivery.attempts, delivery.retryDelayMillis, failure.toString());
-                return Step.WAIT;
-            }
-        }
-        this.stats.recordFailed();
-        return recover(delivery, failure);
-    }
-
-    /** Applies the policy's recovery to a record whose failure is final. */
-    private Step recover(Delivery delivery, Throwable failure) {
-        if (delivery.tracked.isLate()) {
-            release(delivery);
-            return Step.DONE;
-        }
-        String id = this.subscription.id();
-        boolean poisonPill = delivery.deserializationFailure != null;
-        String what = poisonPill ? "could not deserialize" : "failed after " + delivery.attempts + " attempt(s) on";
-        // A poison pill's cause is the deserializer's exception, whose message may quote the bytes
-        // (Jackson's does): WARN and ERROR show only its own message, which names the coordinates.
-        // The deserializer's words were logged at DEBUG when the record was read.
-        switch (this.policy.recovery()) {
-            case SKIP:
-                if (poisonPill) {
-                    logger.warn("Subscription '{}' {} {}; skipped: the record is released: {}", id, what,
-                            delivery.tracked, failure.toString());
-                }
-                else {
-                    logger.warn("Subscription '{}' {} {}; skipped: the record is released", id, what, delivery.tracked,
-                            failure);
-                }
-                release(delivery);
-                return Step.DONE;
-            case DEAD_LETTER:
-                FailedRecord failed = new FailedRecord(id, delivery.tracked.raw(), failure, delivery.attempts);
-                try {
-                    this.policy.deadLetterPublisher().publish(failed);
-                }
-                catch (Throwable ex) {
-                    if (this.attempts.isExactlyOnce()) {
-                        this.attempts.deadLetterFailed(delivery, failure, ex);
-                        return Step.ABANDON;
-                    }
-                    delivery.recovering = failure;
-                    delivery.retryDelayMillis = this.policy.deadLetterRetryInterval().toMillis();
-                    logger.warn("Subscription '{}': publishing {} to its dead-letter topic failed; tried again in {} ms,"
-                            + " the record stays unreleased until then: {}", id, delivery.tracked,
-                            delivery.retryDelayMillis, ex.toString());
-                    return Step.WAIT;
-                }
-                this.stats.recordDeadLettered();
-                // The stack trace travels in the dead letter's headers; the log names the record.
-                logger.warn("Subscription '{}' {} {}; published to its dead-letter topic and released: {}", id, what,
-                        delivery.tracked, failure.toString());
-                release(delivery);
-                return Step.DONE;
-            default:
-                if (poisonPill) {
-                    logger.error("Subscription '{}' {} {}; stopping the engine: the record is not released, so it is"
-                            + " not committed and is read again after a restart: {}", id, what, delivery.tracked,
-                            failure.toString());
-                }
-                else {
-                    logger.error("Subscription '{}' {} {}; stopping the engine: the record is not released, so it is"
-                            + " not committed and is read again after a restart", id, what, delivery.tracked, failure);
-                }
-                delivery.tracked.finished();
-                this.stopper.accept(new SubscriptionFailedException(id, delivery.tracked.toString(), failure));
-                return Step.HALT;
-        }
     }
 
     private static Throwable unwrap(Throwable failure) {
@@ -511,16 +367,6 @@ public final class SubscriptionRunner {
             current = current.getCause();
         }
         return current;
-    }
-
-    /** Releases the record for this subscription: exactly once per delivery. */
-    private void release(Delivery delivery) {
-        try {
-            delivery.tracked.release(delivery.holderIndex);
-        }
-        finally {
-            delivery.tracked.finished();
-        }
     }
 
     /**
