@@ -4,11 +4,9 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 import org.apache.kafka.common.TopicPartition;
@@ -17,7 +15,6 @@ import org.slf4j.LoggerFactory;
 
 import io.ackflow.consumer.EngineStats;
 import io.ackflow.consumer.SubscriptionStats;
-import io.ackflow.consumer.RecordHandler;
 import io.ackflow.consumer.Subscription;
 import io.ackflow.consumer.failure.ErrorPolicy;
 import io.ackflow.consumer.failure.Recovery;
@@ -42,6 +39,9 @@ import io.ackflow.consumer.tracking.TrackedRecord;
  * Under exactly-once a handler's failure aborts the open transaction instead, and the
  * {@link AttemptMemory} keeps the attempt until the record is read again.
  *
+ * <h2>Calls</h2>
+ * The {@link HandlerInvoker} calls the handler, synchronous or asynchronous, and times each call.
+ *
  * <h2>Threads</h2>
  * {@link #submit} is called by the poll thread; deliveries run on the handler executor; the
  * continuation after an asynchronous handler runs on whichever thread completes its stage and
@@ -56,13 +56,7 @@ public final class SubscriptionRunner {
 
     private final Subscription<Object, Object> subscription;
 
-    private final RecordHandler<Object, Object> handler;
-
     private final Executor executor;
-
-    private final Clock clock;
-
-    private final EngineMetrics metrics;
 
     private final RetryScheduler scheduler;
 
@@ -73,7 +67,12 @@ public final class SubscriptionRunner {
 
     private final AttemptMemory attempts;
 
+    private final HandlerInvoker invoker;
+
     private final Settlement settlement;
+
+    /** Where an asynchronous handler's end goes: made once, not per call. */
+    private final BiConsumer<Delivery, Throwable> completed = this::completed;
 
     /** A runner whose failures follow the subscription's policy but that can neither retry nor stop an engine; for tests. */
     public SubscriptionRunner(Subscription<?, ?> subscription, Executor executor, EngineStats stats, Clock clock) {
@@ -102,12 +101,10 @@ public final class SubscriptionRunner {
             RetryScheduler scheduler, Consumer<Throwable> stopper, EngineMetrics metrics,
             TransactionAbort transactionAbort) {
         this.subscription = (Subscription<Object, Object>) subscription;
-        this.metrics = metrics;
         this.scheduler = scheduler;
         this.stopper = stopper;
-        this.clock = clock;
-        this.handler = this.subscription.handler();
         this.executor = executor;
+        this.invoker = new HandlerInvoker(subscription.id(), this.subscription.handler(), clock, metrics);
         this.lanes = new LaneScheduler(subscription.ordering(), subscription.concurrency());
         SubscriptionStats totals = stats.subscription(subscription.id());
         this.attempts = new AttemptMemory(subscription.id(), subscription.errorPolicy(), totals, transactionAbort);
@@ -237,28 +234,27 @@ public final class SubscriptionRunner {
     private void runFrom(Delivery first) {
         Delivery delivery = first;
         while (delivery != null) {
-            Step step = invoke(delivery);
+            Step step = turn(delivery);
             if (step == Step.ASYNC) {
-                Delivery pending = delivery;
-                CompletionStage<?> stage = pending.stage;
-                pending.stage = null;
-                stage.whenComplete((result, failure) -> {
-                    timed(pending, failure == null);
-                    if (failure == null) {
-                        Delivery next = next(pending, this.settlement.settle(pending, null));
-                        if (next != null) {
-                            execute(next);
-                        }
-                    }
-                    else {
-                        // The completing thread may be a client's I/O thread: a retry or a blocking
-                        // dead-letter send must not run on it.
-                        settleOnExecutor(pending, unwrap(failure));
-                    }
-                });
+                this.invoker.whenDone(delivery, this.completed);
                 return;
             }
             delivery = next(delivery, step);
+        }
+    }
+
+    /** The stage of an asynchronous handler completed: settles the attempt and runs on. Completing thread. */
+    private void completed(Delivery delivery, Throwable failure) {
+        if (failure == null) {
+            Delivery next = next(delivery, this.settlement.settle(delivery, null));
+            if (next != null) {
+                execute(next);
+            }
+        }
+        else {
+            // The completing thread may be a client's I/O thread: a retry or a blocking
+            // dead-letter send must not run on it.
+            settleOnExecutor(delivery, failure);
         }
     }
 
@@ -309,64 +305,23 @@ public final class SubscriptionRunner {
      * or whose recovery is under way, the error policy) and settles the turn, unless the handler
      * returned a stage still running ({@link Step#ASYNC}).
      */
-    private Step invoke(Delivery delivery) {
-        Step step;
+    private Step turn(Delivery delivery) {
         if (delivery.tracked.isLate()) {
             // Its partition was revoked, lost or sought away from while it waited: the next owner
             // (or the new position) reads it again, so the handler is not called.
-            step = this.settlement.release(delivery);
+            return this.settlement.release(delivery);
         }
-        else if (delivery.recovering != null) {
-            step = this.settlement.recover(delivery, delivery.recovering);
+        if (delivery.recovering != null) {
+            return this.settlement.recover(delivery, delivery.recovering);
         }
-        else if (delivery.deserializationFailure != null) {
-            step = this.settlement.settle(delivery, delivery.deserializationFailure);
+        if (delivery.deserializationFailure != null) {
+            return this.settlement.settle(delivery, delivery.deserializationFailure);
         }
-        else {
-            CompletionStage<?> stage = null;
-            Throwable failure = null;
-            delivery.thread = Thread.currentThread();
-            if (delivery.startedAt == 0) {
-                delivery.startedAt = this.clock.millis();
-            }
-            delivery.attempts++;
-            delivery.attemptStartedNanos = System.nanoTime();
-            try {
-                stage = this.handler.handle(delivery.record);
-            }
-            catch (Throwable ex) {
-                failure = ex;
-            }
-            if (stage instanceof CompletableFuture<?> future && future.isDone()) {
-                try {
-                    future.join();
-                }
-                catch (Throwable ex) {
-                    failure = unwrap(ex);
-                }
-                stage = null;
-            }
-            if (stage != null) {
-                delivery.stage = stage;
-                return Step.ASYNC;
-            }
-            timed(delivery, failure == null);
-            step = this.settlement.settle(delivery, failure);
+        Throwable failure = this.invoker.call(delivery);
+        if (delivery.stage != null) {
+            return Step.ASYNC;
         }
-        return step;
-    }
-
-    private void timed(Delivery delivery, boolean succeeded) {
-        this.metrics.handlerFinished(this.subscription.id(), System.nanoTime() - delivery.attemptStartedNanos, succeeded);
-    }
-
-    private static Throwable unwrap(Throwable failure) {
-        Throwable current = failure;
-        while ((current instanceof CompletionException || current instanceof java.util.concurrent.ExecutionException)
-                && current.getCause() != null) {
-            current = current.getCause();
-        }
-        return current;
+        return this.settlement.settle(delivery, failure);
     }
 
     /**
