@@ -22,7 +22,8 @@ import io.ackflow.consumer.failure.SubscriptionFailedException;
  * A retry waits on the retry scheduler, holding no thread and no concurrency slot (which lane
  * slot it keeps is the {@link LaneScheduler}'s to say). A dead-letter send that fails waits and
  * is tried again the same way. A {@link Recovery#STOP} leaves the record unreleased and asks the
- * engine to stop. A record whose partition is being handed over is not retried here: it stays
+ * engine to stop, and so does a delivery that the executor or the retry scheduler refuses while
+ * the runner is open. A record whose partition is being handed over is not retried here: it stays
  * unreleased, so uncommitted, and the next owner reads it. Under exactly-once a handler's
  * failure is not retried in place but aborts the transaction ({@link AttemptMemory}).
  * <p>
@@ -44,7 +45,7 @@ final class Settlement {
 
     private final AttemptMemory attempts;
 
-    /** Told when a {@link Recovery#STOP} recovery asks the engine to stop. */
+    /** Told when a {@link Recovery#STOP}, or a delivery that cannot run, asks the engine to stop. */
     private final Consumer<Throwable> stopper;
 
     /** Whether the runner was closed: the engine is stopping. */
@@ -164,6 +165,26 @@ final class Settlement {
                 this.stopper.accept(new SubscriptionFailedException(id, delivery.tracked.toString(), failure));
                 return Step.HALT;
         }
+    }
+
+    /**
+     * A delivery that cannot run ({@code why} says what refused it) stays unreleased, so
+     * uncommitted, and is read again after a restart. While the runner is open this means the
+     * subscription cannot go on: the engine is asked to stop rather than let the partition stall
+     * unnoticed. The delivery is done with its record; its slots are the caller's to free.
+     */
+    void cannotRun(Delivery delivery, String why) {
+        if (!this.stopping.getAsBoolean()) {
+            logger.error("Subscription '{}' cannot run {}: {}; stopping the engine", this.subscriptionId,
+                    delivery.tracked, why);
+            this.stopper.accept(new IllegalStateException(
+                    "Subscription '" + this.subscriptionId + "' cannot run " + delivery.tracked + ": " + why));
+        }
+        else {
+            logger.debug("Subscription '{}' did not run {} while stopping: {}", this.subscriptionId, delivery.tracked,
+                    why);
+        }
+        delivery.tracked.finished();
     }
 
     /** Releases the record for this subscription, exactly once per delivery: the delivery is done. */

@@ -5,17 +5,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 import org.apache.kafka.common.TopicPartition;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import io.ackflow.consumer.EngineStats;
-import io.ackflow.consumer.SubscriptionStats;
+import io.ackflow.consumer.RecordHandler;
 import io.ackflow.consumer.Subscription;
+import io.ackflow.consumer.SubscriptionStats;
 import io.ackflow.consumer.failure.ErrorPolicy;
 import io.ackflow.consumer.failure.Recovery;
 import io.ackflow.consumer.failure.RetryScheduler;
@@ -23,56 +20,40 @@ import io.ackflow.consumer.state.EngineMetrics;
 import io.ackflow.consumer.tracking.TrackedRecord;
 
 /**
- * Runs one subscription's handler under its ordering mode and concurrency.
- *
- * <h2>Lanes</h2>
- * Which deliveries may run, and in what order, is the {@link LaneScheduler}'s to decide: a lane
- * per partition, per key or one for all, at most {@code concurrency} running at once, round
- * robin across lanes. The runner hands what the scheduler gives it to the executor.
- *
- * <h2>Failures</h2>
- * What follows a failed attempt is the {@link Settlement}'s to decide under the subscription's
- * {@link ErrorPolicy}: a retry, which the runner parks on the {@link RetryScheduler} holding no
- * thread and no concurrency slot, or a recovery. A {@link Recovery#STOP} leaves the record
- * unreleased, closes the runner and asks the engine to stop. Revoking a partition abandons its
- * waiting retries: their records stay unreleased, so uncommitted, and the next owner reads them.
- * Under exactly-once a handler's failure aborts the open transaction instead, and the
- * {@link AttemptMemory} keeps the attempt until the record is read again.
- *
- * <h2>Calls</h2>
- * The {@link HandlerInvoker} calls the handler, synchronous or asynchronous, and times each call.
- *
- * <h2>Threads</h2>
- * {@link #submit} is called by the poll thread; deliveries run on the handler executor; the
- * continuation after an asynchronous handler runs on whichever thread completes its stage and
- * hands the next delivery back to the executor. All lane state is guarded by the lane
- * scheduler's monitor, held only for queue bookkeeping, never while a handler runs. A worker thread that
- * finishes a delivery takes the next ready one itself, so a steady stream costs one executor
- * hand-off per burst rather than per record.
+ * Runs one subscription's handler under its ordering mode and concurrency: the face that the
+ * engine builds, the conductor feeds and the poll loop asks. It puts together the parts that
+ * do the work, one job each:
+ * <ul>
+ * <li>the {@link LaneScheduler} decides which deliveries run and in what order: a lane per
+ * partition, per key or one for all, at most {@code concurrency} running at once, round robin
+ * across lanes;</li>
+ * <li>the {@link DeliveryWorker} hands them to the executor and takes each through its turns;</li>
+ * <li>the {@link HandlerInvoker} calls the handler, synchronous or asynchronous, and times it;</li>
+ * <li>the {@link Settlement} decides what follows an attempt under the subscription's
+ * {@link ErrorPolicy}: a release, a retry (parked on the {@link RetryScheduler}, holding no thread
+ * and no concurrency slot) or a recovery. A {@link Recovery#STOP} leaves the record unreleased,
+ * closes the runner and asks the engine to stop;</li>
+ * <li>under exactly-once, the {@link AttemptMemory} remembers the attempts of records whose
+ * failure aborted the transaction, until they are read again.</li>
+ * </ul>
+ * Revoking a partition drops its queued deliveries and abandons its waiting retries: their
+ * records stay unreleased, so uncommitted, and the next owner reads them.
+ * <p>
+ * Threads: {@link #submitAll} is called by the poll thread, as are {@link #dropQueued} and the
+ * {@code forget} methods; deliveries run on the handler executor (see {@link DeliveryWorker});
+ * {@link #close}, {@link #backlog} and {@link #runningOn} are safe from any thread. All lane
+ * state is guarded by the lane scheduler's monitor, held only for queue bookkeeping, never while
+ * a handler runs.
  */
 public final class SubscriptionRunner {
 
-    private static final Logger logger = LoggerFactory.getLogger(SubscriptionRunner.class);
-
-    private final Subscription<Object, Object> subscription;
-
-    private final Executor executor;
-
-    private final RetryScheduler scheduler;
-
-    /** Told when the subscription cannot go on and the engine must stop. */
-    private final Consumer<Throwable> stopper;
+    private final Subscription<?, ?> subscription;
 
     private final LaneScheduler lanes;
 
     private final AttemptMemory attempts;
 
-    private final HandlerInvoker invoker;
-
-    private final Settlement settlement;
-
-    /** Where an asynchronous handler's end goes: made once, not per call. */
-    private final BiConsumer<Delivery, Throwable> completed = this::completed;
+    private final DeliveryWorker worker;
 
     /** A runner whose failures follow the subscription's policy but that can neither retry nor stop an engine; for tests. */
     public SubscriptionRunner(Subscription<?, ?> subscription, Executor executor, EngineStats stats, Clock clock) {
@@ -96,20 +77,19 @@ public final class SubscriptionRunner {
      * @param transactionAbort under exactly-once, told when a handler failure must abort the open
      *        transaction; null at-least-once
      */
-    @SuppressWarnings("unchecked")
     public SubscriptionRunner(Subscription<?, ?> subscription, Executor executor, EngineStats stats, Clock clock,
             RetryScheduler scheduler, Consumer<Throwable> stopper, EngineMetrics metrics,
             TransactionAbort transactionAbort) {
-        this.subscription = (Subscription<Object, Object>) subscription;
-        this.scheduler = scheduler;
-        this.stopper = stopper;
-        this.executor = executor;
-        this.invoker = new HandlerInvoker(subscription.id(), this.subscription.handler(), clock, metrics);
+        this.subscription = subscription;
         this.lanes = new LaneScheduler(subscription.ordering(), subscription.concurrency());
         SubscriptionStats totals = stats.subscription(subscription.id());
         this.attempts = new AttemptMemory(subscription.id(), subscription.errorPolicy(), totals, transactionAbort);
-        this.settlement = new Settlement(subscription.id(), subscription.errorPolicy(), totals, this.attempts, stopper,
-                this.lanes::isClosed);
+        Settlement settlement = new Settlement(subscription.id(), subscription.errorPolicy(), totals, this.attempts,
+                stopper, this.lanes::isClosed);
+        @SuppressWarnings("unchecked")
+        RecordHandler<Object, Object> handler = (RecordHandler<Object, Object>) subscription.handler();
+        HandlerInvoker invoker = new HandlerInvoker(subscription.id(), handler, clock, metrics);
+        this.worker = new DeliveryWorker(executor, scheduler, this.lanes, invoker, settlement);
     }
 
     public Subscription<?, ?> subscription() {
@@ -133,7 +113,7 @@ public final class SubscriptionRunner {
         }
         List<Delivery> starts = this.lanes.enqueue(deliveries);
         for (int i = 0; i < starts.size(); i++) {
-            execute(starts.get(i));
+            this.worker.execute(starts.get(i));
         }
     }
 
@@ -178,150 +158,11 @@ public final class SubscriptionRunner {
     }
 
     /**
-     * Hands {@code first} to the executor. A rejected delivery stays unreleased (so uncommitted,
-     * read again after a restart); its slots go to the next one, which is tried in turn. A
-     * rejection while the runner is open means the executor cannot run this subscription: the
-     * engine is asked to stop rather than let the partition stall unnoticed.
-     */
-    private void execute(Delivery first) {
-        Delivery delivery = first;
-        while (delivery != null) {
-            Delivery run = delivery;
-            try {
-                this.executor.execute(() -> runFrom(run));
-                return;
-            }
-            catch (RejectedExecutionException ex) {
-                delivery = rejected(delivery, "the handler executor rejected it: " + ex);
-            }
-        }
-    }
-
-    /** Leaves a delivery that cannot run unreleased, frees its slots and returns the next one to run, if any. */
-    private Delivery rejected(Delivery delivery, String why) {
-        boolean stopping = this.lanes.isClosed();
-        if (!stopping) {
-            logger.error("Subscription '{}' cannot run {}: {}; stopping the engine", this.subscription.id(),
-                    delivery.tracked, why);
-            this.stopper.accept(new IllegalStateException(
-                    "Subscription '" + this.subscription.id() + "' cannot run " + delivery.tracked + ": " + why));
-        }
-        else {
-            logger.debug("Subscription '{}' did not run {} while stopping: {}", this.subscription.id(), delivery.tracked,
-                    why);
-        }
-        delivery.tracked.finished();
-        return this.lanes.finished(delivery);
-    }
-
-    /**
      * The handler of this subscription running on {@code record}, or null when it has not been
      * called (queued, or taken and not yet started) or is done. Any thread.
      */
     public HandlerRun runningOn(TrackedRecord record) {
         return this.lanes.runningOn(record, this.subscription.id());
-    }
-
-    /** The wait of a parked delivery is over: it runs before any ready lane. Retry scheduler thread. */
-    private void waitOver(Delivery delivery) {
-        Delivery start = this.lanes.waitOver(delivery);
-        if (start != null) {
-            execute(start);
-        }
-    }
-
-    /** Runs deliveries one after another on this thread until none is ready or one goes asynchronous. */
-    private void runFrom(Delivery first) {
-        Delivery delivery = first;
-        while (delivery != null) {
-            Step step = turn(delivery);
-            if (step == Step.ASYNC) {
-                this.invoker.whenDone(delivery, this.completed);
-                return;
-            }
-            delivery = next(delivery, step);
-        }
-    }
-
-    /** The stage of an asynchronous handler completed: settles the attempt and runs on. Completing thread. */
-    private void completed(Delivery delivery, Throwable failure) {
-        if (failure == null) {
-            Delivery next = next(delivery, this.settlement.settle(delivery, null));
-            if (next != null) {
-                execute(next);
-            }
-        }
-        else {
-            // The completing thread may be a client's I/O thread: a retry or a blocking
-            // dead-letter send must not run on it.
-            settleOnExecutor(delivery, failure);
-        }
-    }
-
-    /** Settles a failed asynchronous attempt on a handler thread, then runs on from there. */
-    private void settleOnExecutor(Delivery delivery, Throwable failure) {
-        try {
-            this.executor.execute(() -> runFrom(next(delivery, this.settlement.settle(delivery, failure))));
-        }
-        catch (RejectedExecutionException ex) {
-            execute(rejected(delivery, "the handler executor rejected its failure handling: " + ex));
-        }
-    }
-
-    /** Frees what the step frees and returns the next delivery this thread should run, if any. */
-    private Delivery next(Delivery delivery, Step step) {
-        switch (step) {
-            case DONE:
-                return this.lanes.finished(delivery);
-            case WAIT:
-                if (delivery.tracked.tracker().isDraining() || delivery.tracked.isLate()) {
-                    // A dead-letter resend of a partition being handed over: the next owner reads
-                    // the record again, and the drain must not wait for the resend.
-                    delivery.tracked.finished();
-                    return this.lanes.finished(delivery);
-                }
-                Delivery next = this.lanes.parked(delivery);
-                try {
-                    this.scheduler.schedule(() -> waitOver(delivery), delivery.retryDelayMillis);
-                }
-                catch (RuntimeException ex) {
-                    if (!this.lanes.unpark(delivery)) {
-                        return next; // abandoned by a revoke or a close meanwhile
-                    }
-                    execute(next);
-                    return rejected(delivery, "the retry scheduler rejected its retry: " + ex);
-                }
-                return next;
-            case ABANDON:
-                return this.lanes.finished(delivery);
-            default:
-                this.lanes.halt(delivery);
-                return null;
-        }
-    }
-
-    /**
-     * One turn of a delivery: calls the handler (or, for a record that could not be deserialized
-     * or whose recovery is under way, the error policy) and settles the turn, unless the handler
-     * returned a stage still running ({@link Step#ASYNC}).
-     */
-    private Step turn(Delivery delivery) {
-        if (delivery.tracked.isLate()) {
-            // Its partition was revoked, lost or sought away from while it waited: the next owner
-            // (or the new position) reads it again, so the handler is not called.
-            return this.settlement.release(delivery);
-        }
-        if (delivery.recovering != null) {
-            return this.settlement.recover(delivery, delivery.recovering);
-        }
-        if (delivery.deserializationFailure != null) {
-            return this.settlement.settle(delivery, delivery.deserializationFailure);
-        }
-        Throwable failure = this.invoker.call(delivery);
-        if (delivery.stage != null) {
-            return Step.ASYNC;
-        }
-        return this.settlement.settle(delivery, failure);
     }
 
     /**

@@ -193,6 +193,21 @@ class SettlementTest {
     }
 
     @Test
+    void aDeliveryThatCannotRunStaysUnreleasedAndStopsTheEngineUnlessItIsStoppingAlready() {
+        Settlement settlement = settlement(policy(Recovery.SKIP), null);
+        Delivery refused = taken(0);
+        settlement.cannotRun(refused, "the handler executor rejected it");
+        assertThat(this.stops).singleElement().satisfies((stop) -> assertThat(stop)
+            .isInstanceOf(IllegalStateException.class)
+            .hasMessage("Subscription 's' cannot run t-0@0: the handler executor rejected it"));
+        this.stopping.set(true);
+        settlement.cannotRun(taken(1), "the handler executor rejected it");
+        assertThat(this.stops).hasSize(1);
+        assertThat(this.acked).isEmpty();
+        assertThat(this.tracker.handlersRunning()).isZero();
+    }
+
+    @Test
     void theRecoveryOfARetiredRecordOnlyReleasesIt() {
         Delivery delivery = taken(0);
         this.tracker.retire();
