@@ -27,10 +27,13 @@ import io.ackflow.consumer.failure.SubscriptionFailedException;
  * unreleased, so uncommitted, and the next owner reads it. Under exactly-once a handler's
  * failure is not retried in place but aborts the transaction ({@link AttemptMemory}).
  * <p>
- * Threads: called by the thread that runs the delivery, never on the thread that completed an
- * asynchronous handler's failed stage (which may be a client's I/O thread, where a blocking
- * dead-letter send must not run). It keeps no state of its own; the delivery's attempt state is
- * the running thread's (see {@link Delivery}).
+ * Threads: {@link #settle} and {@link #recover} run on the thread that runs the delivery. A
+ * failed asynchronous attempt is settled on the executor, never on the thread that completed its
+ * stage (which may be a client's I/O thread, where a blocking dead-letter send must not run); a
+ * successful one is released on the completing thread. {@link #cannotRun} runs on the thread
+ * that was handing the delivery over: the poll thread, a handler thread or the retry scheduler's.
+ * Settlement keeps no state of its own; a delivery's attempt state belongs to the one thread that
+ * holds it (see {@link Delivery}).
  */
 final class Settlement {
 

@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RecordDeserializationException;
 import org.junit.jupiter.api.Test;
@@ -15,7 +14,6 @@ import io.ackflow.consumer.SubscriptionStats;
 import io.ackflow.consumer.failure.ErrorPolicy;
 import io.ackflow.consumer.failure.Recovery;
 import io.ackflow.consumer.failure.RetryBackOff;
-import io.ackflow.consumer.tracking.OffsetTracker;
 import io.ackflow.consumer.tracking.TrackedRecord;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -137,7 +135,7 @@ class AttemptMemoryTest {
 
     /** A delivery taken to run, whose handler has been called {@code attempts} times. */
     private Delivery failedCall(int partition, long offset, int attempts) {
-        Delivery delivery = delivery(track(partition, offset));
+        Delivery delivery = Deliveries.of(track(partition, offset));
         delivery.tracked.taken();
         delivery.attempts = attempts;
         return delivery;
@@ -145,21 +143,14 @@ class AttemptMemoryTest {
 
     /** The record read again after the abort, as the runner queues it. */
     private Delivery readAgain(int partition, long offset) {
-        Delivery delivery = delivery(track(partition, offset));
+        Delivery delivery = Deliveries.of(track(partition, offset));
         this.memory.resume(delivery);
         return delivery;
     }
 
     private static TrackedRecord track(int partition, long offset) {
-        ConsumerRecord<byte[], byte[]> raw = new ConsumerRecord<>("t", partition, offset, null, new byte[0]);
-        return new TrackedRecord(raw, new OffsetTracker(new TopicPartition("t", partition)), new String[] { "s" },
-                (record) -> {
-                });
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Delivery delivery(TrackedRecord tracked) {
-        return new Delivery(tracked, 0, (ConsumerRecord<Object, Object>) (ConsumerRecord<?, ?>) tracked.raw());
+        return Deliveries.track(Deliveries.tracker(partition), offset, null, (record) -> {
+        });
     }
 
 }

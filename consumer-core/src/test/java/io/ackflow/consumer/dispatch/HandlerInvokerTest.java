@@ -9,13 +9,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.function.Function;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 
 import io.ackflow.consumer.MutableClock;
 import io.ackflow.consumer.state.EngineMetrics;
-import io.ackflow.consumer.tracking.OffsetTracker;
-import io.ackflow.consumer.tracking.TrackedRecord;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -120,13 +117,9 @@ class HandlerInvokerTest {
         return new HandlerInvoker("s", handler::apply, this.clock, this.metrics);
     }
 
-    @SuppressWarnings("unchecked")
     private static Delivery delivery() {
-        ConsumerRecord<byte[], byte[]> raw = new ConsumerRecord<>("t", 0, 0, null, new byte[0]);
-        TrackedRecord tracked = new TrackedRecord(raw, new OffsetTracker(new TopicPartition("t", 0)),
-                new String[] { "s" }, (record) -> {
-                });
-        return new Delivery(tracked, 0, (ConsumerRecord<Object, Object>) (ConsumerRecord<?, ?>) raw);
+        return Deliveries.of(Deliveries.track(Deliveries.tracker(0), 0, null, (record) -> {
+        }));
     }
 
 }

@@ -6,13 +6,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 
 import io.ackflow.consumer.Ordering;
 import io.ackflow.consumer.tracking.OffsetTracker;
-import io.ackflow.consumer.tracking.TrackedRecord;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -197,13 +195,8 @@ class LaneSchedulerTest {
 
     private Delivery delivery(int partition, long offset, String key) {
         OffsetTracker tracker = this.trackers.computeIfAbsent(new TopicPartition("t", partition), OffsetTracker::new);
-        ConsumerRecord<byte[], byte[]> raw = new ConsumerRecord<>("t", partition, offset,
-                (key != null) ? key.getBytes() : null, new byte[0]);
-        TrackedRecord tracked = new TrackedRecord(raw, tracker, new String[] { "s" }, (record) -> {
-        });
-        @SuppressWarnings("unchecked")
-        ConsumerRecord<Object, Object> record = (ConsumerRecord<Object, Object>) (ConsumerRecord<?, ?>) raw;
-        return new Delivery(tracked, 0, record);
+        return Deliveries.of(Deliveries.track(tracker, offset, key, (record) -> {
+        }));
     }
 
     private static String id(Delivery delivery) {

@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RecordDeserializationException;
 import org.junit.jupiter.api.Test;
@@ -32,7 +31,10 @@ class SettlementTest {
 
     private static final IllegalStateException DOWN = new IllegalStateException("downstream down");
 
-    private final OffsetTracker tracker = new OffsetTracker(new TopicPartition("t", 0));
+    /** Not retryable under every policy here. */
+    private static final IllegalArgumentException BAD_ORDER = new IllegalArgumentException("bad order");
+
+    private final OffsetTracker tracker = Deliveries.tracker(0);
 
     private final List<String> acked = new ArrayList<>();
 
@@ -86,14 +88,11 @@ class SettlementTest {
 
     @Test
     void aNotRetryableFailureIsDeadLetteredWithItsAttemptsAndReleased() {
-        Delivery delivery = taken(0);
-        delivery.attempts = 1;
-        IllegalArgumentException failure = new IllegalArgumentException("bad order");
-        assertThat(settlement(policy(Recovery.DEAD_LETTER), null).settle(delivery, failure)).isEqualTo(Step.DONE);
+        assertThat(settlement(policy(Recovery.DEAD_LETTER), null).settle(calledOnce(0), BAD_ORDER)).isEqualTo(Step.DONE);
         assertThat(this.deadLetters).singleElement().satisfies((failed) -> {
             assertThat(failed.coordinates()).isEqualTo("t-0@0");
             assertThat(failed.attempts()).isEqualTo(1);
-            assertThat(failed.cause()).isSameAs(failure);
+            assertThat(failed.cause()).isSameAs(BAD_ORDER);
         });
         assertThat(this.acked).containsExactly("t-0@0");
         assertThat(this.stats.deadLettered()).isEqualTo(1);
@@ -109,10 +108,9 @@ class SettlementTest {
             this.deadLetters.add(failed);
         }), null);
         Delivery delivery = taken(0);
-        IllegalArgumentException failure = new IllegalArgumentException("bad order");
-        assertThat(settlement.settle(delivery, failure)).isEqualTo(Step.WAIT);
+        assertThat(settlement.settle(delivery, BAD_ORDER)).isEqualTo(Step.WAIT);
         assertThat(delivery.retryDelayMillis).isEqualTo(1500);
-        assertThat(delivery.recovering).isSameAs(failure);
+        assertThat(delivery.recovering).isSameAs(BAD_ORDER);
         assertThat(this.acked).isEmpty();
         brokerDown[0] = false;
         assertThat(settlement.recover(delivery, delivery.recovering)).isEqualTo(Step.DONE);
@@ -144,14 +142,11 @@ class SettlementTest {
 
     @Test
     void stopLeavesTheRecordUnreleasedAndAsksTheEngineToStop() {
-        Delivery delivery = taken(0);
-        delivery.attempts = 1;
-        IllegalArgumentException failure = new IllegalArgumentException("bad order");
-        assertThat(settlement(policy(Recovery.STOP), null).settle(delivery, failure)).isEqualTo(Step.HALT);
+        assertThat(settlement(policy(Recovery.STOP), null).settle(calledOnce(0), BAD_ORDER)).isEqualTo(Step.HALT);
         assertThat(this.acked).isEmpty();
         assertThat(this.stops).singleElement().isInstanceOf(SubscriptionFailedException.class)
             .satisfies((stop) -> assertThat(stop).hasMessageContaining("Subscription 's' failed on t-0@0")
-                .hasCause(failure));
+                .hasCause(BAD_ORDER));
         assertThat(this.tracker.handlersRunning()).isZero();
     }
 
@@ -246,14 +241,18 @@ class SettlementTest {
     private Delivery taken(long offset) {
         TrackedRecord tracked = track(offset);
         tracked.taken();
-        @SuppressWarnings("unchecked")
-        ConsumerRecord<Object, Object> record = (ConsumerRecord<Object, Object>) (ConsumerRecord<?, ?>) tracked.raw();
-        return new Delivery(tracked, 0, record);
+        return Deliveries.of(tracked);
+    }
+
+    /** A taken delivery whose handler was called once. */
+    private Delivery calledOnce(long offset) {
+        Delivery delivery = taken(offset);
+        delivery.attempts = 1;
+        return delivery;
     }
 
     private TrackedRecord track(long offset) {
-        ConsumerRecord<byte[], byte[]> raw = new ConsumerRecord<>("t", 0, offset, null, new byte[0]);
-        return new TrackedRecord(raw, this.tracker, new String[] { "s" }, (record) -> this.acked.add(record.toString()));
+        return Deliveries.track(this.tracker, offset, null, (record) -> this.acked.add(record.toString()));
     }
 
 }
