@@ -24,8 +24,8 @@ final class Delivery {
     /** Why the record could not be deserialized for this subscription, or null. */
     final RuntimeException deserializationFailure;
 
-    /** Set by the runner when queued; read under the runner's lock or by the thread that runs this delivery. */
-    SubscriptionRunner.Lane lane;
+    /** Set by the lane scheduler when queued; read under its lock or by the thread that runs this delivery. */
+    Lane lane;
 
     /** When its handler was first called (clock millis), 0 before; written by the running thread, read by the poll thread. */
     volatile long startedAt;

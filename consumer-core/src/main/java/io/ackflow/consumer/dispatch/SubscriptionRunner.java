@@ -1,143 +1,59 @@
 package io.ackflow.consumer.dispatch;
 
-import java.nio.ByteBuffer;
 import java.time.Clock;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Collection;
-import java.util.HashMap;
-import java.util.IdentityHashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
 
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import io.ackflow.consumer.EngineStats;
-import io.ackflow.consumer.SubscriptionStats;
-import io.ackflow.consumer.Ordering;
 import io.ackflow.consumer.RecordHandler;
 import io.ackflow.consumer.Subscription;
+import io.ackflow.consumer.SubscriptionStats;
 import io.ackflow.consumer.failure.ErrorPolicy;
-import io.ackflow.consumer.failure.FailedRecord;
 import io.ackflow.consumer.failure.Recovery;
-import io.ackflow.consumer.failure.RetryBackOff;
 import io.ackflow.consumer.failure.RetryScheduler;
-import io.ackflow.consumer.failure.SkipRecordException;
-import io.ackflow.consumer.failure.SubscriptionFailedException;
 import io.ackflow.consumer.state.EngineMetrics;
-import io.ackflow.consumer.tracking.OffsetTracker;
 import io.ackflow.consumer.tracking.TrackedRecord;
 
 /**
- * Runs one subscription's handler under its ordering mode and concurrency.
- *
- * <h2>Lanes</h2>
- * Deliveries queue in <em>lanes</em>. A lane runs at most {@code maxActive} of its deliveries at
- * once, in the order they were queued: under {@link Ordering#PARTITION} a lane is a partition
- * and runs one at a time; under {@link Ordering#KEY} a lane is a key within a partition and runs
- * one at a time; under {@link Ordering#UNORDERED} there is one lane that runs up to the
- * concurrency. Across lanes at most {@code concurrency} deliveries run at once. A lane with
- * queued work and room to run waits in the <em>ready</em> queue; a freed slot goes to the head
- * of that queue, and a lane that has more to do goes to its tail, so one busy partition or key
- * never starves the others (round robin). Lanes with nothing queued or running are dropped, so
- * the number of key lanes stays bounded by the records in flight.
- *
- * <h2>Failures</h2>
- * A failed attempt goes to the subscription's {@link ErrorPolicy}. A retry waits on the
- * {@link RetryScheduler}, holding no thread and no concurrency slot; it keeps its lane's slot,
- * so under {@code PARTITION} only the partition's later records of this subscription wait for
- * it, under {@code KEY} only the key's, and under {@code UNORDERED} nothing. When the wait is
- * over the delivery is <em>due</em> and runs before any ready lane. A dead-letter send that
- * fails waits and is tried again the same way. A {@link Recovery#STOP} leaves the record
- * unreleased, closes the runner and asks the engine to stop. Revoking a partition abandons its
- * waiting retries: their records stay unreleased, so uncommitted, and the next owner reads them.
- *
- * <h2>Failures under exactly-once</h2>
- * A handler that failed may have sent part of its output in the open transaction, so it is not
- * retried in place: the record stays unreleased, the runner remembers the attempt (by the
- * record's coordinates) and asks the engine to abort the transaction through
- * {@link TransactionAbort}. The engine reads the records again from the last committed offsets;
- * when this record comes back, its delivery carries the attempts so far, and when the policy
- * has no retry left, it goes straight to the recovery (skip, dead letter, stop) without calling
- * the handler. The attempts are kept until the transaction that settles the record commits,
- * so an abort caused by another record brings it back with them. Records that cannot be
- * deserialized never reached a handler: they are recovered in the open transaction as under
- * at-least-once.
- *
- * <h2>Threads</h2>
- * {@link #submit} is called by the poll thread; deliveries run on the handler executor; the
- * continuation after an asynchronous handler runs on whichever thread completes its stage and
- * hands the next delivery back to the executor. All lane state is guarded by this runner's
- * monitor, held only for queue bookkeeping, never while a handler runs. A worker thread that
- * finishes a delivery takes the next ready one itself, so a steady stream costs one executor
- * hand-off per burst rather than per record.
+ * Runs one subscription's handler under its ordering mode and concurrency: the face that the
+ * engine builds, the conductor feeds and the poll loop asks. It puts together the parts that
+ * do the work, one job each:
+ * <ul>
+ * <li>the {@link LaneScheduler} decides which deliveries run and in what order: a lane per
+ * partition, per key or one for all, at most {@code concurrency} running at once, round robin
+ * across lanes;</li>
+ * <li>the {@link DeliveryWorker} hands them to the executor and takes each through its turns;</li>
+ * <li>the {@link HandlerInvoker} calls the handler, synchronous or asynchronous, and times it;</li>
+ * <li>the {@link Settlement} decides what follows an attempt under the subscription's
+ * {@link ErrorPolicy}: a release, a retry (parked on the {@link RetryScheduler}, holding no thread
+ * and no concurrency slot) or a recovery. A {@link Recovery#STOP} leaves the record unreleased,
+ * closes the runner and asks the engine to stop;</li>
+ * <li>under exactly-once, the {@link AttemptMemory} remembers the attempts of records whose
+ * failure aborted the transaction, until they are read again.</li>
+ * </ul>
+ * Revoking a partition drops its queued deliveries and abandons its waiting retries: their
+ * records stay unreleased, so uncommitted, and the next owner reads them.
+ * <p>
+ * Threads: {@link #submitAll} is called by the poll thread, as are {@link #dropQueued} and the
+ * {@code forget} methods; deliveries run on the handler executor (see {@link DeliveryWorker});
+ * {@link #close}, {@link #backlog} and {@link #runningOn} are safe from any thread. All lane
+ * state is guarded by the lane scheduler's monitor, held only for queue bookkeeping, never while
+ * a handler runs.
  */
 public final class SubscriptionRunner {
 
-    private static final Logger logger = LoggerFactory.getLogger(SubscriptionRunner.class);
+    private final Subscription<?, ?> subscription;
 
-    private final Subscription<Object, Object> subscription;
+    private final LaneScheduler lanes;
 
-    private final RecordHandler<Object, Object> handler;
+    private final AttemptMemory attempts;
 
-    private final Executor executor;
-
-    private final SubscriptionStats stats;
-
-    private final Clock clock;
-
-    private final int concurrency;
-
-    private final Map<Object, Lane> lanes = new HashMap<>();
-
-    private final ArrayDeque<Lane> ready = new ArrayDeque<>();
-
-    private final Lane unordered;
-
-    private final ErrorPolicy policy;
-
-    private final EngineMetrics metrics;
-
-    private final RetryScheduler scheduler;
-
-    /** Told when a {@link Recovery#STOP} recovery asks the engine to stop. */
-    private final Consumer<Throwable> stopper;
-
-    /** Deliveries waiting for a retry (or a dead-letter resend). Guarded by this. */
-    private final Set<Delivery> waiting = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
-
-    /** Deliveries whose wait is over, run before any ready lane. Guarded by this. */
-    private final ArrayDeque<Delivery> due = new ArrayDeque<>();
-
-    /** Deliveries taken from their lanes and not finished, by record. Guarded by this. */
-    private final Map<TrackedRecord, Delivery> runningByRecord = new IdentityHashMap<>();
-
-    /** Deliveries running now. Guarded by this. */
-    private int running;
-
-    /** Set once by {@link #close}; queued deliveries are then never started. Guarded by this. */
-    private boolean closed;
-
-    /** Exactly-once only: aborts the open transaction when a handler failed; null at-least-once. */
-    private final TransactionAbort transactionAbort;
-
-    /**
-     * Exactly-once only: the failed attempts of records whose transaction was aborted, by
-     * coordinates, until the record is released or its partition goes. Any thread.
-     */
-    private final Map<Coordinates, Attempt> failedAttempts = new ConcurrentHashMap<>();
+    private final DeliveryWorker worker;
 
     /** A runner whose failures follow the subscription's policy but that can neither retry nor stop an engine; for tests. */
     public SubscriptionRunner(Subscription<?, ?> subscription, Executor executor, EngineStats stats, Clock clock) {
@@ -161,22 +77,19 @@ public final class SubscriptionRunner {
      * @param transactionAbort under exactly-once, told when a handler failure must abort the open
      *        transaction; null at-least-once
      */
-    @SuppressWarnings("unchecked")
     public SubscriptionRunner(Subscription<?, ?> subscription, Executor executor, EngineStats stats, Clock clock,
             RetryScheduler scheduler, Consumer<Throwable> stopper, EngineMetrics metrics,
             TransactionAbort transactionAbort) {
-        this.transactionAbort = transactionAbort;
-        this.subscription = (Subscription<Object, Object>) subscription;
-        this.metrics = metrics;
-        this.policy = subscription.errorPolicy();
-        this.scheduler = scheduler;
-        this.stopper = stopper;
-        this.clock = clock;
-        this.handler = this.subscription.handler();
-        this.executor = executor;
-        this.stats = stats.subscription(subscription.id());
-        this.concurrency = subscription.concurrency();
-        this.unordered = (subscription.ordering() == Ordering.UNORDERED) ? new Lane(null, this.concurrency) : null;
+        this.subscription = subscription;
+        this.lanes = new LaneScheduler(subscription.ordering(), subscription.concurrency());
+        SubscriptionStats totals = stats.subscription(subscription.id());
+        this.attempts = new AttemptMemory(subscription.id(), subscription.errorPolicy(), totals, transactionAbort);
+        Settlement settlement = new Settlement(subscription.id(), subscription.errorPolicy(), totals, this.attempts,
+                stopper, this.lanes::isClosed);
+        @SuppressWarnings("unchecked")
+        RecordHandler<Object, Object> handler = (RecordHandler<Object, Object>) subscription.handler();
+        HandlerInvoker invoker = new HandlerInvoker(subscription.id(), handler, clock, metrics);
+        this.worker = new DeliveryWorker(executor, scheduler, this.lanes, invoker, settlement);
     }
 
     public Subscription<?, ?> subscription() {
@@ -195,35 +108,12 @@ public final class SubscriptionRunner {
      * many as there is room for. Poll thread.
      */
     void submitAll(List<Delivery> deliveries) {
-        List<Delivery> starts = null;
-        synchronized (this) {
-            if (this.closed) {
-                return;
-            }
-            for (int i = 0; i < deliveries.size(); i++) {
-                Delivery delivery = deliveries.get(i);
-                if (!this.failedAttempts.isEmpty()) {
-                    resumeAttempts(delivery);
-                }
-                Lane lane = laneFor(delivery.tracked.raw(), delivery.tracked.tracker());
-                delivery.lane = lane;
-                lane.queue.addLast(delivery);
-                if (!lane.inReady && lane.active < lane.maxActive) {
-                    lane.inReady = true;
-                    this.ready.addLast(lane);
-                }
-            }
-            for (Delivery start; (start = takeReady()) != null;) {
-                if (starts == null) {
-                    starts = new ArrayList<>();
-                }
-                starts.add(start);
-            }
+        for (int i = 0; i < deliveries.size(); i++) {
+            this.attempts.resume(deliveries.get(i));
         }
-        if (starts != null) {
-            for (Delivery start : starts) {
-                execute(start);
-            }
+        List<Delivery> starts = this.lanes.enqueue(deliveries);
+        for (int i = 0; i < starts.size(); i++) {
+            this.worker.execute(starts.get(i));
         }
     }
 
@@ -231,32 +121,8 @@ public final class SubscriptionRunner {
      * Starts nothing more: queued deliveries stay unreleased (their records are not acked, so
      * not committed, and are read again by the next owner). Running ones finish. Any thread.
      */
-    public synchronized void close() {
-        this.closed = true;
-        this.ready.clear();
-        this.lanes.clear();
-        for (Delivery delivery : this.waiting) {
-            abandon(delivery);
-        }
-        this.waiting.clear();
-        for (Delivery delivery : this.due) {
-            abandon(delivery);
-        }
-        this.due.clear();
-    }
-
-    /** Abandons a parked delivery and gives back the lane slot it kept while it waited. Guarded by this. */
-    private void abandonWaiting(Delivery delivery) {
-        abandon(delivery);
-        if (delivery.lane != this.unordered) {
-            freeLane(delivery.lane);
-        }
-    }
-
-    /** A delivery that will never run again and is not released: its record is read again by the next owner. Guarded by this. */
-    private void abandon(Delivery delivery) {
-        this.runningByRecord.remove(delivery.tracked);
-        delivery.tracked.finished();
+    public void close() {
+        this.lanes.close();
     }
 
     /**
@@ -264,54 +130,8 @@ public final class SubscriptionRunner {
      * unreleased, so uncommitted, and are read again by whoever owns the partition next. Poll thread.
      * @return how many were dropped
      */
-    public synchronized int dropQueued(Set<TopicPartition> partitions) {
-        int dropped = 0;
-        List<Lane> all = new ArrayList<>(this.lanes.values());
-        if (this.unordered != null) {
-            all.add(this.unordered);
-        }
-        for (Lane lane : all) {
-            Iterator<Delivery> queued = lane.queue.iterator();
-            while (queued.hasNext()) {
-                ConsumerRecord<byte[], byte[]> raw = queued.next().tracked.raw();
-                if (partitions.contains(new TopicPartition(raw.topic(), raw.partition()))) {
-                    queued.remove();
-                    dropped++;
-                }
-            }
-            if (lane.queue.isEmpty() && lane.active == 0 && lane != this.unordered) {
-                this.lanes.remove(lane.key);
-            }
-        }
-        this.ready.removeIf((lane) -> {
-            if (lane.queue.isEmpty()) {
-                lane.inReady = false;
-                return true;
-            }
-            return false;
-        });
-        dropped += dropWaiting(this.waiting, partitions);
-        dropped += dropWaiting(this.due, partitions);
-        return dropped;
-    }
-
-    /**
-     * Abandons the retries of {@code partitions}: a drain must not wait out their back-off, and
-     * the next owner reads their records again. Guarded by this.
-     */
-    private int dropWaiting(Collection<Delivery> deliveries, Set<TopicPartition> partitions) {
-        int dropped = 0;
-        Iterator<Delivery> iterator = deliveries.iterator();
-        while (iterator.hasNext()) {
-            Delivery delivery = iterator.next();
-            ConsumerRecord<byte[], byte[]> raw = delivery.tracked.raw();
-            if (partitions.contains(new TopicPartition(raw.topic(), raw.partition()))) {
-                iterator.remove();
-                abandonWaiting(delivery);
-                dropped++;
-            }
-        }
-        return dropped;
+    public int dropQueued(Set<TopicPartition> partitions) {
+        return this.lanes.dropQueued(partitions);
     }
 
     /**
@@ -321,12 +141,7 @@ public final class SubscriptionRunner {
      * Poll thread.
      */
     public void forgetCommitted(Map<TopicPartition, Long> committed) {
-        if (!this.failedAttempts.isEmpty()) {
-            this.failedAttempts.keySet().removeIf((key) -> {
-                Long offset = committed.get(key.partition());
-                return offset != null && key.offset() < offset;
-            });
-        }
+        this.attempts.forgetCommitted(committed);
     }
 
     /**
@@ -334,570 +149,20 @@ public final class SubscriptionRunner {
      * another member, which counts its own. Poll thread.
      */
     public void forgetAttempts(Set<TopicPartition> partitions) {
-        if (!this.failedAttempts.isEmpty()) {
-            this.failedAttempts.keySet().removeIf((key) -> partitions.contains(key.partition()));
-        }
+        this.attempts.forgetAttempts(partitions);
     }
 
     /** Deliveries queued or running, for diagnostics. */
-    public synchronized int backlog() {
-        int queued = (this.unordered != null) ? this.unordered.queue.size() : 0;
-        for (Lane lane : this.lanes.values()) {
-            queued += lane.queue.size();
-        }
-        return queued + this.running + this.waiting.size() + this.due.size();
-    }
-
-    private Lane laneFor(ConsumerRecord<byte[], byte[]> record, OffsetTracker tracker) {
-        if (this.unordered != null) {
-            return this.unordered;
-        }
-        // Lanes belong to one assignment of a partition (its tracker): a handler that outlives a
-        // revoke never holds up the records of the partition's next assignment.
-        Object key = switch (this.subscription.ordering()) {
-            case PARTITION -> tracker;
-            case KEY -> new KeyLane(tracker, (record.key() != null) ? ByteBuffer.wrap(record.key()) : null);
-            case UNORDERED -> throw new IllegalStateException("unreachable");
-        };
-        return this.lanes.computeIfAbsent(key, (k) -> new Lane(k, 1));
-    }
-
-    /** Takes the next delivery of the ready lane at the head, if a slot is free. Guarded by this. */
-    private Delivery takeReady() {
-        if (this.closed || this.running >= this.concurrency) {
-            return null;
-        }
-        Delivery retry = this.due.pollFirst();
-        if (retry != null) {
-            // Its lane slot stayed taken while it waited (the unordered lane's did not).
-            if (retry.lane == this.unordered) {
-                retry.lane.active++;
-            }
-            this.running++;
-            return retry;
-        }
-        Lane lane = this.ready.pollFirst();
-        if (lane == null) {
-            return null;
-        }
-        lane.inReady = false;
-        Delivery next = lane.queue.pollFirst();
-        lane.active++;
-        this.running++;
-        this.runningByRecord.put(next.tracked, next);
-        next.tracked.taken();
-        if (!lane.queue.isEmpty() && lane.active < lane.maxActive) {
-            lane.inReady = true;
-            this.ready.addLast(lane);
-        }
-        return next;
-    }
-
-    /** Frees the slot of a finished delivery and takes the next one to run, if any. */
-    private synchronized Delivery finished(Delivery delivery) {
-        this.running--;
-        this.runningByRecord.remove(delivery.tracked);
-        if (this.closed) {
-            return null;
-        }
-        freeLane(delivery.lane);
-        return takeReady();
-    }
-
-    /** Gives back a slot of {@code lane}: it is ready again if it has queued work, dropped if idle. Guarded by this. */
-    private void freeLane(Lane lane) {
-        lane.active--;
-        if (!lane.queue.isEmpty()) {
-            if (!lane.inReady && lane.active < lane.maxActive) {
-                lane.inReady = true;
-                this.ready.addLast(lane);
-            }
-        }
-        else if (lane.active == 0 && lane != this.unordered) {
-            this.lanes.remove(lane.key);
-        }
-    }
-
-    /**
-     * Parks a delivery that will run again after a wait: frees its concurrency slot (and, in the
-     * unordered lane, its lane slot), and takes the next one to run, if any.
-     */
-    private synchronized Delivery suspended(Delivery delivery) {
-        this.running--;
-        if (this.closed) {
-            abandon(delivery);
-            return null;
-        }
-        if (delivery.lane == this.unordered) {
-            freeLane(delivery.lane);
-        }
-        this.waiting.add(delivery);
-        return takeReady();
-    }
-
-    /** The wait of a parked delivery is over: it runs before any ready lane. Retry scheduler thread. */
-    private void resume(Delivery delivery) {
-        Delivery start;
-        synchronized (this) {
-            if (!this.waiting.remove(delivery)) {
-                return; // abandoned by a revoke or a close meanwhile
-            }
-            this.due.addLast(delivery);
-            start = takeReady();
-        }
-        if (start != null) {
-            execute(start);
-        }
-    }
-
-    /** Frees the slots of a delivery left unreleased on purpose and takes the next one to run, if any. */
-    private synchronized Delivery abandoned(Delivery delivery) {
-        return finished(delivery);
-    }
-
-    private synchronized boolean isClosed() {
-        return this.closed;
-    }
-
-    /** A {@link Recovery#STOP}: frees the slot, starts nothing more. The record stays unreleased. */
-    private synchronized void halted(Delivery delivery) {
-        this.running--;
-        this.runningByRecord.remove(delivery.tracked);
-        this.closed = true;
-        this.ready.clear();
-    }
-
-    /**
-     * Hands {@code first} to the executor. A rejected delivery stays unreleased (so uncommitted,
-     * read again after a restart); its slots go to the next one, which is tried in turn. A
-     * rejection while the runner is open means the executor cannot run this subscription: the
-     * engine is asked to stop rather than let the partition stall unnoticed.
-     */
-    private void execute(Delivery first) {
-        Delivery delivery = first;
-        while (delivery != null) {
-            Delivery run = delivery;
-            try {
-                this.executor.execute(() -> runFrom(run));
-                return;
-            }
-            catch (RejectedExecutionException ex) {
-                delivery = rejected(delivery, "the handler executor rejected it: " + ex);
-            }
-        }
-    }
-
-    /** Leaves a delivery that cannot run unreleased, frees its slots and returns the next one to run, if any. */
-    private Delivery rejected(Delivery delivery, String why) {
-        boolean stopping = isClosed();
-        if (!stopping) {
-            logger.error("Subscription '{}' cannot run {}: {}; stopping the engine", this.subscription.id(),
-                    delivery.tracked, why);
-            this.stopper.accept(new IllegalStateException(
-                    "Subscription '" + this.subscription.id() + "' cannot run " + delivery.tracked + ": " + why));
-        }
-        else {
-            logger.debug("Subscription '{}' did not run {} while stopping: {}", this.subscription.id(), delivery.tracked,
-                    why);
-        }
-        delivery.tracked.finished();
-        return finished(delivery);
+    public int backlog() {
+        return this.lanes.backlog();
     }
 
     /**
      * The handler of this subscription running on {@code record}, or null when it has not been
      * called (queued, or taken and not yet started) or is done. Any thread.
      */
-    public synchronized HandlerRun runningOn(TrackedRecord record) {
-        Delivery delivery = this.runningByRecord.get(record);
-        if (delivery == null || delivery.startedAt == 0) {
-            return null;
-        }
-        Thread thread = delivery.thread;
-        return new HandlerRun(this.subscription.id(), delivery.startedAt, (thread != null) ? thread.getName() : "?");
-    }
-
-    /** Runs deliveries one after another on this thread until none is ready or one goes asynchronous. */
-    private void runFrom(Delivery first) {
-        Delivery delivery = first;
-        while (delivery != null) {
-            Step step = invoke(delivery);
-            if (step == Step.ASYNC) {
-                Delivery pending = delivery;
-                CompletionStage<?> stage = pending.stage;
-                pending.stage = null;
-                stage.whenComplete((result, failure) -> {
-                    timed(pending, failure == null);
-                    if (failure == null) {
-                        Delivery next = next(pending, settle(pending, null));
-                        if (next != null) {
-                            execute(next);
-                        }
-                    }
-                    else {
-                        // The completing thread may be a client's I/O thread: a retry or a blocking
-                        // dead-letter send must not run on it.
-                        settleOnExecutor(pending, unwrap(failure));
-                    }
-                });
-                return;
-            }
-            delivery = next(delivery, step);
-        }
-    }
-
-    /** Settles a failed asynchronous attempt on a handler thread, then runs on from there. */
-    private void settleOnExecutor(Delivery delivery, Throwable failure) {
-        try {
-            this.executor.execute(() -> runFrom(next(delivery, settle(delivery, failure))));
-        }
-        catch (RejectedExecutionException ex) {
-            execute(rejected(delivery, "the handler executor rejected its failure handling: " + ex));
-        }
-    }
-
-    /** What one turn of a delivery came to. */
-    private enum Step {
-
-        /** Released: its slots are free. */
-        DONE,
-
-        /** Waits for a retry (or a dead-letter resend), then runs again. */
-        WAIT,
-
-        /** Stopped the engine: nothing more runs in this subscription. */
-        HALT,
-
-        /** Left unreleased on purpose (its partition is being handed over): its slots are free. */
-        ABANDON,
-
-        /** The handler returned a stage that has not completed; it is in {@link Delivery#stage}. */
-        ASYNC
-
-    }
-
-    /** Frees what the step frees and returns the next delivery this thread should run, if any. */
-    private Delivery next(Delivery delivery, Step step) {
-        switch (step) {
-            case DONE:
-                return finished(delivery);
-            case WAIT:
-                if (delivery.tracked.tracker().isDraining() || delivery.tracked.isLate()) {
-                    // A dead-letter resend of a partition being handed over: the next owner reads
-                    // the record again, and the drain must not wait for the resend.
-                    delivery.tracked.finished();
-                    return abandoned(delivery);
-                }
-                Delivery next = suspended(delivery);
-                try {
-                    this.scheduler.schedule(() -> resume(delivery), delivery.retryDelayMillis);
-                }
-                catch (RuntimeException ex) {
-                    synchronized (this) {
-                        if (!this.waiting.remove(delivery)) {
-                            return next; // abandoned by a revoke or a close meanwhile
-                        }
-                        this.running++; // undo suspended(): rejected() frees the slots
-                        if (delivery.lane == this.unordered) {
-                            delivery.lane.active++;
-                        }
-                    }
-                    execute(next);
-                    return rejected(delivery, "the retry scheduler rejected its retry: " + ex);
-                }
-                return next;
-            case ABANDON:
-                return abandoned(delivery);
-            default:
-                halted(delivery);
-                return null;
-        }
-    }
-
-    /**
-     * One turn of a delivery: calls the handler (or, for a record that could not be deserialized
-     * or whose recovery is under way, the error policy) and settles the turn, unless the handler
-     * returned a stage still running ({@link Step#ASYNC}).
-     */
-    private Step invoke(Delivery delivery) {
-        Step step;
-        if (delivery.tracked.isLate()) {
-            // Its partition was revoked, lost or sought away from while it waited: the next owner
-            // (or the new position) reads it again, so the handler is not called.
-            release(delivery);
-            step = Step.DONE;
-        }
-        else if (delivery.recovering != null) {
-            step = recover(delivery, delivery.recovering);
-        }
-        else if (delivery.deserializationFailure != null) {
-            step = settle(delivery, delivery.deserializationFailure);
-        }
-        else {
-            CompletionStage<?> stage = null;
-            Throwable failure = null;
-            delivery.thread = Thread.currentThread();
-            if (delivery.startedAt == 0) {
-                delivery.startedAt = this.clock.millis();
-            }
-            delivery.attempts++;
-            delivery.attemptStartedNanos = System.nanoTime();
-            try {
-                stage = this.handler.handle(delivery.record);
-            }
-            catch (Throwable ex) {
-                failure = ex;
-            }
-            if (stage instanceof CompletableFuture<?> future && future.isDone()) {
-                try {
-                    future.join();
-                }
-                catch (Throwable ex) {
-                    failure = unwrap(ex);
-                }
-                stage = null;
-            }
-            if (stage != null) {
-                delivery.stage = stage;
-                return Step.ASYNC;
-            }
-            timed(delivery, failure == null);
-            step = settle(delivery, failure);
-        }
-        return step;
-    }
-
-    private void timed(Delivery delivery, boolean succeeded) {
-        this.metrics.handlerFinished(this.subscription.id(), System.nanoTime() - delivery.attemptStartedNanos, succeeded);
-    }
-
-    /** Decides what follows an attempt that ended with {@code failure} (null for success). */
-    private Step settle(Delivery delivery, Throwable failure) {
-        if (failure == null) {
-            this.stats.recordHandled();
-            release(delivery);
-            return Step.DONE;
-        }
-        if (isClosed()) {
-            // The engine is stopping (its handlers may be interrupted by the stop itself): no retry
-            // and no recovery; the record stays unreleased and is read again after a restart.
-            logger.debug("Subscription '{}' failed on {} while stopping; left for the next start: {}",
-                    this.subscription.id(), delivery.tracked, failure.toString());
-            delivery.tracked.finished();
-            return Step.HALT;
-        }
-        if (failure instanceof SkipRecordException skip) {
-            this.stats.recordSkipped();
-            logger.debug("Subscription '{}' skipped {}: {}", this.subscription.id(), delivery.tracked, skip.getMessage());
-            release(delivery);
-            return Step.DONE;
-        }
-        if (this.transactionAbort != null && delivery.deserializationFailure == null && delivery.recovering == null) {
-            return abortTransaction(delivery, failure);
-        }
-        if (delivery.deserializationFailure == null && !delivery.tracked.isLate() && this.policy.isRetryable(failure)) {
-            if (delivery.backOff == null) {
-                delivery.backOff = this.policy.backOff().start();
-            }
-            long delay = delivery.backOff.nextDelayMillis();
-            if (delay != RetryBackOff.STOP && delivery.tracked.tracker().isDraining()) {
-                // Its partition is being handed over: the next owner reads the record again, and
-                // the drain must not wait out a back-off.
-                delivery.tracked.finished();
-                return Step.ABANDON;
-            }
-            if (delay != RetryBackOff.STOP) {
-                this.stats.recordRetried();
-                delivery.retryDelayMillis = Math.max(0, delay);
-                logger.debug("Subscription '{}' failed on {} (attempt {}); retrying in {} ms: {}", this.subscription.id(),
-                        delivery.tracked, delivery.attempts, delivery.retryDelayMillis, failure.toString());
-                return Step.WAIT;
-            }
-        }
-        this.stats.recordFailed();
-        return recover(delivery, failure);
-    }
-
-    /**
-     * Exactly-once: a handler failed and may have sent part of its output, so the transaction is
-     * aborted and the record read again; what the policy says of the next attempt is remembered
-     * for then. The record stays unreleased.
-     */
-    private Step abortTransaction(Delivery delivery, Throwable failure) {
-        if (delivery.tracked.isLate()) {
-            // The handler outlived its record's assignment or transaction: the record is read
-            // again (by this member after a rewind, with attempts afresh, or by the next owner).
-            // Its attempt is not remembered, or that read would go straight to the recovery. The
-            // open transaction is aborted all the same, in case the handler sent into it.
-            logger.debug("Subscription '{}' failed on {} after its record was retired; aborting the open transaction:"
-                    + " {}", this.subscription.id(), delivery.tracked, failure.toString());
-            this.transactionAbort.abortFor(delivery.tracked, 0);
-            delivery.tracked.finished();
-            return Step.ABANDON;
-        }
-        Attempt attempt = new Attempt(delivery.attempts, delivery.backOff);
-        long delay = RetryBackOff.STOP;
-        if (this.policy.isRetryable(failure)) {
-            if (attempt.backOff == null) {
-                attempt.backOff = this.policy.backOff().start();
-            }
-            delay = attempt.backOff.nextDelayMillis();
-        }
-        if (delay != RetryBackOff.STOP) {
-            this.stats.recordRetried();
-            logger.debug("Subscription '{}' failed on {} (attempt {}); aborting the transaction, retried in {} ms"
-                    + " when the record is read again: {}", this.subscription.id(), delivery.tracked, delivery.attempts,
-                    Math.max(0, delay), failure.toString());
-        }
-        else {
-            attempt.recovery = failure;
-            this.stats.recordFailed();
-            logger.info("Subscription '{}' failed on {} after {} attempt(s); aborting the transaction, the record gets"
-                    + " its recovery ({}) when it is read again: {}", this.subscription.id(), delivery.tracked,
-                    delivery.attempts, this.policy.recovery(), failure.toString());
-        }
-        this.failedAttempts.put(Coordinates.of(delivery.tracked.raw()), attempt);
-        // Told before the record's slot is freed: the engine does not end the transaction while a
-        // handler of it runs, so it sees this request before it aborts.
-        this.transactionAbort.abortFor(delivery.tracked, Math.max(0, (delay == RetryBackOff.STOP) ? 0 : delay));
-        delivery.tracked.finished();
-        return Step.ABANDON;
-    }
-
-    /**
-     * Exactly-once: a dead-letter send failed, and a failed send leaves the transactional
-     * producer unable to commit (a send that only seemed to fail may also be in the transaction
-     * already). The transaction is aborted; the record comes back to its recovery after the
-     * dead-letter retry interval.
-     */
-    private Step deadLetterFailedInTransaction(Delivery delivery, Throwable failure, Throwable sendFailure) {
-        Attempt attempt = new Attempt(delivery.attempts, delivery.backOff);
-        attempt.recovery = failure;
-        this.failedAttempts.put(Coordinates.of(delivery.tracked.raw()), attempt);
-        long interval = this.policy.deadLetterRetryInterval().toMillis();
-        logger.warn("Subscription '{}': publishing {} to its dead-letter topic failed; aborting the transaction, the"
-                + " record is published again in {} ms, when it is read again: {}", this.subscription.id(),
-                delivery.tracked, interval, sendFailure.toString());
-        this.transactionAbort.abortFor(delivery.tracked, interval);
-        delivery.tracked.finished();
-        return Step.ABANDON;
-    }
-
-    /** A record read again after an abort carries the attempts its failures left. Poll thread. */
-    private void resumeAttempts(Delivery delivery) {
-        Attempt attempt = this.failedAttempts.get(Coordinates.of(delivery.tracked.raw()));
-        if (attempt == null) {
-            return;
-        }
-        delivery.attempts = attempt.attempts;
-        delivery.backOff = attempt.backOff;
-        if (attempt.recovery != null && delivery.deserializationFailure == null) {
-            delivery.recovering = attempt.recovery;
-        }
-    }
-
-    /** Applies the policy's recovery to a record whose failure is final. */
-    private Step recover(Delivery delivery, Throwable failure) {
-        if (delivery.tracked.isLate()) {
-            release(delivery);
-            return Step.DONE;
-        }
-        String id = this.subscription.id();
-        boolean poisonPill = delivery.deserializationFailure != null;
-        String what = poisonPill ? "could not deserialize" : "failed after " + delivery.attempts + " attempt(s) on";
-        // A poison pill's cause is the deserializer's exception, whose message may quote the bytes
-        // (Jackson's does): WARN and ERROR show only its own message, which names the coordinates.
-        // The deserializer's words were logged at DEBUG when the record was read.
-        switch (this.policy.recovery()) {
-            case SKIP:
-                if (poisonPill) {
-                    logger.warn("Subscription '{}' {} {}; skipped: the record is released: {}", id, what,
-                            delivery.tracked, failure.toString());
-                }
-                else {
-                    logger.warn("Subscription '{}' {} {}; skipped: the record is released", id, what, delivery.tracked,
-                            failure);
-                }
-                release(delivery);
-                return Step.DONE;
-            case DEAD_LETTER:
-                FailedRecord failed = new FailedRecord(id, delivery.tracked.raw(), failure, delivery.attempts);
-                try {
-                    this.policy.deadLetterPublisher().publish(failed);
-                }
-                catch (Throwable ex) {
-                    if (this.transactionAbort != null) {
-                        return deadLetterFailedInTransaction(delivery, failure, ex);
-                    }
-                    delivery.recovering = failure;
-                    delivery.retryDelayMillis = this.policy.deadLetterRetryInterval().toMillis();
-                    logger.warn("Subscription '{}': publishing {} to its dead-letter topic failed; tried again in {} ms,"
-                            + " the record stays unreleased until then: {}", id, delivery.tracked,
-                            delivery.retryDelayMillis, ex.toString());
-                    return Step.WAIT;
-                }
-                this.stats.recordDeadLettered();
-                // The stack trace travels in the dead letter's headers; the log names the record.
-                logger.warn("Subscription '{}' {} {}; published to its dead-letter topic and released: {}", id, what,
-                        delivery.tracked, failure.toString());
-                release(delivery);
-                return Step.DONE;
-            default:
-                if (poisonPill) {
-                    logger.error("Subscription '{}' {} {}; stopping the engine: the record is not released, so it is"
-                            + " not committed and is read again after a restart: {}", id, what, delivery.tracked,
-                            failure.toString());
-                }
-                else {
-                    logger.error("Subscription '{}' {} {}; stopping the engine: the record is not released, so it is"
-                            + " not committed and is read again after a restart", id, what, delivery.tracked, failure);
-                }
-                delivery.tracked.finished();
-                this.stopper.accept(new SubscriptionFailedException(id, delivery.tracked.toString(), failure));
-                return Step.HALT;
-        }
-    }
-
-    private static Throwable unwrap(Throwable failure) {
-        Throwable current = failure;
-        while ((current instanceof CompletionException || current instanceof java.util.concurrent.ExecutionException)
-                && current.getCause() != null) {
-            current = current.getCause();
-        }
-        return current;
-    }
-
-    /** Releases the record for this subscription: exactly once per delivery. */
-    private void release(Delivery delivery) {
-        try {
-            delivery.tracked.release(delivery.holderIndex);
-        }
-        finally {
-            delivery.tracked.finished();
-        }
-    }
-
-    /**
-     * A queue of deliveries that run in order, at most {@code maxActive} at once. Guarded by the
-     * runner's monitor.
-     */
-    static final class Lane {
-
-        final Object key;
-
-        final int maxActive;
-
-        final ArrayDeque<Delivery> queue = new ArrayDeque<>();
-
-        int active;
-
-        boolean inReady;
-
-        Lane(Object key, int maxActive) {
-            this.key = key;
-            this.maxActive = maxActive;
-        }
-
+    public HandlerRun runningOn(TrackedRecord record) {
+        return this.lanes.runningOn(record, this.subscription.id());
     }
 
     /**
@@ -911,36 +176,6 @@ public final class SubscriptionRunner {
 
         void abortFor(TrackedRecord record, long retryDelayMillis);
 
-    }
-
-    /** Where a record is: the key of the attempts remembered across an abort. */
-    private record Coordinates(TopicPartition partition, long offset) {
-
-        static Coordinates of(ConsumerRecord<?, ?> raw) {
-            return new Coordinates(new TopicPartition(raw.topic(), raw.partition()), raw.offset());
-        }
-
-    }
-
-    /** The failed attempts of a record whose transaction was aborted, and its recovery once retries are over. */
-    private static final class Attempt {
-
-        final int attempts;
-
-        RetryBackOff.Execution backOff;
-
-        /** The final failure once the policy has no retry left: the next delivery recovers; else null. */
-        Throwable recovery;
-
-        Attempt(int attempts, RetryBackOff.Execution backOff) {
-            this.attempts = attempts;
-            this.backOff = backOff;
-        }
-
-    }
-
-    /** A key lane: one key of one assignment of a partition. A null key groups its keyless records. */
-    private record KeyLane(OffsetTracker assignment, ByteBuffer key) {
     }
 
 }
