@@ -21,6 +21,7 @@ import org.slf4j.LoggerFactory;
 import io.ackflow.consumer.EngineStats;
 import io.ackflow.consumer.tracking.OffsetTracker;
 import io.ackflow.consumer.tracking.TrackedRecord;
+import io.ackflow.consumer.state.HandlerRun;
 
 /**
  * Hands each polled record to every subscription of its topic.

@@ -12,6 +12,7 @@ import org.apache.kafka.common.TopicPartition;
 
 import io.ackflow.consumer.Ordering;
 import io.ackflow.consumer.tracking.TrackedRecord;
+import io.ackflow.consumer.state.HandlerRun;
 
 /**
  * Decides which of one subscription's deliveries run, and when: its lanes, its ready queue and

@@ -18,6 +18,7 @@ import io.ackflow.consumer.failure.Recovery;
 import io.ackflow.consumer.failure.RetryScheduler;
 import io.ackflow.consumer.state.EngineMetrics;
 import io.ackflow.consumer.tracking.TrackedRecord;
+import io.ackflow.consumer.state.HandlerRun;
 
 /**
  * Runs one subscription's handler under its ordering mode and concurrency: the face that the

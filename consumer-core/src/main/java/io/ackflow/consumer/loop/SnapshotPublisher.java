@@ -14,7 +14,7 @@ import io.ackflow.consumer.EngineStats;
 import io.ackflow.consumer.SubscriptionStats;
 import io.ackflow.consumer.commit.CommitPlanner;
 import io.ackflow.consumer.dispatch.Conductor;
-import io.ackflow.consumer.dispatch.HandlerRun;
+import io.ackflow.consumer.state.HandlerRun;
 import io.ackflow.consumer.flow.PauseController;
 import io.ackflow.consumer.state.EngineSnapshot;
 import io.ackflow.consumer.state.LivelockDetector;

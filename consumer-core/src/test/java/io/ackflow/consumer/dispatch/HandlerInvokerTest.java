@@ -11,7 +11,7 @@ import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 
-import io.ackflow.consumer.MutableClock;
+import io.ackflow.consumer.testing.MutableClock;
 import io.ackflow.consumer.state.EngineMetrics;
 
 import static org.assertj.core.api.Assertions.assertThat;

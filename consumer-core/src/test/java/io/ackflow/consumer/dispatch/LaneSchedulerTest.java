@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 
 import io.ackflow.consumer.Ordering;
 import io.ackflow.consumer.tracking.OffsetTracker;
+import io.ackflow.consumer.state.HandlerRun;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package io.ackflow.consumer.dispatch;
+package io.ackflow.consumer.state;
 
 /**
  * A handler of one subscription running on a record: since when (clock millis) and on which thread.
