@@ -2,6 +2,7 @@ package io.ackflow.consumer.tracking;
 
 import java.util.BitSet;
 
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -11,7 +12,9 @@ import org.apache.kafka.common.TopicPartition;
  *
  * <h2>Terms</h2>
  * <ul>
- * <li><b>tracked</b>: poll delivered the record and {@link #track} recorded its offset.</li>
+ * <li><b>tracked</b>: poll delivered the record and {@link #track} recorded its offset; a record
+ * that subscriptions will release is tracked by {@link #track(ConsumerRecord, String[], TrackedRecord.AckListener)},
+ * which creates its {@link TrackedRecord}.</li>
  * <li><b>acked</b>: every subscription released the record; {@link #ack} marked it done.</li>
  * <li><b>committable</b>: the next offset to read after the longest run of acked records that
  * starts at the oldest record not yet committable; offsets poll never delivered count as done
@@ -87,6 +90,36 @@ public final class OffsetTracker {
      */
     public long track(long offset, Object attachment) {
         return this.window.track(offset, attachment);
+    }
+
+    /**
+     * Tracks the polled record {@code raw} and holds it for the subscriptions named by
+     * {@code holderIds} (by holder index) until each has released it; with none, acks it at once.
+     * Poll thread only.
+     * @return the record, its reference count set before any subscription can see it
+     * @throws IllegalArgumentException if there are more than {@link TrackedRecord#MAX_HOLDERS}
+     * holders; nothing is tracked then
+     * @throws IllegalStateException if the record's offset is not above the last tracked offset
+     */
+    public TrackedRecord track(ConsumerRecord<byte[], byte[]> raw, String[] holderIds,
+            TrackedRecord.AckListener listener) {
+        TrackedRecord record = new TrackedRecord(raw, this, this.window.nextSeq(), holderIds, listener);
+        admit(record);
+        return record;
+    }
+
+    /** The sequence number the next record tracked gets. Poll thread only. */
+    long nextSeq() {
+        return this.window.nextSeq();
+    }
+
+    /** Tracks {@code record}, built with {@link #nextSeq()}, and acks it if no subscription holds it. Poll thread only. */
+    void admit(TrackedRecord record) {
+        long seq = this.window.track(record.raw().offset(), record);
+        assert seq == record.seq() : "record built with sequence number " + record.seq() + ", tracked as " + seq;
+        if (!record.hasHolders()) {
+            record.ack();
+        }
     }
 
     /**
