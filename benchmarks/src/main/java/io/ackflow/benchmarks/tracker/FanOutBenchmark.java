@@ -67,7 +67,7 @@ public class FanOutBenchmark {
         for (int i = 0; i < BATCH; i++) {
             // A fresh record per offset, as poll delivers them; not counted as tracker cost below.
             this.records[i] = new ConsumerRecord<>("bench", 0, this.offset++, null, null);
-            this.tracked[i] = new TrackedRecord(this.records[i], this.tracker, this.ids, (record) -> {
+            this.tracked[i] = this.tracker.track(this.records[i], this.ids, (record) -> {
             });
         }
         for (int s = 0; s < this.subscriptions; s++) {

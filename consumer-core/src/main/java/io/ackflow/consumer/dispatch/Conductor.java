@@ -97,7 +97,7 @@ public final class Conductor {
         int skipped = 0;
         if (route == null) {
             for (ConsumerRecord<byte[], byte[]> raw : batch) {
-                new TrackedRecord(raw, tracker, NO_HOLDERS, this.ackListener);
+                tracker.track(raw, NO_HOLDERS, this.ackListener);
             }
             return 0;
         }
@@ -132,7 +132,7 @@ public final class Conductor {
     /** Tracks one record and adds its deliveries, one per subscription, to {@code byRunner}. */
     private void route(ConsumerRecord<byte[], byte[]> raw, OffsetTracker tracker, Route route,
             List<List<Delivery>> byRunner) {
-        TrackedRecord tracked = new TrackedRecord(raw, tracker, route.ids, this.ackListener);
+        TrackedRecord tracked = tracker.track(raw, route.ids, this.ackListener);
         for (Group group : route.groups) {
             ConsumerRecord<Object, Object> record;
             try {
@@ -159,7 +159,7 @@ public final class Conductor {
      * its partition's previous owner already processed it. Poll thread only.
      */
     private void skip(ConsumerRecord<byte[], byte[]> raw, OffsetTracker tracker) {
-        new TrackedRecord(raw, tracker, NO_HOLDERS, this.ackListener);
+        tracker.track(raw, NO_HOLDERS, this.ackListener);
     }
 
     /**

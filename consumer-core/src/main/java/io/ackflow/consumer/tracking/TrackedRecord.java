@@ -8,12 +8,13 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 /**
  * A polled record with its reference count: which subscriptions still hold it.
  * <p>
- * The count is a bit mask, one bit per subscription of the record's topic, set in full by the
- * conductor on the poll thread before any subscription can see the record. {@link #release}
- * clears one bit with a compare-and-set from any thread; the release that clears the last bit
- * acks the record in its partition's {@link OffsetTracker}. A second release by the same
- * subscription throws and changes nothing, so a bug in a handler path can never ack a record
- * that another subscription still holds.
+ * {@link OffsetTracker#track(ConsumerRecord, String[], AckListener)} creates it on the poll thread,
+ * tracking it in its partition's tracker with the count set in full before any subscription can see
+ * the record. The count is a bit mask, one bit per subscription of the record's topic.
+ * {@link #release} clears one bit with a compare-and-set from any thread; the release that clears
+ * the last bit acks the record in the tracker. A second release by the same subscription throws
+ * and changes nothing, so a bug in a handler path can never ack a record that another
+ * subscription still holds.
  */
 public final class TrackedRecord {
 
@@ -49,8 +50,21 @@ public final class TrackedRecord {
     /**
      * Tracks {@code raw} in {@code tracker} and holds it for the subscriptions named by
      * {@code holderIds} (by holder index); with none, acks it at once. Poll thread only.
+     * @deprecated tracking is the tracker's call: use
+     * {@link OffsetTracker#track(ConsumerRecord, String[], AckListener)}
      */
+    @Deprecated(forRemoval = true)
     public TrackedRecord(ConsumerRecord<byte[], byte[]> raw, OffsetTracker tracker, String[] holderIds,
+            AckListener listener) {
+        this(raw, tracker, tracker.nextSeq(), holderIds, listener);
+        tracker.admit(this);
+    }
+
+    /**
+     * A record with sequence number {@code seq} in {@code tracker}, held by every subscription
+     * named by {@code holderIds} (by holder index). Builds the object only: the tracker tracks it.
+     */
+    TrackedRecord(ConsumerRecord<byte[], byte[]> raw, OffsetTracker tracker, long seq, String[] holderIds,
             AckListener listener) {
         int holderCount = holderIds.length;
         if (holderCount > MAX_HOLDERS) {
@@ -58,13 +72,10 @@ public final class TrackedRecord {
         }
         this.raw = raw;
         this.tracker = tracker;
+        this.seq = seq;
         this.listener = listener;
         this.holderIds = holderIds;
-        this.seq = tracker.track(raw.offset(), this);
         this.holders = (holderCount == MAX_HOLDERS) ? -1L : (1L << holderCount) - 1;
-        if (holderCount == 0) {
-            ack();
-        }
     }
 
     public ConsumerRecord<byte[], byte[]> raw() {
@@ -137,7 +148,17 @@ public final class TrackedRecord {
         return ((long) HOLDERS.getVolatile(this) & (1L << holderIndex)) != 0;
     }
 
-    private void ack() {
+    /** Whether any subscription holds the record from the start; one that none does is acked at once. */
+    boolean hasHolders() {
+        return this.holderIds.length > 0;
+    }
+
+    long seq() {
+        return this.seq;
+    }
+
+    /** Acks the record in its tracker and tells the listener, on the thread of the last release. */
+    void ack() {
         this.tracker.ack(this.seq);
         this.listener.acked(this);
     }

@@ -8,6 +8,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 class TrackedRecordTest {
@@ -67,14 +68,43 @@ class TrackedRecordTest {
         assertThat(record.release(63)).isTrue();
     }
 
+    @Test
+    void trackingARecordPutsItAtTheHeadOfItsTracker() {
+        TrackedRecord first = track(5, 1);
+        track(6, 1);
+        assertThat(this.tracker.committable()).isEqualTo(5);
+        assertThat(this.tracker.head()).isSameAs(first);
+        assertThat(this.tracker.pendingCount()).isEqualTo(2);
+        assertThat(first.tracker()).isSameAs(this.tracker);
+    }
+
+    @Test
+    void tooManyHoldersAreRefusedBeforeTheRecordIsTracked() {
+        assertThatIllegalArgumentException().isThrownBy(() -> track(5, TrackedRecord.MAX_HOLDERS + 1))
+            .withMessageContaining("65");
+        assertThat(this.tracker.lastTrackedOffset()).isEqualTo(-1);
+        assertThat(this.tracker.committable()).isEqualTo(-1);
+        TrackedRecord record = track(5, 0);
+        assertThat(this.acked).containsExactly(record);
+        assertThat(this.tracker.committable()).isEqualTo(6);
+    }
+
+    @Test
+    void anOffsetNotAboveTheLastIsRefusedWithoutAnAck() {
+        track(5, 0);
+        assertThatIllegalStateException().isThrownBy(() -> track(5, 0)).withMessageContaining("orders-2");
+        assertThat(this.acked).hasSize(1);
+        assertThat(this.tracker.committable()).isEqualTo(6);
+    }
+
     private TrackedRecord track(long offset, int holders) {
         String[] ids = new String[holders];
         String[] names = { "charge", "audit", "notify" };
         for (int i = 0; i < holders; i++) {
             ids[i] = (i < names.length) ? names[i] : "s" + i;
         }
-        return new TrackedRecord(new ConsumerRecord<>("orders", 2, offset, new byte[0], new byte[0]), this.tracker,
-                ids, this.acked::add);
+        return this.tracker.track(new ConsumerRecord<>("orders", 2, offset, new byte[0], new byte[0]), ids,
+                this.acked::add);
     }
 
 }
