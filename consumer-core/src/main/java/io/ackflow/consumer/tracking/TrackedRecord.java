@@ -43,22 +43,8 @@ public final class TrackedRecord {
     /** Ids of the subscriptions by holder index; shared by all records of the topic. */
     private final String[] holderIds;
 
-
     @SuppressWarnings("unused") // accessed through HOLDERS
     private volatile long holders;
-
-    /**
-     * Tracks {@code raw} in {@code tracker} and holds it for the subscriptions named by
-     * {@code holderIds} (by holder index); with none, acks it at once. Poll thread only.
-     * @deprecated tracking is the tracker's call: use
-     * {@link OffsetTracker#track(ConsumerRecord, String[], AckListener)}
-     */
-    @Deprecated(forRemoval = true)
-    public TrackedRecord(ConsumerRecord<byte[], byte[]> raw, OffsetTracker tracker, String[] holderIds,
-            AckListener listener) {
-        this(raw, tracker, tracker.nextSeq(), holderIds, listener);
-        tracker.admit(this);
-    }
 
     /**
      * A record with sequence number {@code seq} in {@code tracker}, held by every subscription

@@ -17,7 +17,7 @@ final class Deliveries {
         TopicPartition partition = tracker.partition();
         ConsumerRecord<byte[], byte[]> raw = new ConsumerRecord<>(partition.topic(), partition.partition(), offset,
                 (key != null) ? key.getBytes() : null, new byte[0]);
-        return new TrackedRecord(raw, tracker, new String[] { "s" }, listener);
+        return tracker.track(raw, new String[] { "s" }, listener);
     }
 
     /** The delivery of a tracked record to a subscription that reads raw bytes. */

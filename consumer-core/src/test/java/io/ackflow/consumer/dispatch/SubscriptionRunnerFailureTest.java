@@ -407,7 +407,7 @@ class SubscriptionRunnerFailureTest {
     private TrackedRecord track(int partition, long offset, String key) {
         OffsetTracker tracker = this.trackers.computeIfAbsent(new TopicPartition("t", partition), OffsetTracker::new);
         ConsumerRecord<byte[], byte[]> raw = new ConsumerRecord<>("t", partition, offset, key.getBytes(), new byte[0]);
-        return new TrackedRecord(raw, tracker, new String[] { "s" }, (r) -> this.acked.add(partition + "@" + offset));
+        return tracker.track(raw, new String[] { "s" }, (r) -> this.acked.add(partition + "@" + offset));
     }
 
     private void submit(SubscriptionRunner runner, int partition, long offset, String key) {

@@ -167,7 +167,7 @@ class SubscriptionRunnerTest {
         OffsetTracker tracker = this.trackers.computeIfAbsent(new TopicPartition("t", partition), OffsetTracker::new);
         ConsumerRecord<byte[], byte[]> raw = new ConsumerRecord<>("t", partition, offset,
                 (key != null) ? key.getBytes() : null, new byte[0]);
-        TrackedRecord tracked = new TrackedRecord(raw, tracker, new String[] { "s" }, (r) -> this.acked.add(partition + "@" + offset));
+        TrackedRecord tracked = tracker.track(raw, new String[] { "s" }, (r) -> this.acked.add(partition + "@" + offset));
         @SuppressWarnings("unchecked")
         ConsumerRecord<Object, Object> record = (ConsumerRecord<Object, Object>) (ConsumerRecord<?, ?>) raw;
         runner.submit(new Delivery(tracked, 0, record));
