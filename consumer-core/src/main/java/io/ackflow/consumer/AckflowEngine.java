@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -13,9 +12,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
@@ -31,6 +27,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 import io.ackflow.consumer.commit.CommitObserver;
 import io.ackflow.consumer.dispatch.Conductor;
+import io.ackflow.consumer.dispatch.LoopSignals;
 import io.ackflow.consumer.dispatch.SubscriptionRunner;
 import io.ackflow.consumer.failure.RetryScheduler;
 import io.ackflow.consumer.loop.PollLoop;
@@ -235,51 +232,39 @@ public final class AckflowEngine {
      * the loop step by step on their own thread with a controlled clock.
      */
     PollLoop newLoop(Consumer<byte[], byte[]> consumer, Executor executor) {
-        return newLoop(consumer, (subscription) -> executor, this.userRetryScheduler);
-    }
-
-    private PollLoop newLoop(Consumer<byte[], byte[]> consumer, Function<Subscription<?, ?>, Executor> executors,
-            RetryScheduler retries) {
-        // The loop is the ack listener and stops on a STOP recovery: runners and conductor get
-        // forwarders to it, since it is built after them.
-        AtomicReference<PollLoop> self = new AtomicReference<>();
-        RetryScheduler scheduler = (retries != null) ? retries : (task, delay) -> {
+        RetryScheduler retries = (this.userRetryScheduler != null) ? this.userRetryScheduler : (task, delay) -> {
             throw new IllegalStateException("Engine '" + this.name + "' has no retry scheduler");
         };
-        List<SubscriptionRunner> runners = new ArrayList<>();
-        SubscriptionRunner.TransactionAbort abort = this.config.exactlyOnce()
-                ? (record, delay) -> self.get().abortFor(record, delay) : null;
-        for (Subscription<?, ?> subscription : this.subscriptions) {
-            runners.add(new SubscriptionRunner(subscription, executors.apply(subscription), this.stats, this.config.clock(), scheduler,
-                    (cause) -> self.get().requestStop(cause), this.metrics, abort));
-        }
-        Conductor conductor = new Conductor(runners, this.stats, (record) -> self.get().acked(record));
-        PollLoop pollLoop = new PollLoop(consumer, conductor, this.config, this.stats, this.commitObserver,
-                this.rebalanceListeners, this.metrics, this.config.exactlyOnce() ? this.transactionalProducer : null,
-                this.name);
-        self.set(pollLoop);
-        return pollLoop;
+        return newLoop(consumer, (subscription) -> executor, retries);
+    }
+
+    /**
+     * The poll loop with its conductor and a runner per subscription. Handler threads reach the
+     * loop through the {@link LoopSignals} it hands to them as it is built.
+     */
+    private PollLoop newLoop(Consumer<byte[], byte[]> consumer, Function<Subscription<?, ?>, Executor> executors,
+            RetryScheduler retries) {
+        Function<LoopSignals, Conductor> conductor = (signals) -> {
+            List<SubscriptionRunner> runners = new ArrayList<>();
+            for (Subscription<?, ?> subscription : this.subscriptions) {
+                runners.add(new SubscriptionRunner(subscription, executors.apply(subscription), this.stats,
+                        this.config.clock(), retries, signals::requestStop, this.metrics,
+                        this.config.exactlyOnce() ? signals::abortFor : null));
+            }
+            return new Conductor(runners, this.stats, signals);
+        };
+        return new PollLoop(consumer, conductor, this.config, this.stats, this.commitObserver, this.rebalanceListeners,
+                this.metrics, this.config.exactlyOnce() ? this.transactionalProducer : null, this.name);
     }
 
     private void runPollThread() {
-        Map<Subscription<?, ?>, ExecutorService> owned = new IdentityHashMap<>();
-        ScheduledExecutorService ownedScheduler = null;
+        EngineThreads threads = null;
         try {
-            Executor shared = this.userExecutor;
-            if (shared == null) {
-                for (Subscription<?, ?> subscription : this.subscriptions) {
-                    owned.put(subscription, HandlerExecutors.create(this.name, subscription, this.config));
-                }
-            }
-            RetryScheduler retries = this.userRetryScheduler;
-            if (retries == null) {
-                ownedScheduler = retryExecutor();
-                ScheduledExecutorService timer = ownedScheduler;
-                retries = (task, delay) -> timer.schedule(task, delay, TimeUnit.MILLISECONDS);
-            }
+            threads = new EngineThreads(this.name, this.config, this.subscriptions, this.userExecutor,
+                    this.userRetryScheduler);
             Consumer<byte[], byte[]> consumer = Objects.requireNonNull(this.consumerFactory.get(),
                     "consumerFactory returned null");
-            PollLoop pollLoop = newLoop(consumer, (shared != null) ? (subscription) -> shared : owned::get, retries);
+            PollLoop pollLoop = newLoop(consumer, threads::executor, threads.retries());
             this.loop.complete(pollLoop);
             if (this.state.get() == EngineState.STOPPING) {
                 pollLoop.requestStop();
@@ -292,24 +277,12 @@ public final class AckflowEngine {
             this.loop.completeExceptionally(ex);
         }
         finally {
-            if (ownedScheduler != null) {
-                ownedScheduler.shutdownNow();
+            if (threads != null) {
+                threads.close();
             }
-            owned.values().forEach(ExecutorService::shutdownNow);
             this.state.set((this.failure != null) ? EngineState.FAILED : EngineState.STOPPED);
             this.stopped.countDown();
         }
-    }
-
-    /** One daemon thread that only hands due retries back to the handler executor. */
-    private ScheduledExecutorService retryExecutor() {
-        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, (task) -> {
-            Thread thread = new Thread(task, "ackflow-retry-" + this.name);
-            thread.setDaemon(true);
-            return thread;
-        });
-        timer.setRemoveOnCancelPolicy(true);
-        return timer;
     }
 
     @Override

@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 import org.apache.kafka.clients.consumer.Consumer;
@@ -32,6 +33,7 @@ import io.ackflow.consumer.commit.CommitSchedule;
 import io.ackflow.consumer.commit.Committer;
 import io.ackflow.consumer.commit.OffsetMapCodec;
 import io.ackflow.consumer.dispatch.Conductor;
+import io.ackflow.consumer.dispatch.LoopSignals;
 import io.ackflow.consumer.flow.FlowControl;
 import io.ackflow.consumer.flow.PauseController;
 import io.ackflow.consumer.flow.PauseReason;
@@ -64,7 +66,7 @@ import io.ackflow.consumer.tracking.TrackedRecord;
  * The loop calls its steps (advance, admit records, commit when due, revoke, stop) and never
  * asks which guarantee is in force.
  */
-public final class PollLoop implements Runnable, TrackedRecord.AckListener {
+public final class PollLoop implements Runnable, LoopSignals {
 
     private static final Logger logger = LoggerFactory.getLogger(PollLoop.class);
 
@@ -127,12 +129,15 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
     /**
+     * @param conductorFactory makes the conductor and its runners, given the signals through
+     *        which handler threads reach this loop
      * @param transactionalProducer under exactly-once, creates the producer whose transactions
      *        carry the offsets (transactions initialized); null at-least-once
      * @param name the engine's name, for messages
      */
-    public PollLoop(Consumer<byte[], byte[]> consumer, Conductor conductor, EngineConfig config, EngineStats stats,
-            CommitObserver observer, List<RebalanceListener> rebalanceListeners, EngineMetrics metrics,
+    public PollLoop(Consumer<byte[], byte[]> consumer, Function<LoopSignals, Conductor> conductorFactory,
+            EngineConfig config, EngineStats stats, CommitObserver observer, List<RebalanceListener> rebalanceListeners,
+            EngineMetrics metrics,
             Supplier<? extends org.apache.kafka.clients.producer.Producer<?, ?>> transactionalProducer, String name) {
         this.metrics = metrics;
         // At a barrier every record is acked, so there is never a gap for an offset map to describe.
@@ -141,7 +146,9 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         this.schedule = new CommitSchedule(config.clock(), config.commitInterval(), config.commitEvery());
         this.committer = new Committer(consumer, this.planner, stats, observer, metrics, System::nanoTime);
         this.consumer = consumer;
-        this.conductor = conductor;
+        // The conductor and its runners keep this loop as their LoopSignals; they call it only once
+        // records are dispatched, after the constructor has returned.
+        this.conductor = conductorFactory.apply(this);
         this.config = config;
         this.clock = config.clock();
         this.stats = stats;
@@ -149,20 +156,20 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
         this.pauses = new PauseController(consumer,
                 new FlowControl(config.maxInFlight(), config.maxInFlightPerPartition(), config.lowMark()));
         this.livelock = new LivelockDetector(config.commitLivelockSoftTimeout(), stats);
-        this.snapshots = new SnapshotPublisher(consumer, this.planner, conductor, this.pauses, this.livelock, stats);
-        this.partitions = new Partitions(consumer, this.planner, this.committer, conductor, stats, this.snapshots);
+        this.snapshots = new SnapshotPublisher(consumer, this.planner, this.conductor, this.pauses, this.livelock, stats);
+        this.partitions = new Partitions(consumer, this.planner, this.committer, this.conductor, stats, this.snapshots);
         this.commits = (transactionalProducer == null)
                 ? new AtLeastOnceCommits(this.committer, this.planner, this.partitions::dropQueued,
                         config.rebalanceDrainTimeout(),
                         System::nanoTime)
                 : new TransactionalCommits(transactionalProducer, name, new TransactionalCommits.Parts(consumer,
-                        this.planner, this.committer, this.schedule, conductor, this.pauses, this.partitions, stats, observer,
+                        this.planner, this.committer, this.schedule, this.conductor, this.pauses, this.partitions, stats, observer,
                         metrics, this.clock, System::nanoTime, config.rebalanceDrainTimeout(), this::wakeupIfPolling));
         this.rebalance = new RebalanceHandler(new RebalanceHandler.Parts(consumer, this.planner, this.committer,
-                this.schedule, this.commits, conductor, this.pauses, this.livelock, this.partitions.seeks(),
+                this.schedule, this.commits, this.conductor, this.pauses, this.livelock, this.partitions.seeks(),
                 this.partitions,
                 this.inPoll, () -> this.closing, config.offsetMaps()), rebalanceListeners);
-        this.shutdown = new Shutdown(consumer, conductor, this.planner, this.commits, this.pauses, this.commands,
+        this.shutdown = new Shutdown(consumer, this.conductor, this.planner, this.commits, this.pauses, this.commands,
                 config.shutdownTimeout(), System::nanoTime);
         this.controls = new ApplicationControls(this.commands, this.pauses, this.planner, this.commits, this.partitions);
     }
@@ -278,6 +285,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
      * started, running handlers finish up to the shutdown timeout, the acked prefix is committed,
      * and {@code cause} becomes the engine's failure. Any thread.
      */
+    @Override
     public void requestStop(Throwable cause) {
         this.failure.compareAndSet(null, cause);
         this.conductor.close();
@@ -316,6 +324,7 @@ public final class PollLoop implements Runnable, TrackedRecord.AckListener {
      * the records read again, those of the record's partition no sooner than
      * {@code retryDelayMillis} from now. Any thread (a handler's, before its slot is freed).
      */
+    @Override
     public void abortFor(TrackedRecord record, long retryDelayMillis) {
         this.commits.abortFor(record, retryDelayMillis);
     }
