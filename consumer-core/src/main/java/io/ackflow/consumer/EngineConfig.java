@@ -2,6 +2,7 @@ package io.ackflow.consumer;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.function.LongSupplier;
 
 /**
  * The engine's settings: immutable, built once with {@link #builder()} and validated by
@@ -68,6 +69,8 @@ public final class EngineConfig {
 
     private final Clock clock;
 
+    private final LongSupplier ticker;
+
     private final ProcessingGuarantee processingGuarantee;
 
     private EngineConfig(Builder builder) {
@@ -85,6 +88,7 @@ public final class EngineConfig {
         this.offsetMaps = builder.offsetMaps;
         this.offsetMapMaxBytes = builder.offsetMapMaxBytes;
         this.clock = builder.clock;
+        this.ticker = builder.ticker;
         this.processingGuarantee = builder.processingGuarantee;
     }
 
@@ -182,9 +186,21 @@ public final class EngineConfig {
         return this.offsetMapMaxBytes;
     }
 
-    /** The time source of commit deadlines; tests move it. */
+    /**
+     * Wall time: commit deadlines, retry back-offs, stuck-partition ages, snapshot times. Tests
+     * move it.
+     */
     public Clock clock() {
         return this.clock;
+    }
+
+    /**
+     * Elapsed nanoseconds for the deadlines that must pass in real time even when the clock
+     * stands still: the rebalance drain, the shutdown wait, an abort's wait for running handlers,
+     * commit latencies. {@code System::nanoTime} unless a test moves it.
+     */
+    public LongSupplier ticker() {
+        return this.ticker;
     }
 
     /**
@@ -244,6 +260,8 @@ public final class EngineConfig {
         private int offsetMapMaxBytes = DEFAULT_OFFSET_MAP_MAX_BYTES;
 
         private Clock clock = Clock.systemUTC();
+
+        private LongSupplier ticker = System::nanoTime;
 
         private ProcessingGuarantee processingGuarantee = ProcessingGuarantee.AT_LEAST_ONCE;
 
@@ -325,6 +343,11 @@ public final class EngineConfig {
             return this;
         }
 
+        public Builder ticker(LongSupplier ticker) {
+            this.ticker = ticker;
+            return this;
+        }
+
         /**
          * @throws InvalidSettingException naming the setting and the value when one is invalid
          */
@@ -343,6 +366,9 @@ public final class EngineConfig {
             }
             if (this.clock == null) {
                 throw new InvalidSettingException("clock", null, "must not be null");
+            }
+            if (this.ticker == null) {
+                throw new InvalidSettingException("ticker", null, "must not be null");
             }
             if (this.processingGuarantee == null) {
                 throw new InvalidSettingException("processingGuarantee", null, "must not be null");

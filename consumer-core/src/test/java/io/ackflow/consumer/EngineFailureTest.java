@@ -23,6 +23,7 @@ import io.ackflow.consumer.failure.RetryBackOff;
 import io.ackflow.consumer.failure.SubscriptionFailedException;
 import io.ackflow.consumer.loop.PollLoop;
 import io.ackflow.consumer.testing.MutableClock;
+import io.ackflow.consumer.testing.MutableTicker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -159,6 +160,38 @@ class EngineFailureTest {
         assertThat(this.consumer.commits()).containsExactly(Map.of(P0, 1L));
         assertThat(this.logs.list).extracting(ILoggingEvent::getFormattedMessage)
             .noneMatch((message) -> message.startsWith("Shutdown timeout"));
+    }
+
+    @Test
+    void aStopThatOutlastsItsTimeoutCommitsTheAckedPrefixOnceTheTickerPassesIt() {
+        java.util.Map<String, java.util.concurrent.CompletableFuture<Void>> pending = new java.util.concurrent.ConcurrentHashMap<>();
+        this.engine = AckflowEngine.builder()
+            .consumerFactory(() -> this.consumer)
+            .config(EngineConfig.builder().clock(this.clock).commitInterval(Duration.ofSeconds(5))
+                .shutdownTimeout(Duration.ofSeconds(30)).ticker(MutableTicker.steppingBy(Duration.ofSeconds(10))).build())
+            .subscription(Subscription.builder("ledger").topics("orders").ordering(Ordering.UNORDERED).concurrency(10)
+                .handler((record) -> pending.computeIfAbsent(record.partition() + "@" + record.offset(),
+                        (id) -> new java.util.concurrent.CompletableFuture<>()))
+                .build())
+            .build();
+        this.loop = this.engine.newLoop(this.consumer, Runnable::run);
+        this.loop.subscribe();
+        this.consumer.assignAtZero(P0, P1);
+        addRecords(P0, 0, 3);
+        this.loop.runOnce();
+        pending.get("0@0").complete(null);
+        pending.get("0@2").complete(null);
+        this.logs.start();
+        this.loopLogger.addAppender(this.logs);
+
+        this.loop.requestStop();
+        this.loop.shutdown();
+
+        assertThat(this.consumer.commits()).as("offset 1 still runs: the acked prefix ends before it")
+            .containsExactly(Map.of(P0, 1L));
+        assertThat(this.logs.list).extracting(ILoggingEvent::getFormattedMessage)
+            .anyMatch((message) -> message.startsWith("Shutdown timeout PT30S passed with records still in flight"));
+        assertThat(this.consumer.closed()).isTrue();
     }
 
     @Test

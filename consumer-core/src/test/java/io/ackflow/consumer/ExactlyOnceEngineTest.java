@@ -41,6 +41,7 @@ import io.ackflow.consumer.failure.SubscriptionFailedException;
 import io.ackflow.consumer.flow.PauseReason;
 import io.ackflow.consumer.loop.PollLoop;
 import io.ackflow.consumer.testing.MutableClock;
+import io.ackflow.consumer.testing.MutableTicker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
@@ -56,6 +57,9 @@ import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException
  * producer the engine's supplier created last.
  */
 class ExactlyOnceEngineTest {
+
+    /** Moves 10 s at every read: a 30 s drain ends after a few looks, without waiting for it. */
+    private static final MutableTicker DRAIN_PASSES = MutableTicker.steppingBy(Duration.ofSeconds(10));
 
     private static final TopicPartition P0 = new TopicPartition("orders", 0);
 
@@ -578,7 +582,7 @@ class ExactlyOnceEngineTest {
     @Test
     void revokeAbortsWhenARecordOutlastsTheDrainTimeoutAndTheKeptPartitionsAreReadAgain() {
         this.holding = (id, attempt) -> id.equals("1@0") && attempt == 1;
-        start(ErrorPolicy.DEFAULT, Ordering.UNORDERED, (config) -> config.rebalanceDrainTimeout(Duration.ofMillis(50)));
+        start(ErrorPolicy.DEFAULT, Ordering.UNORDERED, (config) -> config.rebalanceDrainTimeout(Duration.ofSeconds(30)).ticker(DRAIN_PASSES));
         append(P0, 2);
         append(P1, 1);
         this.loop.runOnce();
@@ -621,7 +625,7 @@ class ExactlyOnceEngineTest {
         this.failing = (id, attempt) -> id.equals("0@0") && attempt == 1;
         this.holding = (id, attempt) -> id.equals("0@1") && attempt == 1;
         start(ErrorPolicy.builder().backOff(RetryBackOff.fixed(Duration.ZERO, 3)).recovery(Recovery.SKIP).build(),
-                Ordering.UNORDERED, (config) -> config.rebalanceDrainTimeout(Duration.ofMillis(50)));
+                Ordering.UNORDERED, (config) -> config.rebalanceDrainTimeout(Duration.ofSeconds(30)).ticker(DRAIN_PASSES));
         append(P0, 2);
         this.loop.runOnce();
         TransactionalProducer first = producer();

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import io.ackflow.consumer.flow.PauseReason;
 import io.ackflow.consumer.loop.PollLoop;
 import io.ackflow.consumer.testing.MutableClock;
+import io.ackflow.consumer.testing.MutableTicker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -26,6 +27,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * revoke and re-assign, and user pauses against flow control.
  */
 class RebalanceTest {
+
+    /** Moves 10 s at every read: a 30 s drain ends after a few looks, without waiting for it. */
+    private static final MutableTicker DRAIN_PASSES = MutableTicker.steppingBy(Duration.ofSeconds(10));
 
     private static final TopicPartition P0 = new TopicPartition("orders", 0);
 
@@ -45,7 +49,7 @@ class RebalanceTest {
 
     @Test
     void revokeCommitsTheAckedPrefixAndIgnoresCompletionsAfterTheDrainTimeout() {
-        start(Ordering.UNORDERED, (config) -> config.rebalanceDrainTimeout(Duration.ofMillis(50)));
+        start(Ordering.UNORDERED, (config) -> config.rebalanceDrainTimeout(Duration.ofSeconds(30)).ticker(DRAIN_PASSES));
         add(P0, 0, 6);
         add(P1, 0, 1);
         this.loop.runOnce();
@@ -95,7 +99,7 @@ class RebalanceTest {
     @Test
     void recordTakenForAHandlerButNotStartedAtARevokeIsWaitedForAndThenNotRun() {
         java.util.Queue<Runnable> pool = new java.util.ArrayDeque<>();
-        this.engine = engine(Ordering.UNORDERED, (config) -> config.rebalanceDrainTimeout(Duration.ofMillis(50)));
+        this.engine = engine(Ordering.UNORDERED, (config) -> config.rebalanceDrainTimeout(Duration.ofSeconds(30)).ticker(DRAIN_PASSES));
         this.loop = this.engine.newLoop(this.consumer, pool::add);
         this.loop.subscribe();
         this.consumer.assignAtZero(P0, P1);
@@ -169,7 +173,7 @@ class RebalanceTest {
 
     @Test
     void partitionRevokedAndReassignedStartsAFreshTrackerAndIgnoresOldCompletions() {
-        start(Ordering.UNORDERED, (config) -> config.rebalanceDrainTimeout(Duration.ofMillis(20)).offsetMaps(false));
+        start(Ordering.UNORDERED, (config) -> config.rebalanceDrainTimeout(Duration.ofSeconds(30)).ticker(DRAIN_PASSES).offsetMaps(false));
         add(P0, 0, 3);
         this.loop.runOnce();
         complete(P0, 0);

@@ -132,7 +132,7 @@ public final class AtLeastOnceCommits implements CommitStrategy {
         boolean idle = true;
         for (TopicPartition partition : partitions) {
             OffsetTracker tracker = this.planner.tracker(partition);
-            if (tracker != null && !tracker.awaitIdle(deadline)) {
+            if (tracker != null && !tracker.awaitIdle(deadline, this.ticker)) {
                 idle = false;
             }
         }

@@ -144,7 +144,7 @@ public final class PollLoop implements Runnable, LoopSignals {
         boolean offsetMaps = config.offsetMaps() && transactionalProducer == null;
         this.planner = new CommitPlanner(offsetMaps ? new OffsetMapCodec(config.offsetMapMaxBytes()) : null, stats);
         this.schedule = new CommitSchedule(config.clock(), config.commitInterval(), config.commitEvery());
-        this.committer = new Committer(consumer, this.planner, stats, observer, metrics, System::nanoTime);
+        this.committer = new Committer(consumer, this.planner, stats, observer, metrics, config.ticker());
         this.consumer = consumer;
         // The conductor and its runners keep this loop as their LoopSignals; they call it only once
         // records are dispatched, after the constructor has returned.
@@ -161,16 +161,16 @@ public final class PollLoop implements Runnable, LoopSignals {
         this.commits = (transactionalProducer == null)
                 ? new AtLeastOnceCommits(this.committer, this.planner, this.partitions::dropQueued,
                         config.rebalanceDrainTimeout(),
-                        System::nanoTime)
+                        config.ticker())
                 : new TransactionalCommits(transactionalProducer, name, new TransactionalCommits.Parts(consumer,
                         this.planner, this.committer, this.schedule, this.conductor, this.pauses, this.partitions, stats, observer,
-                        metrics, this.clock, System::nanoTime, config.rebalanceDrainTimeout(), this::wakeupIfPolling));
+                        metrics, this.clock, config.ticker(), config.rebalanceDrainTimeout(), this::wakeupIfPolling));
         this.rebalance = new RebalanceHandler(new RebalanceHandler.Parts(consumer, this.planner, this.committer,
                 this.schedule, this.commits, this.conductor, this.pauses, this.livelock, this.partitions.seeks(),
                 this.partitions,
                 this.inPoll, () -> this.closing, config.offsetMaps()), rebalanceListeners);
         this.shutdown = new Shutdown(consumer, this.conductor, this.planner, this.commits, this.pauses, this.commands,
-                config.shutdownTimeout(), System::nanoTime);
+                config.shutdownTimeout(), config.ticker());
         this.controls = new ApplicationControls(this.commands, this.pauses, this.planner, this.commits, this.partitions);
     }
 

@@ -1,6 +1,8 @@
 package io.ackflow.consumer.tracking;
 
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -17,6 +19,9 @@ import java.util.concurrent.locks.LockSupport;
  * {@link #finished} call that brings the count to zero unparks it.
  */
 final class DrainLatch {
+
+    /** Longest single park of a wait: how soon it sees a ticker moved by a test. */
+    static final long LONGEST_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
     private final AtomicInteger running = new AtomicInteger();
 
@@ -47,19 +52,21 @@ final class DrainLatch {
     }
 
     /**
-     * Waits until no handler runs, or until {@code deadlineNanos} ({@link System#nanoTime()})
-     * passes: a drain needs real time whatever clock the engine runs commits on. Poll thread.
+     * Waits until no handler runs, or until {@code deadlineNanos} on {@code ticker} passes: a
+     * drain needs elapsed time whatever clock the engine runs commits on. The last handler to
+     * finish wakes the wait at once; otherwise it looks at the ticker again at least every
+     * {@link #LONGEST_PARK_NANOS}, so a ticker that a test moves ends it too. Poll thread.
      * @return whether no handler runs
      */
-    boolean awaitIdle(long deadlineNanos) {
+    boolean awaitIdle(long deadlineNanos, LongSupplier ticker) {
         this.waiter = Thread.currentThread();
         try {
             while (this.running.get() > 0) {
-                long remaining = deadlineNanos - System.nanoTime();
+                long remaining = deadlineNanos - ticker.getAsLong();
                 if (remaining <= 0) {
                     return false;
                 }
-                LockSupport.parkNanos(this, remaining);
+                LockSupport.parkNanos(this, Math.min(remaining, LONGEST_PARK_NANOS));
             }
             return true;
         }

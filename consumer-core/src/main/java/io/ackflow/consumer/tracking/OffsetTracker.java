@@ -1,5 +1,6 @@
 package io.ackflow.consumer.tracking;
 
+import java.util.function.LongSupplier;
 import java.util.BitSet;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -163,11 +164,11 @@ public final class OffsetTracker {
 
     /**
      * Waits until no handler runs on a record of this partition, or until {@code deadlineNanos}
-     * ({@link System#nanoTime()}) passes. Poll thread.
+     * on {@code ticker} (the engine's, {@code System::nanoTime} outside tests) passes. Poll thread.
      * @return whether the partition is idle
      */
-    public boolean awaitIdle(long deadlineNanos) {
-        return this.drain.awaitIdle(deadlineNanos);
+    public boolean awaitIdle(long deadlineNanos, LongSupplier ticker) {
+        return this.drain.awaitIdle(deadlineNanos, ticker);
     }
 
     /**

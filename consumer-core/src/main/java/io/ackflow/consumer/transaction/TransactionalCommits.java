@@ -354,7 +354,7 @@ public final class TransactionalCommits implements CommitStrategy {
             this.conductor.dropQueued(Set.copyOf(this.consumer.assignment()));
             boolean idle = true;
             for (OffsetTracker tracker : this.planner.trackers()) {
-                idle &= tracker.awaitIdle(deadline);
+                idle &= tracker.awaitIdle(deadline, this.ticker);
             }
             abortOpenTransaction(idle);
             Set<TopicPartition> kept = new HashSet<>(this.consumer.assignment());
@@ -376,7 +376,7 @@ public final class TransactionalCommits implements CommitStrategy {
             return;
         }
         for (OffsetTracker tracker : this.planner.trackers()) {
-            tracker.awaitIdle(deadlineNanos);
+            tracker.awaitIdle(deadlineNanos, this.ticker);
         }
         abortOpenTransaction(true);
         endTransactionPhase(new IllegalStateException("The transaction was aborted: the engine stopped"), Map.of());

@@ -1,5 +1,6 @@
 package io.ackflow.consumer.tracking;
 
+import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -7,6 +8,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
+
+import io.ackflow.consumer.testing.MutableTicker;
 import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -27,7 +30,7 @@ class DrainLatchTest {
 
     @Test
     void anIdlePartitionNeedsNoWait() {
-        assertThat(this.latch.awaitIdle(System.nanoTime())).isTrue();
+        assertThat(this.latch.awaitIdle(System.nanoTime(), System::nanoTime)).isTrue();
     }
 
     @Test
@@ -35,7 +38,16 @@ class DrainLatchTest {
         this.latch.started();
         this.latch.started();
         this.latch.finished();
-        assertThat(this.latch.awaitIdle(System.nanoTime())).isFalse();
+        assertThat(this.latch.awaitIdle(System.nanoTime(), System::nanoTime)).isFalse();
+        assertThat(this.latch.running()).isEqualTo(1);
+    }
+
+    @Test
+    void aWaitEndsWhenItsTickerPassesTheDeadlineWhileAHandlerStillRuns() {
+        this.latch.started();
+        MutableTicker ticker = MutableTicker.steppingBy(Duration.ofMinutes(10));
+        assertThat(this.latch.awaitIdle(Duration.ofMinutes(30).toNanos(), ticker)).isFalse();
+        assertThat(ticker.getAsLong()).as("read at 0, 10, 20 and 30 minutes").isEqualTo(Duration.ofMinutes(40).toNanos());
         assertThat(this.latch.running()).isEqualTo(1);
     }
 
@@ -48,7 +60,7 @@ class DrainLatchTest {
         try {
             Future<Boolean> idle = pool.submit(() -> {
                 waiter.set(Thread.currentThread());
-                return this.latch.awaitIdle(System.nanoTime() + TimeUnit.MINUTES.toNanos(10));
+                return this.latch.awaitIdle(System.nanoTime() + TimeUnit.MINUTES.toNanos(10), System::nanoTime);
             });
             while (waiter.get() == null || waiter.get().getState() != Thread.State.TIMED_WAITING) {
                 Thread.onSpinWait();
