@@ -4,17 +4,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Function;
 import java.util.function.Supplier;
 
 import org.apache.kafka.clients.consumer.Consumer;
@@ -26,14 +23,10 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 import io.ackflow.consumer.commit.CommitObserver;
-import io.ackflow.consumer.dispatch.Conductor;
-import io.ackflow.consumer.dispatch.LoopSignals;
-import io.ackflow.consumer.dispatch.SubscriptionRunner;
 import io.ackflow.consumer.failure.RetryScheduler;
 import io.ackflow.consumer.loop.PollLoop;
 import io.ackflow.consumer.state.EngineMetrics;
 import io.ackflow.consumer.state.EngineSnapshot;
-import io.ackflow.consumer.tracking.TrackedRecord;
 
 /**
  * A Kafka consumer that hands every record to each subscription of its topic, acks it when all
@@ -47,27 +40,8 @@ import io.ackflow.consumer.tracking.TrackedRecord;
  */
 public final class AckflowEngine {
 
-    private final String name;
-
-    private final Supplier<Consumer<byte[], byte[]>> consumerFactory;
-
-    private final Map<String, Object> consumerConfigs;
-
-    private final EngineConfig config;
-
-    private final List<Subscription<?, ?>> subscriptions;
-
-    private final CommitObserver commitObserver;
-
-    private final Executor userExecutor;
-
-    private final List<RebalanceListener> rebalanceListeners;
-
-    private final RetryScheduler userRetryScheduler;
-
-    private final EngineMetrics metrics;
-
-    private final Supplier<? extends Producer<?, ?>> transactionalProducer;
+    /** What the builder settled. */
+    private final EngineParts parts;
 
     private final EngineStats stats = new EngineStats();
 
@@ -79,19 +53,9 @@ public final class AckflowEngine {
 
     private volatile Throwable failure;
 
-    private AckflowEngine(Builder builder) {
-        this.name = builder.name;
-        this.consumerFactory = builder.consumerFactory;
-        this.consumerConfigs = builder.consumerConfigs;
-        this.config = builder.config;
-        this.subscriptions = List.copyOf(builder.subscriptions);
-        this.commitObserver = builder.commitObserver;
-        this.userExecutor = builder.handlerExecutor;
-        this.rebalanceListeners = List.copyOf(builder.rebalanceListeners);
-        this.userRetryScheduler = builder.retryScheduler;
-        this.metrics = builder.metrics;
-        this.transactionalProducer = builder.transactionalProducer;
-        for (Subscription<?, ?> subscription : this.subscriptions) {
+    private AckflowEngine(EngineParts parts) {
+        this.parts = parts;
+        for (Subscription<?, ?> subscription : parts.subscriptions()) {
             this.stats.subscription(subscription.id());
         }
     }
@@ -101,11 +65,11 @@ public final class AckflowEngine {
     }
 
     public String name() {
-        return this.name;
+        return this.parts.name();
     }
 
     public EngineConfig config() {
-        return this.config;
+        return this.parts.config();
     }
 
     /**
@@ -113,16 +77,16 @@ public final class AckflowEngine {
      * {@link Builder#consumerConfigs settings} rather than a factory; empty otherwise.
      */
     public Map<String, Object> consumerConfigs() {
-        return this.consumerConfigs;
+        return this.parts.consumerConfigs();
     }
 
     public List<Subscription<?, ?>> subscriptions() {
-        return this.subscriptions;
+        return this.parts.subscriptions();
     }
 
     /** The rebalance listeners, in the order they are told. */
     public List<RebalanceListener> rebalanceListeners() {
-        return this.rebalanceListeners;
+        return this.parts.rebalanceListeners();
     }
 
     public EngineState state() {
@@ -144,9 +108,9 @@ public final class AckflowEngine {
      */
     public void start() {
         if (!this.state.compareAndSet(EngineState.NEW, EngineState.RUNNING)) {
-            throw new IllegalStateException("Engine '" + this.name + "' was already started; it is " + this.state.get());
+            throw new IllegalStateException("Engine '" + this.parts.name() + "' was already started; it is " + this.state.get());
         }
-        Thread thread = new Thread(this::runPollThread, "ackflow-poll-" + this.name);
+        Thread thread = new Thread(this::runPollThread, "ackflow-poll-" + this.parts.name());
         thread.setDaemon(false);
         thread.start();
     }
@@ -164,7 +128,7 @@ public final class AckflowEngine {
         }
         this.state.compareAndSet(EngineState.RUNNING, EngineState.STOPPING);
         this.loop.thenAccept(PollLoop::requestStop);
-        return this.stopped.await(this.config.shutdownTimeout().plus(grace).toMillis(), TimeUnit.MILLISECONDS);
+        return this.stopped.await(this.parts.config().shutdownTimeout().plus(grace).toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** {@link #stop(Duration)} with 10 s of grace for the final commit and close. */
@@ -232,39 +196,20 @@ public final class AckflowEngine {
      * the loop step by step on their own thread with a controlled clock.
      */
     PollLoop newLoop(Consumer<byte[], byte[]> consumer, Executor executor) {
-        RetryScheduler retries = (this.userRetryScheduler != null) ? this.userRetryScheduler : (task, delay) -> {
-            throw new IllegalStateException("Engine '" + this.name + "' has no retry scheduler");
+        RetryScheduler retries = (this.parts.retryScheduler() != null) ? this.parts.retryScheduler() : (task, delay) -> {
+            throw new IllegalStateException("Engine '" + this.parts.name() + "' has no retry scheduler");
         };
-        return newLoop(consumer, (subscription) -> executor, retries);
-    }
-
-    /**
-     * The poll loop with its conductor and a runner per subscription. Handler threads reach the
-     * loop through the {@link LoopSignals} it hands to them as it is built.
-     */
-    private PollLoop newLoop(Consumer<byte[], byte[]> consumer, Function<Subscription<?, ?>, Executor> executors,
-            RetryScheduler retries) {
-        Function<LoopSignals, Conductor> conductor = (signals) -> {
-            List<SubscriptionRunner> runners = new ArrayList<>();
-            for (Subscription<?, ?> subscription : this.subscriptions) {
-                runners.add(new SubscriptionRunner(subscription, executors.apply(subscription), this.stats,
-                        this.config.clock(), retries, signals::requestStop, this.metrics,
-                        this.config.exactlyOnce() ? signals::abortFor : null));
-            }
-            return new Conductor(runners, this.stats, signals);
-        };
-        return new PollLoop(consumer, conductor, this.config, this.stats, this.commitObserver, this.rebalanceListeners,
-                this.metrics, this.config.exactlyOnce() ? this.transactionalProducer : null, this.name);
+        return this.parts.newLoop(consumer, (subscription) -> executor, retries, this.stats);
     }
 
     private void runPollThread() {
         EngineThreads threads = null;
         try {
-            threads = new EngineThreads(this.name, this.config, this.subscriptions, this.userExecutor,
-                    this.userRetryScheduler);
-            Consumer<byte[], byte[]> consumer = Objects.requireNonNull(this.consumerFactory.get(),
+            threads = new EngineThreads(this.parts.name(), this.parts.config(), this.parts.subscriptions(),
+                    this.parts.handlerExecutor(), this.parts.retryScheduler());
+            Consumer<byte[], byte[]> consumer = Objects.requireNonNull(this.parts.consumerFactory().get(),
                     "consumerFactory returned null");
-            PollLoop pollLoop = newLoop(consumer, threads::executor, threads.retries());
+            PollLoop pollLoop = this.parts.newLoop(consumer, threads::executor, threads.retries(), this.stats);
             this.loop.complete(pollLoop);
             if (this.state.get() == EngineState.STOPPING) {
                 pollLoop.requestStop();
@@ -287,7 +232,7 @@ public final class AckflowEngine {
 
     @Override
     public String toString() {
-        return "AckflowEngine[" + this.name + ", " + this.state.get() + ", " + this.subscriptions + "]";
+        return "AckflowEngine[" + this.parts.name() + ", " + this.state.get() + ", " + this.parts.subscriptions() + "]";
     }
 
     /**
@@ -422,56 +367,11 @@ public final class AckflowEngine {
          * @throws IllegalArgumentException naming the setting at fault
          */
         public AckflowEngine build() {
-            if (this.name == null || this.name.isBlank()) {
-                throw new IllegalArgumentException("name must not be blank, was '" + this.name + "'");
-            }
-            if (this.consumerFactory == null) {
-                throw new IllegalArgumentException("Engine '" + this.name + "': consumerFactory must be set (or consumerConfigs)");
-            }
-            if (!this.consumerConfigs.isEmpty()) {
-                Object autoCommit = this.consumerConfigs.get(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG);
-                if (autoCommit != null && "true".equalsIgnoreCase(autoCommit.toString().trim())) {
-                    throw new IllegalArgumentException("Engine '" + this.name + "': consumerConfigs set "
-                            + ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG + "=true, but the engine commits offsets itself,"
-                            + " each partition only up to its first record not yet released by every subscription;"
-                            + " auto-commit would commit records still in progress, and lose them if the process"
-                            + " stops. Leave " + ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG + " out or set it to false.");
-                }
-                Map<String, Object> checked = new HashMap<>(this.consumerConfigs);
-                checked.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-                this.consumerConfigs = Map.copyOf(checked);
-            }
-            Objects.requireNonNull(this.config, "config must not be null");
-            Objects.requireNonNull(this.commitObserver, "commitObserver must not be null");
-            if (this.config.exactlyOnce() && this.transactionalProducer == null) {
-                throw new IllegalArgumentException("Engine '" + this.name + "': processingGuarantee EXACTLY_ONCE needs a"
-                        + " transactionalProducer to commit offsets in its transactions");
-            }
-            if (!this.config.exactlyOnce() && this.transactionalProducer != null) {
-                throw new IllegalArgumentException("Engine '" + this.name + "': a transactionalProducer is set, but the"
-                        + " processingGuarantee is " + this.config.processingGuarantee()
-                        + "; set it to EXACTLY_ONCE for offsets to be committed in its transactions");
-            }
-            if (this.subscriptions.isEmpty()) {
-                throw new IllegalArgumentException("Engine '" + this.name + "': at least one subscription is needed");
-            }
-            Set<String> ids = new HashSet<>();
-            for (Subscription<?, ?> subscription : this.subscriptions) {
-                if (!ids.add(subscription.id())) {
-                    throw new IllegalArgumentException("Engine '" + this.name + "': subscription id '"
-                            + subscription.id() + "' is used twice; ids must be unique");
-                }
-            }
-            Map<String, Integer> perTopic = new HashMap<>();
-            for (Subscription<?, ?> subscription : this.subscriptions) {
-                for (String topic : subscription.topics()) {
-                    if (perTopic.merge(topic, 1, Integer::sum) > TrackedRecord.MAX_HOLDERS) {
-                        throw new IllegalArgumentException("Engine '" + this.name + "': topic '" + topic
-                                + "' has more than " + TrackedRecord.MAX_HOLDERS + " subscriptions");
-                    }
-                }
-            }
-            return new AckflowEngine(this);
+            this.consumerConfigs = BuilderChecks.check(this.name, this.consumerFactory, this.consumerConfigs, this.config,
+                    this.commitObserver, this.transactionalProducer, this.subscriptions);
+            return new AckflowEngine(new EngineParts(this.name, this.consumerFactory, this.consumerConfigs, this.config,
+                    this.subscriptions, this.commitObserver, this.handlerExecutor, this.rebalanceListeners,
+                    this.retryScheduler, this.metrics, this.transactionalProducer));
         }
 
     }
