@@ -2,6 +2,7 @@ package io.ackflow.consumer.flow;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -11,6 +12,8 @@ import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import io.ackflow.consumer.tracking.OffsetTracker;
 
 /**
  * The one place that pauses and resumes partitions in the consumer, for every
@@ -80,6 +83,20 @@ public final class PauseController {
         if (!resumed.isEmpty()) {
             this.consumer.resume(resumed);
         }
+    }
+
+    /**
+     * Applies the in-flight bounds to the windows of the assigned partitions' trackers (their
+     * committable offsets brought up to date first).
+     * @return the acks after which a partition paused by flow control may resume; 0 when none is
+     */
+    public long applyFlowControl(Collection<OffsetTracker> trackers) {
+        Map<TopicPartition, Long> windows = new HashMap<>();
+        for (OffsetTracker tracker : trackers) {
+            tracker.committable();
+            windows.put(tracker.partition(), tracker.pendingCount());
+        }
+        return applyFlowControl(windows);
     }
 
     /**

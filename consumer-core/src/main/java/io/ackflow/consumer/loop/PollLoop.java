@@ -2,7 +2,6 @@ package io.ackflow.consumer.loop;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -82,10 +81,6 @@ public final class PollLoop implements Runnable, LoopSignals {
 
     private final EngineStats stats;
 
-    private final CommitObserver observer;
-
-    private final EngineMetrics metrics;
-
     private final CommitPlanner planner;
 
     private final PauseController pauses;
@@ -124,7 +119,6 @@ public final class PollLoop implements Runnable, LoopSignals {
 
     private volatile boolean stopRequested;
 
-    /** Seeks asked for partitions not assigned yet, applied on assignment. Poll thread only. */
     /** Set when the loop ended on an unexpected error, or a subscription stopped it; the first one wins. */
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
@@ -139,7 +133,6 @@ public final class PollLoop implements Runnable, LoopSignals {
             EngineConfig config, EngineStats stats, CommitObserver observer, List<RebalanceListener> rebalanceListeners,
             EngineMetrics metrics,
             Supplier<? extends org.apache.kafka.clients.producer.Producer<?, ?>> transactionalProducer, String name) {
-        this.metrics = metrics;
         // At a barrier every record is acked, so there is never a gap for an offset map to describe.
         boolean offsetMaps = config.offsetMaps() && transactionalProducer == null;
         this.planner = new CommitPlanner(offsetMaps ? new OffsetMapCodec(config.offsetMapMaxBytes()) : null, stats);
@@ -152,7 +145,6 @@ public final class PollLoop implements Runnable, LoopSignals {
         this.config = config;
         this.clock = config.clock();
         this.stats = stats;
-        this.observer = observer;
         this.pauses = new PauseController(consumer,
                 new FlowControl(config.maxInFlight(), config.maxInFlightPerPartition(), config.lowMark()));
         this.livelock = new LivelockDetector(config.commitLivelockSoftTimeout(), stats);
@@ -229,7 +221,7 @@ public final class PollLoop implements Runnable, LoopSignals {
         ConsumerRecords<byte[], byte[]> records = poll(Duration.ofMillis(timeout));
         dispatch(records);
         commitIfDue();
-        applyFlowControl();
+        this.acksToResume.set(this.pauses.applyFlowControl(this.planner.trackers()));
         now = this.clock.millis();
         this.livelock.check(this.planner.trackers(), now, this.conductor::runningHandlers);
         this.snapshots.publishIfDue(now);
@@ -243,16 +235,6 @@ public final class PollLoop implements Runnable, LoopSignals {
     /** The pause reasons of {@code partition}; empty when it is fetched. Poll thread. */
     public Set<PauseReason> pauseReasons(TopicPartition partition) {
         return this.pauses.reasons(partition);
-    }
-
-    /** Pauses and resumes partitions by their in-flight windows; see {@link FlowControl}. Poll thread. */
-    private void applyFlowControl() {
-        Map<TopicPartition, Long> windows = new HashMap<>();
-        for (OffsetTracker tracker : this.planner.trackers()) {
-            tracker.committable();
-            windows.put(tracker.partition(), tracker.pendingCount());
-        }
-        this.acksToResume.set(this.pauses.applyFlowControl(windows));
     }
 
     /**
