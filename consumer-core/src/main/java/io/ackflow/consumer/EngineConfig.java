@@ -186,18 +186,14 @@ public final class EngineConfig {
         return this.offsetMapMaxBytes;
     }
 
-    /**
-     * Wall time: commit deadlines, retry back-offs, stuck-partition ages, snapshot times. Tests
-     * move it.
-     */
+    /** Wall time: commit deadlines, retry back-offs, stuck-partition ages. Tests move it. */
     public Clock clock() {
         return this.clock;
     }
 
     /**
-     * Elapsed nanoseconds for the deadlines that must pass in real time even when the clock
-     * stands still: the rebalance drain, the shutdown wait, an abort's wait for running handlers,
-     * commit latencies. {@code System::nanoTime} unless a test moves it.
+     * Elapsed nanoseconds for deadlines that must pass even when the clock stands still: drains,
+     * the stop, aborts, commit latencies. {@code System::nanoTime} unless a test moves it.
      */
     public LongSupplier ticker() {
         return this.ticker;
