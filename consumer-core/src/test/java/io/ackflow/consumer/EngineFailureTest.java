@@ -5,6 +5,8 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.InterruptException;
@@ -129,22 +131,8 @@ class EngineFailureTest {
 
     @Test
     void aStopRecoveryDuringACleanStopEndsTheDrainAtOnceWithThePrefixCommitted() {
-        java.util.Map<String, java.util.concurrent.CompletableFuture<Void>> pending = new java.util.concurrent.ConcurrentHashMap<>();
-        this.engine = AckflowEngine.builder()
-            .consumerFactory(() -> this.consumer)
-            .config(EngineConfig.builder().clock(this.clock).commitInterval(Duration.ofSeconds(5))
-                .shutdownTimeout(Duration.ofSeconds(30)).build())
-            .subscription(Subscription.builder("ledger").topics("orders").ordering(Ordering.UNORDERED).concurrency(10)
-                .errorPolicy(ErrorPolicy.builder().recovery(Recovery.STOP).build())
-                .handler((record) -> pending.computeIfAbsent(record.partition() + "@" + record.offset(),
-                        (id) -> new java.util.concurrent.CompletableFuture<>()))
-                .build())
-            .build();
-        this.loop = this.engine.newLoop(this.consumer, Runnable::run);
-        this.loop.subscribe();
-        this.consumer.assignAtZero(P0, P1);
-        addRecords(P0, 0, 3);
-        this.loop.runOnce();
+        Map<String, CompletableFuture<Void>> pending = startPending(ErrorPolicy.builder().recovery(Recovery.STOP).build(),
+                EngineConfig.builder());
         pending.get("0@0").complete(null);
         this.logs.start();
         this.loopLogger.addAppender(this.logs);
@@ -164,21 +152,8 @@ class EngineFailureTest {
 
     @Test
     void aStopThatOutlastsItsTimeoutCommitsTheAckedPrefixOnceTheTickerPassesIt() {
-        java.util.Map<String, java.util.concurrent.CompletableFuture<Void>> pending = new java.util.concurrent.ConcurrentHashMap<>();
-        this.engine = AckflowEngine.builder()
-            .consumerFactory(() -> this.consumer)
-            .config(EngineConfig.builder().clock(this.clock).commitInterval(Duration.ofSeconds(5))
-                .shutdownTimeout(Duration.ofSeconds(30)).ticker(MutableTicker.steppingBy(Duration.ofSeconds(10))).build())
-            .subscription(Subscription.builder("ledger").topics("orders").ordering(Ordering.UNORDERED).concurrency(10)
-                .handler((record) -> pending.computeIfAbsent(record.partition() + "@" + record.offset(),
-                        (id) -> new java.util.concurrent.CompletableFuture<>()))
-                .build())
-            .build();
-        this.loop = this.engine.newLoop(this.consumer, Runnable::run);
-        this.loop.subscribe();
-        this.consumer.assignAtZero(P0, P1);
-        addRecords(P0, 0, 3);
-        this.loop.runOnce();
+        Map<String, CompletableFuture<Void>> pending = startPending(ErrorPolicy.DEFAULT,
+                EngineConfig.builder().ticker(MutableTicker.steppingBy(Duration.ofSeconds(10))));
         pending.get("0@0").complete(null);
         pending.get("0@2").complete(null);
         this.logs.start();
@@ -248,6 +223,30 @@ class EngineFailureTest {
         this.loop = this.engine.newLoop(this.consumer, Runnable::run);
         this.loop.subscribe();
         this.consumer.assignAtZero(P0, P1);
+    }
+
+    /**
+     * Starts a loop whose handler of "ledger" (UNORDERED, concurrency 10) returns a future per
+     * record that the test completes, after three records of P0 were dispatched.
+     */
+    private Map<String, CompletableFuture<Void>> startPending(ErrorPolicy policy, EngineConfig.Builder config) {
+        Map<String, CompletableFuture<Void>> pending = new ConcurrentHashMap<>();
+        this.engine = AckflowEngine.builder()
+            .consumerFactory(() -> this.consumer)
+            .config(config.clock(this.clock).commitInterval(Duration.ofSeconds(5)).shutdownTimeout(Duration.ofSeconds(30))
+                .build())
+            .subscription(Subscription.builder("ledger").topics("orders").ordering(Ordering.UNORDERED).concurrency(10)
+                .errorPolicy(policy)
+                .handler((record) -> pending.computeIfAbsent(record.partition() + "@" + record.offset(),
+                        (id) -> new CompletableFuture<>()))
+                .build())
+            .build();
+        this.loop = this.engine.newLoop(this.consumer, Runnable::run);
+        this.loop.subscribe();
+        this.consumer.assignAtZero(P0, P1);
+        addRecords(P0, 0, 3);
+        this.loop.runOnce();
+        return pending;
     }
 
     private void addRecords(TopicPartition partition, long from, int count) {
