@@ -100,6 +100,9 @@ public final class PollLoop implements Runnable, LoopSignals {
 
     private final CommandQueue commands = new CommandQueue(this::wakeupIfPolling);
 
+    /** Binds the poll thread at its first call and refuses the others' poll-thread-only calls. */
+    private final PollThread pollThread = new PollThread();
+
     private final SnapshotPublisher snapshots;
 
     /** Set while the consumer closes: the revoke it runs must not drain again. Poll thread only. */
@@ -194,6 +197,7 @@ public final class PollLoop implements Runnable, LoopSignals {
 
     /** Subscribes the consumer to the subscriptions' topics and starts the commit clock. Poll thread. */
     public void subscribe() {
+        this.pollThread.check("subscribe");
         this.consumer.subscribe(this.conductor.topics(), this.rebalance);
         this.schedule.restart();
     }
@@ -203,6 +207,7 @@ public final class PollLoop implements Runnable, LoopSignals {
      * dispatch what came, commit if due. Poll thread.
      */
     public void runOnce() {
+        this.pollThread.check("runOnce");
         this.commands.runAll();
         this.commits.advance();
         long now = this.clock.millis();
@@ -243,6 +248,7 @@ public final class PollLoop implements Runnable, LoopSignals {
      * Poll thread.
      */
     public void shutdown() {
+        this.pollThread.check("shutdown");
         this.shutdown.run(this.failure::get, this::poll, () -> this.closing = true);
     }
 
