@@ -1,6 +1,7 @@
 package io.ackflow.consumer.dispatch;
 
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -27,13 +28,13 @@ import io.ackflow.consumer.failure.RetryBackOff;
  * cannot be deserialized never reached a handler: they are recovered in the open transaction as
  * under at-least-once, and are not remembered.
  * <p>
- * Under at-least-once there is no transaction to abort and nothing is remembered.
+ * Under at-least-once there is no transaction to abort: runners use {@link FailedAttempts#IN_PLACE}.
  * <p>
  * Threads: {@link #abort} and {@link #deadLetterFailed} run on the handler thread of the failed
  * delivery; {@link #resume}, {@link #forgetCommitted} and {@link #forgetAttempts} on the poll
  * thread. The attempts are in a concurrent map, since both write it.
  */
-final class AttemptMemory {
+final class AttemptMemory implements FailedAttempts {
 
     /** The runner's: a subscription's failures are logged under one name. */
     private static final Logger logger = LoggerFactory.getLogger(SubscriptionRunner.class);
@@ -44,7 +45,7 @@ final class AttemptMemory {
 
     private final SubscriptionStats stats;
 
-    /** Aborts the open transaction; null at-least-once. */
+    /** Aborts the open transaction. */
     private final SubscriptionRunner.TransactionAbort transactionAbort;
 
     /** The failed attempts of records whose transaction was aborted, until their outcome is committed or their partition goes. */
@@ -55,16 +56,31 @@ final class AttemptMemory {
         this.subscriptionId = subscriptionId;
         this.policy = policy;
         this.stats = stats;
-        this.transactionAbort = transactionAbort;
+        this.transactionAbort = Objects.requireNonNull(transactionAbort, "transactionAbort");
     }
 
-    /** Whether a handler's failure aborts the open transaction rather than being retried in place. */
-    boolean isExactlyOnce() {
-        return this.transactionAbort != null;
+    /**
+     * A handler's failure aborts the open transaction rather than being retried in place; a
+     * poison pill, or a record already in its recovery, is recovered in place.
+     */
+    @Override
+    public Step takeOver(Delivery delivery, Throwable failure) {
+        if (delivery.deserializationFailure != null || delivery.recovering != null) {
+            return null;
+        }
+        abort(delivery, failure);
+        return Step.ABANDON;
+    }
+
+    @Override
+    public Step publishFailed(Delivery delivery, Throwable failure, Throwable sendFailure) {
+        deadLetterFailed(delivery, failure, sendFailure);
+        return Step.ABANDON;
     }
 
     /** A record read again after an abort carries the attempts its failures left. Poll thread. */
-    void resume(Delivery delivery) {
+    @Override
+    public void resume(Delivery delivery) {
         if (this.failedAttempts.isEmpty()) {
             return;
         }
@@ -148,7 +164,8 @@ final class AttemptMemory {
      * attempts (a record whose retries are over goes to its recovery again, not to its handler).
      * Poll thread.
      */
-    void forgetCommitted(Map<TopicPartition, Long> committed) {
+    @Override
+    public void forgetCommitted(Map<TopicPartition, Long> committed) {
         if (!this.failedAttempts.isEmpty()) {
             this.failedAttempts.keySet().removeIf((key) -> {
                 Long offset = committed.get(key.partition());
@@ -158,7 +175,8 @@ final class AttemptMemory {
     }
 
     /** Forgets the failed attempts of records of {@code partitions}: another member counts its own. Poll thread. */
-    void forgetAttempts(Set<TopicPartition> partitions) {
+    @Override
+    public void forgetAttempts(Set<TopicPartition> partitions) {
         if (!this.failedAttempts.isEmpty()) {
             this.failedAttempts.keySet().removeIf((key) -> partitions.contains(key.partition()));
         }

@@ -25,7 +25,9 @@ import io.ackflow.consumer.failure.SubscriptionFailedException;
  * engine to stop, and so does a delivery that the executor or the retry scheduler refuses while
  * the runner is open. A record whose partition is being handed over is not retried here: it stays
  * unreleased, so uncommitted, and the next owner reads it. Under exactly-once a handler's
- * failure is not retried in place but aborts the transaction ({@link AttemptMemory}).
+ * failure is not retried in place but aborts the transaction: the runner's {@link FailedAttempts}
+ * takes it over ({@link AttemptMemory}); under at-least-once ({@link FailedAttempts#IN_PLACE}) it
+ * never does.
  * <p>
  * Threads: {@link #settle} and {@link #recover} run on the thread that runs the delivery. A
  * failed asynchronous attempt is settled on the executor, never on the thread that completed its
@@ -46,7 +48,7 @@ final class Settlement {
 
     private final SubscriptionStats stats;
 
-    private final AttemptMemory attempts;
+    private final FailedAttempts attempts;
 
     /** Told when a {@link Recovery#STOP}, or a delivery that cannot run, asks the engine to stop. */
     private final Consumer<Throwable> stopper;
@@ -54,7 +56,7 @@ final class Settlement {
     /** Whether the runner was closed: the engine is stopping. */
     private final BooleanSupplier stopping;
 
-    Settlement(String subscriptionId, ErrorPolicy policy, SubscriptionStats stats, AttemptMemory attempts,
+    Settlement(String subscriptionId, ErrorPolicy policy, SubscriptionStats stats, FailedAttempts attempts,
             Consumer<Throwable> stopper, BooleanSupplier stopping) {
         this.subscriptionId = subscriptionId;
         this.policy = policy;
@@ -83,9 +85,9 @@ final class Settlement {
             logger.debug("Subscription '{}' skipped {}: {}", this.subscriptionId, delivery.tracked, skip.getMessage());
             return release(delivery);
         }
-        if (this.attempts.isExactlyOnce() && delivery.deserializationFailure == null && delivery.recovering == null) {
-            this.attempts.abort(delivery, failure);
-            return Step.ABANDON;
+        Step takenOver = this.attempts.takeOver(delivery, failure);
+        if (takenOver != null) {
+            return takenOver;
         }
         if (delivery.deserializationFailure == null && !delivery.tracked.isLate() && this.policy.isRetryable(failure)) {
             if (delivery.backOff == null) {
@@ -138,9 +140,9 @@ final class Settlement {
                     this.policy.deadLetterPublisher().publish(failed);
                 }
                 catch (Throwable ex) {
-                    if (this.attempts.isExactlyOnce()) {
-                        this.attempts.deadLetterFailed(delivery, failure, ex);
-                        return Step.ABANDON;
+                    Step next = this.attempts.publishFailed(delivery, failure, ex);
+                    if (next != null) {
+                        return next;
                     }
                     delivery.recovering = failure;
                     delivery.retryDelayMillis = this.policy.deadLetterRetryInterval().toMillis();

@@ -52,7 +52,7 @@ public final class SubscriptionRunner {
 
     private final LaneScheduler lanes;
 
-    private final AttemptMemory attempts;
+    private final FailedAttempts attempts;
 
     private final DeliveryWorker worker;
 
@@ -84,7 +84,9 @@ public final class SubscriptionRunner {
         this.subscription = subscription;
         this.lanes = new LaneScheduler(subscription.ordering(), subscription.concurrency());
         SubscriptionStats totals = stats.subscription(subscription.id());
-        this.attempts = new AttemptMemory(subscription.id(), subscription.errorPolicy(), totals, transactionAbort);
+        this.attempts = (transactionAbort != null)
+                ? new AttemptMemory(subscription.id(), subscription.errorPolicy(), totals, transactionAbort)
+                : FailedAttempts.IN_PLACE;
         Settlement settlement = new Settlement(subscription.id(), subscription.errorPolicy(), totals, this.attempts,
                 stopper, this.lanes::isClosed);
         @SuppressWarnings("unchecked")

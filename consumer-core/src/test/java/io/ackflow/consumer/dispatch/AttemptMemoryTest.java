@@ -128,9 +128,14 @@ class AttemptMemoryTest {
     }
 
     @Test
-    void atLeastOnceHasNoTransactionToAbort() {
-        assertThat(this.memory.isExactlyOnce()).isTrue();
-        assertThat(new AttemptMemory("s", this.oneRetry, this.stats, null).isExactlyOnce()).isFalse();
+    void atLeastOnceRetriesInPlaceAndRemembersNothing() {
+        IllegalArgumentException failure = new IllegalArgumentException("bad order");
+        Delivery delivery = failedCall(0, 5, 1);
+        assertThat(FailedAttempts.IN_PLACE.takeOver(delivery, failure)).isNull();
+        assertThat(FailedAttempts.IN_PLACE.publishFailed(delivery, failure, new IllegalStateException("DLT down"))).isNull();
+        assertThat(this.aborts).isEmpty();
+        assertThat(this.memory.takeOver(failedCall(0, 6, 1), failure)).as("exactly-once aborts instead")
+            .isEqualTo(Step.ABANDON);
     }
 
     /** A delivery taken to run, whose handler has been called {@code attempts} times. */

@@ -212,7 +212,8 @@ class SettlementTest {
     }
 
     private Settlement settlement(ErrorPolicy policy, SubscriptionRunner.TransactionAbort abort) {
-        return new Settlement("s", policy, this.stats, new AttemptMemory("s", policy, this.stats, abort), this.stops::add,
+        FailedAttempts attempts = (abort != null) ? new AttemptMemory("s", policy, this.stats, abort) : FailedAttempts.IN_PLACE;
+        return new Settlement("s", policy, this.stats, attempts, this.stops::add,
                 this.stopping::get);
     }
 
