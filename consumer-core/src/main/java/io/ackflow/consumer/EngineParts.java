@@ -21,7 +21,7 @@ import io.ackflow.consumer.state.EngineMetrics;
 /**
  * What {@link AckflowEngine.Builder} settled, immutable, and how one run of the engine is wired
  * from it: a {@link SubscriptionRunner} per subscription, the {@link Conductor} over them, and
- * the {@link PollLoop}, which hands itself to both as their {@link LoopSignals}.
+ * the {@link PollLoop}, which answers both through {@link LoopSignals}.
  * <p>
  * Threads: any; {@link #newLoop} runs on the poll thread.
  *

@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * On Java 21+ (unless the config turns them off) it is a virtual thread per task; before, a pool
  * of platform threads no larger than the handler thread setting nor than the subscription's
  * concurrency (a subscription never runs more than its concurrency at once, so more threads
- * would idle), whose idle threads end after a minute. Either way the threads are named
+ * would idle). Either way the threads are named
  * {@code ackflow-<engine>-<subscription>-<n>}, the name that the stuck-partition report, the
  * engine's snapshot and a thread dump show.
  * <p>
@@ -56,7 +56,6 @@ final class HandlerExecutors {
         };
         ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(), factory);
-        pool.allowCoreThreadTimeOut(true);
         logger.debug("Engine '{}' runs the handlers of '{}' on at most {} platform threads", engineName,
                 subscription.id(), threads);
         return pool;

@@ -49,8 +49,8 @@ class EngineFailureTest {
 
     private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
 
-    /** The loop package: the poll loop, its shutdown and its commands. */
-    private final Logger loopLogger = (Logger) LoggerFactory.getLogger(PollLoop.class.getPackageName());
+    /** The whole engine: the poll loop, its shutdown, its commits and its rebalances log under it. */
+    private final Logger loopLogger = (Logger) LoggerFactory.getLogger("io.ackflow.consumer");
 
     private PollLoop loop;
 

@@ -87,9 +87,9 @@ public final class AtLeastOnceCommits implements CommitStrategy {
         return false;
     }
 
+    /** Nothing to abort: at-least-once runners retry in place and never ask for it. */
     @Override
     public void abortFor(TrackedRecord record, long retryDelayMillis) {
-        throw new IllegalStateException("At-least-once has no transaction to abort for " + record);
     }
 
     @Override

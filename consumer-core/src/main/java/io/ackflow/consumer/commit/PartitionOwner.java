@@ -5,7 +5,8 @@ import java.util.Set;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * What a {@link CommitStrategy} asks of the poll loop, which owns the assigned partitions.
+ * What the {@link CommitStrategy} and the rebalance handling ask of the poll loop, which owns the
+ * assigned partitions.
  * <p>
  * Threads: the poll thread.
  */

@@ -4,7 +4,8 @@ import io.ackflow.consumer.tracking.TrackedRecord;
 
 /**
  * How handler threads reach the poll loop: the only calls they make into it. The poll loop
- * implements it and hands itself to the conductor and the subscription runners when it is built.
+ * implements it; the conductor gets it for acks, and each subscription runner its stop and, under
+ * exactly-once, its abort, through a relay while the loop is being built.
  * <p>
  * Threads: called from handler threads (or whichever thread completes a handler's stage, or the
  * retry timer); every method is thread-safe, quick, and never blocks on the poll thread.

@@ -11,7 +11,7 @@ import java.util.function.Supplier;
  * thread runs what is queued at the start of each turn. Once the consumer is closed, what is
  * queued, and what comes later, fails with "the engine has stopped".
  * <p>
- * Threads: {@link #submit} and {@link #failAll} from any thread; {@link #runAll} on the poll thread.
+ * Threads: {@link #submit} from any thread; {@link #runAll} and {@link #close} on the poll thread.
  */
 final class CommandQueue {
 

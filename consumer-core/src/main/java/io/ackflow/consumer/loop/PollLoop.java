@@ -54,9 +54,9 @@ import io.ackflow.consumer.tracking.TrackedRecord;
  * to it only through its {@link CommandQueue} ({@link #call}, {@link #commitNow},
  * {@link #controls}) and {@link #requestStop}, which wake the consumer only while the poll thread
  * is inside {@code poll}: a wakeup outside it would abort the next {@code commitSync} instead
- * (hence the {@code inPoll} flag). Handler threads reach it only as its
- * {@link TrackedRecord.AckListener}, which counts acks and wakes the poll when a commit or a
- * resume is due. A poll never blocks past the next commit deadline ({@link CommitSchedule}), so
+ * (hence the {@code inPoll} flag). Handler threads reach it only through {@link LoopSignals}
+ * (relayed while it is built): an ack, which is counted and wakes the poll when a commit or a
+ * resume is due; a stop asked by a recovery; an exactly-once abort. A poll never blocks past the next commit deadline ({@link CommitSchedule}), so
  * commits are on time without a second thread touching the consumer.
  *
  * <h2>Processing guarantees</h2>
@@ -89,8 +89,6 @@ public final class PollLoop implements Runnable, LoopSignals {
 
     /** How progress is made durable: at-least-once or exactly-once. */
     private final CommitStrategy commits;
-
-    private final Partitions partitions;
 
     private final ApplicationControls controls;
 
@@ -140,11 +138,10 @@ public final class PollLoop implements Runnable, LoopSignals {
         boolean offsetMaps = config.offsetMaps() && transactionalProducer == null;
         this.planner = new CommitPlanner(offsetMaps ? new OffsetMapCodec(config.offsetMapMaxBytes()) : null, stats);
         this.schedule = new CommitSchedule(config.clock(), config.commitInterval(), config.commitEvery());
-        this.committer = new Committer(consumer, this.planner, stats, observer, metrics, config.ticker());
+        this.committer = new Committer(consumer, this.planner, stats, observer, metrics, System::nanoTime);
         this.consumer = consumer;
-        // The conductor and its runners keep this loop as their LoopSignals; they call it only once
-        // records are dispatched, after the constructor has returned.
-        this.conductor = conductorFactory.apply(this);
+        SignalsRelay signals = new SignalsRelay();
+        this.conductor = conductorFactory.apply(signals);
         this.config = config;
         this.clock = config.clock();
         this.stats = stats;
@@ -152,21 +149,23 @@ public final class PollLoop implements Runnable, LoopSignals {
                 new FlowControl(config.maxInFlight(), config.maxInFlightPerPartition(), config.lowMark()));
         this.livelock = new LivelockDetector(config.commitLivelockSoftTimeout(), stats);
         this.snapshots = new SnapshotPublisher(consumer, this.planner, this.conductor, this.pauses, this.livelock, stats);
-        this.partitions = new Partitions(consumer, this.planner, this.committer, this.conductor, stats, this.snapshots);
+        Partitions partitions = new Partitions(consumer, this.planner, this.committer, this.conductor, stats,
+                this.snapshots);
         this.commits = (transactionalProducer == null)
-                ? new AtLeastOnceCommits(this.committer, this.planner, this.partitions::dropQueued,
+                ? new AtLeastOnceCommits(this.committer, this.planner, partitions::dropQueued,
                         config.rebalanceDrainTimeout(),
                         config.ticker())
                 : new TransactionalCommits(transactionalProducer, name, new TransactionalCommits.Parts(consumer,
-                        this.planner, this.committer, this.schedule, this.conductor, this.pauses, this.partitions, stats, observer,
+                        this.planner, this.committer, this.schedule, this.conductor, this.pauses, partitions, stats, observer,
                         metrics, this.clock, config.ticker(), config.rebalanceDrainTimeout(), this::wakeupIfPolling));
         this.rebalance = new RebalanceHandler(new RebalanceHandler.Parts(consumer, this.planner, this.committer,
-                this.schedule, this.commits, this.conductor, this.pauses, this.livelock, this.partitions.seeks(),
-                this.partitions,
+                this.schedule, this.commits, this.conductor, this.pauses, this.livelock, partitions.seeks(),
+                partitions,
                 this.inPoll, () -> this.closing, config.offsetMaps()), rebalanceListeners);
         this.shutdown = new Shutdown(consumer, this.conductor, this.planner, this.commits, this.pauses, this.commands,
                 config.shutdownTimeout(), config.ticker());
-        this.controls = new ApplicationControls(this.commands, this.pauses, this.planner, this.commits, this.partitions);
+        this.controls = new ApplicationControls(this.commands, this.pauses, this.planner, this.commits, partitions);
+        signals.bind(this);
     }
 
     /**
@@ -334,17 +333,6 @@ public final class PollLoop implements Runnable, LoopSignals {
     private void wakeupIfPolling() {
         if (this.inPoll.get()) {
             this.consumer.wakeup();
-        }
-    }
-
-    private void failPendingCommands() {
-        // Commands queued after the last turn: run them so their futures complete; the consumer is
-        // still open here, commits are still possible.
-        try {
-            this.commands.runAll();
-        }
-        catch (RuntimeException ex) {
-            logger.debug("Command after shutdown failed", ex);
         }
     }
 

@@ -109,12 +109,7 @@ public final class OffsetTracker {
         return record;
     }
 
-    /** The sequence number the next record tracked gets. Poll thread only. */
-    long nextSeq() {
-        return this.window.nextSeq();
-    }
-
-    /** Tracks {@code record}, built with {@link #nextSeq()}, and acks it if no subscription holds it. Poll thread only. */
+    /** Tracks {@code record}, built with the window's next sequence number, and acks it if no subscription holds it. Poll thread only. */
     void admit(TrackedRecord record) {
         long seq = this.window.track(record.raw().offset(), record);
         assert seq == record.seq() : "record built with sequence number " + record.seq() + ", tracked as " + seq;
