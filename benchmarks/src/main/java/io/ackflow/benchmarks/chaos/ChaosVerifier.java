@@ -72,7 +72,12 @@ final class ChaosVerifier {
             notes.add(inputOrderBreaks[0] + " input records are not in their key's sequence order (a producer reorder)");
         }
 
-        // Output: count every processing, remember the first and the last, and each key's last position per sequence.
+        // Output: count every processing, remember the first and the last, and when each key's sequence
+        // was last processed. "Last" is by the time the output was sent (its create timestamp; every
+        // process runs on this machine's clock), then by output offset: a member that lost a partition
+        // while its send was held up (the broker down) can append its earlier processing after the new
+        // owner's, and that late append is not a later processing.
+        long[][] lastTime = new long[this.settings.keys()][];
         long[][] lastPosition = new long[this.settings.keys()][];
         int[] outputPartitionOfKey = new int[this.settings.keys()];
         java.util.Arrays.fill(outputPartitionOfKey, -1);
@@ -100,9 +105,14 @@ final class ChaosVerifier {
             }
             if (lastPosition[key] == null) {
                 lastPosition[key] = new long[recordsOfKey[key]];
+                lastTime[key] = new long[recordsOfKey[key]];
                 java.util.Arrays.fill(lastPosition[key], -1);
             }
-            lastPosition[key][seq] = record.offset(); // read in offset order: the last write wins
+            // Read in offset order: a write at the same time or later is the last processing.
+            if (lastPosition[key][seq] < 0 || record.timestamp() >= lastTime[key][seq]) {
+                lastPosition[key][seq] = record.offset();
+                lastTime[key][seq] = record.timestamp();
+            }
         });
         if (mismatches[0] > 0) {
             notes.add(mismatches[0] + " output records do not match the input record they name");
@@ -113,19 +123,25 @@ final class ChaosVerifier {
 
         // Per-key order, counting each record's last processing only.
         long orderViolations = 0;
-        for (long[] positions : lastPosition) {
+        for (int key = 0; key < lastPosition.length; key++) {
+            long[] positions = lastPosition[key];
             if (positions == null) {
                 continue;
             }
-            long previous = -1;
-            for (long position : positions) {
-                if (position < 0) {
+            long previousTime = Long.MIN_VALUE;
+            long previousPosition = -1;
+            for (int seq = 0; seq < positions.length; seq++) {
+                if (positions[seq] < 0) {
                     continue;
                 }
-                if (position < previous) {
+                long time = lastTime[key][seq];
+                if (time < previousTime || (time == previousTime && positions[seq] < previousPosition)) {
                     orderViolations++;
                 }
-                previous = Math.max(previous, position);
+                else {
+                    previousTime = time;
+                    previousPosition = positions[seq];
+                }
             }
         }
 
