@@ -23,6 +23,7 @@ import io.ackflow.consumer.state.EngineSnapshot;
 import io.ackflow.consumer.state.LivelockDetector;
 import io.ackflow.consumer.state.PartitionSnapshot;
 import io.ackflow.consumer.testing.MutableClock;
+import io.ackflow.consumer.testing.MutableTicker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -100,6 +101,24 @@ class FlowAndLivelockTest {
         complete(P1, 0);
         this.loop.runOnce();
         assertThat(this.consumer.paused()).isEmpty();
+    }
+
+    @Test
+    void aRecordThatHoldsARevokeIsReportedStuckWhileTheDrainWaitsForIt() {
+        captureWarnings();
+        start(Ordering.PARTITION, 1, (config) -> config.commitLivelockSoftTimeout(Duration.ofSeconds(60))
+            .rebalanceDrainTimeout(Duration.ofSeconds(30)).ticker(MutableTicker.steppingBy(Duration.ofSeconds(1))));
+        add(P0, 0, 1);
+        this.loop.runOnce();
+        this.clock.advance(Duration.ofSeconds(61));
+
+        this.consumer.rebalance(List.of(P1));
+
+        assertThat(this.warnings.list).extracting(ILoggingEvent::getFormattedMessage).as("reported by the drain's wait,"
+                + " with no turn of the loop in between").singleElement().asString()
+            .startsWith("Partition orders-0 is stuck at offset 0: in progress for PT1M1S and still held by subscriptions"
+                    + " [async]");
+        assertThat(this.consumer.commits()).as("the drain timed out: nothing of orders-0 is acked").isEmpty();
     }
 
     @Test

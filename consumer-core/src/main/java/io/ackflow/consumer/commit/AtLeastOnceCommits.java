@@ -29,6 +29,11 @@ public final class AtLeastOnceCommits implements CommitStrategy {
 
     private static final Logger logger = LoggerFactory.getLogger(AtLeastOnceCommits.class);
 
+    /** How often a drain that waits runs the checks of a turn. */
+    static final Duration CHECK_EVERY = Duration.ofMillis(500);
+
+    private static final long CHECK_EVERY_NANOS = CHECK_EVERY.toNanos();
+
     private final Committer committer;
 
     private final CommitPlanner planner;
@@ -39,18 +44,24 @@ public final class AtLeastOnceCommits implements CommitStrategy {
 
     private final LongSupplier ticker;
 
+    /** What a turn of the poll loop checks (stuck partitions, the snapshot), run while a drain waits. */
+    private final Runnable whileDraining;
+
     /**
      * @param dropQueued drops the queued deliveries of the partitions and returns how many it dropped
      * @param drainTimeout how long a revoke waits for handlers still running
      * @param ticker nanoseconds for the drain's deadline
+     * @param whileDraining run about every {@link #CHECK_EVERY} while a drain waits, since the poll
+     *        thread runs no turn then: a record that holds the revoke is reported stuck all the same
      */
     public AtLeastOnceCommits(Committer committer, CommitPlanner planner, ToIntFunction<Set<TopicPartition>> dropQueued,
-            Duration drainTimeout, LongSupplier ticker) {
+            Duration drainTimeout, LongSupplier ticker, Runnable whileDraining) {
         this.committer = committer;
         this.planner = planner;
         this.dropQueued = dropQueued;
         this.drainTimeout = drainTimeout;
         this.ticker = ticker;
+        this.whileDraining = whileDraining;
     }
 
     @Override
@@ -132,8 +143,13 @@ public final class AtLeastOnceCommits implements CommitStrategy {
         boolean idle = true;
         for (TopicPartition partition : partitions) {
             OffsetTracker tracker = this.planner.tracker(partition);
-            if (tracker != null && !tracker.awaitIdle(deadline, this.ticker)) {
-                idle = false;
+            while (tracker != null && !tracker.awaitIdle(Math.min(deadline, this.ticker.getAsLong() + CHECK_EVERY_NANOS),
+                    this.ticker)) {
+                if (this.ticker.getAsLong() - deadline >= 0) {
+                    idle = false;
+                    break;
+                }
+                this.whileDraining.run();
             }
         }
         return idle;

@@ -153,8 +153,7 @@ public final class PollLoop implements Runnable, LoopSignals {
                 this.snapshots);
         this.commits = (transactionalProducer == null)
                 ? new AtLeastOnceCommits(this.committer, this.planner, partitions::dropQueued,
-                        config.rebalanceDrainTimeout(),
-                        config.ticker())
+                        config.rebalanceDrainTimeout(), config.ticker(), this::checkHealth)
                 : new TransactionalCommits(transactionalProducer, name, new TransactionalCommits.Parts(consumer,
                         this.planner, this.committer, this.schedule, this.conductor, this.pauses, partitions, stats, observer,
                         metrics, this.clock, config.ticker(), config.rebalanceDrainTimeout(), this::wakeupIfPolling));
@@ -226,7 +225,12 @@ public final class PollLoop implements Runnable, LoopSignals {
         dispatch(records);
         commitIfDue();
         this.acksToResume.set(this.pauses.applyFlowControl(this.planner.trackers()));
-        now = this.clock.millis();
+        checkHealth();
+    }
+
+    /** Reports stuck partitions and publishes the snapshot when due; also while a revoke drains. Poll thread. */
+    private void checkHealth() {
+        long now = this.clock.millis();
         this.livelock.check(this.planner.trackers(), now, this.conductor::runningHandlers);
         this.snapshots.publishIfDue(now);
     }
