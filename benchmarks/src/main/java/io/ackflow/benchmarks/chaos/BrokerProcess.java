@@ -9,9 +9,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
+import org.apache.kafka.common.Uuid;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 
@@ -85,12 +85,12 @@ final class BrokerProcess {
         }
     }
 
-    /** A Base64 UUID as {@code StorageTool random-uuid} prints it. */
+    /**
+     * A cluster id as {@code StorageTool random-uuid} prints it: Kafka's {@link Uuid}, which never
+     * starts with '-' (a Base64 id that did would be read as an option, and the format would fail).
+     */
     private static String clusterId() {
-        UUID uuid = UUID.randomUUID();
-        java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(16);
-        bytes.putLong(uuid.getMostSignificantBits()).putLong(uuid.getLeastSignificantBits());
-        return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes.array());
+        return Uuid.randomUuid().toString();
     }
 
     String bootstrap() {
