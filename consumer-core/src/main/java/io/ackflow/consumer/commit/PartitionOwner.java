@@ -1,5 +1,6 @@
 package io.ackflow.consumer.commit;
 
+import java.util.Map;
 import java.util.Set;
 
 import org.apache.kafka.common.TopicPartition;
@@ -20,6 +21,9 @@ public interface PartitionOwner {
 
     /** Takes the seek waiting for {@code partition}, or null. */
     Long takeSeek(TopicPartition partition);
+
+    /** Drops the seeks an assignment did not apply, and returns them: a seek waits for one rebalance only. */
+    Map<TopicPartition, Long> dropUnappliedSeeks();
 
     /** Publishes the engine's snapshot at the next turn, not at its usual interval. */
     void publishSoon();

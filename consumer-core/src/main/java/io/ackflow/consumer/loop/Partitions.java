@@ -1,5 +1,6 @@
 package io.ackflow.consumer.loop;
 
+import java.util.Map;
 import java.util.Set;
 
 import org.apache.kafka.clients.consumer.Consumer;
@@ -51,11 +52,6 @@ final class Partitions implements PartitionOwner {
         this.snapshots = snapshots;
     }
 
-    /** The seeks waiting for an assignment or an abort. */
-    PendingSeeks seeks() {
-        return this.seeks;
-    }
-
     /** Drops the queued deliveries of {@code partitions}, counted; returns how many. */
     int dropQueued(Set<TopicPartition> partitions) {
         int dropped = this.conductor.dropQueued(partitions);
@@ -96,6 +92,11 @@ final class Partitions implements PartitionOwner {
     @Override
     public Long takeSeek(TopicPartition partition) {
         return this.seeks.take(partition);
+    }
+
+    @Override
+    public Map<TopicPartition, Long> dropUnappliedSeeks() {
+        return this.seeks.dropUnapplied();
     }
 
     @Override

@@ -158,7 +158,7 @@ public final class PollLoop implements Runnable, LoopSignals {
                         this.planner, this.committer, this.schedule, this.conductor, this.pauses, partitions, stats, observer,
                         metrics, this.clock, config.ticker(), config.rebalanceDrainTimeout(), this::wakeupIfPolling));
         this.rebalance = new RebalanceHandler(new RebalanceHandler.Parts(consumer, this.planner, this.committer,
-                this.schedule, this.commits, this.conductor, this.pauses, this.livelock, partitions.seeks(),
+                this.schedule, this.commits, this.conductor, this.pauses, this.livelock,
                 partitions,
                 this.inPoll, () -> this.closing, config.offsetMaps()), rebalanceListeners);
         this.shutdown = new Shutdown(consumer, this.conductor, this.planner, this.commits, this.pauses, this.commands,

@@ -70,8 +70,6 @@ public final class RebalanceHandler implements ConsumerRebalanceListener {
 
     private final LivelockDetector livelock;
 
-    private final PendingSeeks seeks;
-
     private final PartitionOwner owner;
 
     private final List<RebalanceListener> listeners;
@@ -88,7 +86,7 @@ public final class RebalanceHandler implements ConsumerRebalanceListener {
     /** The poll loop's parts a rebalance acts on. */
     public record Parts(Consumer<byte[], byte[]> consumer, CommitPlanner planner, Committer committer,
             CommitSchedule schedule, CommitStrategy commits, Conductor conductor, PauseController pauses,
-            LivelockDetector livelock, PendingSeeks seeks, PartitionOwner owner, AtomicBoolean inPoll,
+            LivelockDetector livelock, PartitionOwner owner, AtomicBoolean inPoll,
             BooleanSupplier closing, boolean offsetMaps) {
     }
 
@@ -101,7 +99,6 @@ public final class RebalanceHandler implements ConsumerRebalanceListener {
         this.conductor = parts.conductor();
         this.pauses = parts.pauses();
         this.livelock = parts.livelock();
-        this.seeks = parts.seeks();
         this.owner = parts.owner();
         this.inPoll = parts.inPoll();
         this.closing = parts.closing();
@@ -195,7 +192,7 @@ public final class RebalanceHandler implements ConsumerRebalanceListener {
                 this.planner.remove(Set.of(partition));
             }
             OffsetTracker tracker = this.planner.assign(partition);
-            Long seek = this.seeks.take(partition);
+            Long seek = this.owner.takeSeek(partition);
             if (seek != null) {
                 this.consumer.seek(partition, seek);
                 logger.info("Partition {} sought to offset {} on assignment", partition, seek);
@@ -207,7 +204,7 @@ public final class RebalanceHandler implements ConsumerRebalanceListener {
             this.commits.assigned(partition);
             this.pauses.assigned(partition);
         }
-        Map<TopicPartition, Long> unapplied = this.seeks.dropUnapplied();
+        Map<TopicPartition, Long> unapplied = this.owner.dropUnappliedSeeks();
         if (!unapplied.isEmpty()) {
             // A seek waits for one rebalance only: applied hours later it would replay or skip data.
             logger.info("Seeks of partitions not assigned to this member dropped: {}", unapplied);
