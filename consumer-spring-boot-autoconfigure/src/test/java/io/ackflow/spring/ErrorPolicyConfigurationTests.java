@@ -157,10 +157,7 @@ class ErrorPolicyConfigurationTests {
 
     @Test
     void deadLettersWithoutAProducerFactoryFailStartupSayingWhatToAdd() {
-        new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(AckflowAutoConfiguration.class))
-            .withPropertyValues("ackflow.auto-startup=false", "ackflow.errors.recovery=dead-letter")
-            .withUserConfiguration(ConsumerOnly.class, Listeners.class)
-            .run((context) -> {
+        withoutAProducerFactory("ackflow.errors.recovery=dead-letter").run((context) -> {
                 FailureAnalysis analysis = analysis(context.getStartupFailure());
                 assertThat(analysis.getDescription()).isEqualTo("The @StreamListener methods 'audit', 'charge' send"
                         + " failed records to a dead-letter topic, but there is no Kafka ProducerFactory to send with.");
@@ -173,10 +170,7 @@ class ErrorPolicyConfigurationTests {
 
     @Test
     void deadLettersOfOneListenerWithoutAProducerFactoryFailStartupNamingThatListenerOnly() {
-        new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(AckflowAutoConfiguration.class))
-            .withPropertyValues("ackflow.auto-startup=false", "ackflow.listeners.charge.errors.recovery=dead-letter")
-            .withUserConfiguration(ConsumerOnly.class, Listeners.class)
-            .run((context) -> {
+        withoutAProducerFactory("ackflow.listeners.charge.errors.recovery=dead-letter").run((context) -> {
                 FailureAnalysis analysis = analysis(context.getStartupFailure());
                 assertThat(analysis.getDescription()).isEqualTo("The @StreamListener 'charge' sends failed records to a"
                         + " dead-letter topic, but there is no Kafka ProducerFactory to send with.");
@@ -192,7 +186,14 @@ class ErrorPolicyConfigurationTests {
                 .isSameAs(context.getBean(CustomDeadLetters.class).publishers));
     }
 
-    private void assertDescription(String property, String description) {
+    /** Listeners 'audit' and 'charge' in a context with a ConsumerFactory and no ProducerFactory. */
+    private static ApplicationContextRunner withoutAProducerFactory(String property) {
+        return new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(AckflowAutoConfiguration.class))
+            .withPropertyValues("ackflow.auto-startup=false", property)
+            .withUserConfiguration(ConsumerOnly.class, Listeners.class);
+    }
+
+        private void assertDescription(String property, String description) {
         this.contextRunner.withPropertyValues(property)
             .run((context) -> assertThat(analysis(context.getStartupFailure()).getDescription()).isEqualTo(description));
     }
