@@ -1,14 +1,11 @@
 package io.ackflow.consumer.dispatch;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -27,8 +24,9 @@ import io.ackflow.consumer.state.HandlerRun;
  * Hands each polled record to every subscription of its topic.
  * <p>
  * For each record the conductor (1) tracks it and sets its reference count to the number of
- * subscriptions of its topic, before any of them can see it; (2) deserializes it once per group
- * of subscriptions whose key and value deserializers are equal; (3) queues it in each
+ * subscriptions of its topic, before any of them can see it; (2) deserializes it once per
+ * distinct key and value deserializer ({@link Deserialization}), subscriptions with the same pair
+ * of deserializers sharing one deserialized record; (3) queues it in each
  * subscription's runner. A record whose topic has no subscription is acked at once. A record
  * that a group cannot deserialize (a poison pill) goes to the error policy of every subscription
  * of that group, as a {@link RecordDeserializationException} with the raw bytes, in its place in
@@ -130,25 +128,27 @@ public final class Conductor {
     }
 
     /** Tracks one record and adds its deliveries, one per subscription, to {@code byRunner}. */
+    @SuppressWarnings("unchecked")
     private void route(ConsumerRecord<byte[], byte[]> raw, OffsetTracker tracker, Route route,
             List<List<Delivery>> byRunner) {
         TrackedRecord tracked = tracker.track(raw, route.ids, this.ackListener);
-        for (Group group : route.groups) {
-            ConsumerRecord<Object, Object> record;
-            try {
-                record = group.deserialize(raw);
-            }
-            catch (RuntimeException ex) {
+        Object[] results = route.deserialization.deserialize(raw);
+        for (int group = 0; group < results.length; group++) {
+            int[] members = route.deserialization.members(group);
+            if (results[group] instanceof RecordDeserializationException failure) {
                 // A poison pill for this group: each of its subscriptions hands it to its error
                 // policy (no retry: deserializing again gives the same answer). Other groups still get it.
-                RecordDeserializationException failure = group.failure(raw, ex);
-                logger.debug("Cannot deserialize {} for subscriptions {}: {}", tracked, group.ids(route), ex.toString());
-                for (int index : group.members) {
+                if (logger.isDebugEnabled()) {
+                    logger.debug("Cannot deserialize {} for subscriptions {}: {}", tracked, route.ids(members),
+                            failure.getCause().toString());
+                }
+                for (int index : members) {
                     byRunner.get(index).add(Delivery.undeserializable(tracked, index, failure));
                 }
                 continue;
             }
-            for (int index : group.members) {
+            ConsumerRecord<Object, Object> record = (ConsumerRecord<Object, Object>) results[group];
+            for (int index : members) {
                 byRunner.get(index).add(new Delivery(tracked, index, record));
             }
         }
@@ -212,90 +212,29 @@ public final class Conductor {
         this.runners.forEach(SubscriptionRunner::close);
     }
 
-    /** The subscriptions of one topic, in holder-index order, and their deserialization groups. */
+    /** The subscriptions of one topic, in holder-index order, and how its records are deserialized for them. */
     private static final class Route {
 
         final SubscriptionRunner[] runners;
 
         final String[] ids;
 
-        final Group[] groups;
+        final Deserialization deserialization;
 
         Route(List<SubscriptionRunner> subscribers) {
             this.runners = subscribers.toArray(new SubscriptionRunner[0]);
             this.ids = subscribers.stream().map((runner) -> runner.subscription().id()).toArray(String[]::new);
-            Map<List<Object>, List<Integer>> byDeserializers = new LinkedHashMap<>();
-            for (int i = 0; i < this.runners.length; i++) {
-                var subscription = this.runners[i].subscription();
-                byDeserializers.computeIfAbsent(List.of(subscription.keyDeserializer(), subscription.valueDeserializer()),
-                        (k) -> new ArrayList<>()).add(i);
-            }
-            this.groups = byDeserializers.entrySet().stream()
-                .map((entry) -> new Group(entry.getKey().get(0), entry.getKey().get(1), entry.getValue()))
-                .toArray(Group[]::new);
+            this.deserialization = new Deserialization(
+                    subscribers.stream().<Deserializer<?>>map((runner) -> runner.subscription().keyDeserializer()).toList(),
+                    subscribers.stream().<Deserializer<?>>map((runner) -> runner.subscription().valueDeserializer()).toList());
         }
 
-    }
-
-    /** Subscriptions of a topic that share one deserialization per record. */
-    private static final class Group {
-
-        private final Deserializer<Object> keyDeserializer;
-
-        private final Deserializer<Object> valueDeserializer;
-
-        private final boolean raw;
-
-        final int[] members;
-
-        @SuppressWarnings("unchecked")
-        Group(Object keyDeserializer, Object valueDeserializer, Collection<Integer> members) {
-            this.keyDeserializer = (Deserializer<Object>) keyDeserializer;
-            this.valueDeserializer = (Deserializer<Object>) valueDeserializer;
-            this.raw = keyDeserializer == RawRecords.DESERIALIZER && valueDeserializer == RawRecords.DESERIALIZER;
-            this.members = members.stream().mapToInt(Integer::intValue).toArray();
-        }
-
-        @SuppressWarnings("unchecked")
-        ConsumerRecord<Object, Object> deserialize(ConsumerRecord<byte[], byte[]> raw) {
-            if (this.raw) {
-                return (ConsumerRecord<Object, Object>) (ConsumerRecord<?, ?>) raw;
+        List<String> ids(int[] members) {
+            List<String> named = new ArrayList<>(members.length);
+            for (int index : members) {
+                named.add(this.ids[index]);
             }
-            Object key = this.keyDeserializer.deserialize(raw.topic(), raw.headers(), raw.key());
-            Object value = this.valueDeserializer.deserialize(raw.topic(), raw.headers(), raw.value());
-            return new ConsumerRecord<>(raw.topic(), raw.partition(), raw.offset(), raw.timestamp(),
-                    raw.timestampType(), raw.serializedKeySize(), raw.serializedValueSize(), key, value,
-                    raw.headers(), raw.leaderEpoch());
-        }
-
-        /**
-         * Kafka's own exception for a record that cannot be deserialized, naming the part at fault.
-         * Its message names the coordinates and the cause's type, not the cause's message, which
-         * may quote the bytes (Jackson's does) and would reach WARN logs; the cause is kept.
-         */
-        RecordDeserializationException failure(ConsumerRecord<byte[], byte[]> raw, RuntimeException cause) {
-            RecordDeserializationException.DeserializationExceptionOrigin origin = RecordDeserializationException.DeserializationExceptionOrigin.VALUE;
-            try {
-                this.keyDeserializer.deserialize(raw.topic(), raw.headers(), raw.key());
-            }
-            catch (RuntimeException keyFailure) {
-                origin = RecordDeserializationException.DeserializationExceptionOrigin.KEY;
-            }
-            return new RecordDeserializationException(origin, new TopicPartition(raw.topic(), raw.partition()),
-                    raw.offset(), raw.timestamp(), raw.timestampType(),
-                    (raw.key() != null) ? ByteBuffer.wrap(raw.key()) : null,
-                    (raw.value() != null) ? ByteBuffer.wrap(raw.value()) : null, raw.headers(),
-                    "Cannot deserialize the " + origin.name().toLowerCase(java.util.Locale.ROOT) + " of " + raw.topic()
-                            + "-" + raw.partition() + "@" + raw.offset() + " (" + cause.getClass().getName() + ")",
-                    cause);
-        }
-
-        List<String> ids(Route route) {
-            List<String> ids = new ArrayList<>();
-            for (int index : this.members) {
-                ids.add(Objects.toString(route.runners[index].subscription().id()));
-            }
-            return ids;
+            return named;
         }
 
     }

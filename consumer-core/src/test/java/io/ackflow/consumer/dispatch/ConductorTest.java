@@ -51,6 +51,28 @@ class ConductorTest {
     }
 
     @Test
+    void aKeyDeserializerSharedByTwoGroupsRunsOncePerRecordAndAKeyPoisonPillNamesTheKey() {
+        CountingDeserializer keys = new CountingDeserializer(true);
+        CountingDeserializer first = new CountingDeserializer();
+        CountingDeserializer second = new CountingDeserializer();
+        List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
+        Conductor conductor = conductor(keyed("audit", keys, first, failures), keyed("charge", keys, second, failures),
+                keyed("notify", keys, second, failures));
+        conductor.dispatch(keyedRecord(0, "k0", "v0"), this.orders);
+        conductor.dispatch(keyedRecord(1, "poison", "v1"), this.orders);
+        assertThat(keys.calls).as("one key deserialization per record for the three").hasValue(2);
+        assertThat(first.calls).hasValue(2);
+        assertThat(second.calls).as("one value deserialization per record for charge and notify").hasValue(2);
+        assertThat(this.seen).containsExactly("audit k0=v0", "charge k0=v0", "notify k0=v0");
+        assertThat(failures).hasSize(3).allSatisfy((failure) -> assertThat(failure)
+            .isInstanceOfSatisfying(org.apache.kafka.common.errors.RecordDeserializationException.class,
+                    (ex) -> assertThat(ex.origin()).isEqualTo(
+                            org.apache.kafka.common.errors.RecordDeserializationException.DeserializationExceptionOrigin.KEY))
+            .hasMessage("Cannot deserialize the key of orders-0@1 (" + SerializationException.class.getName() + ")"));
+        assertThat(this.orders.committable()).isEqualTo(2);
+    }
+
+    @Test
     void recordOfATopicWithNoSubscriptionIsAckedAtOnce() {
         Conductor conductor = conductor(stringSubscription("audit", new CountingDeserializer()));
         OffsetTracker unheard = new OffsetTracker(new TopicPartition("unheard", 0));
@@ -97,6 +119,25 @@ class ConductorTest {
             .valueDeserializer(valueDeserializer)
             .handler(RecordHandler.<String, String>blocking((record) -> this.seen.add(id + " " + record.value())))
             .build();
+    }
+
+    private Subscription<String, String> keyed(String id, Deserializer<String> keys, Deserializer<String> values,
+            List<Throwable> failures) {
+        return Subscription.builder(id).topics("orders")
+            .keyDeserializer(keys)
+            .valueDeserializer(values)
+            .handler(RecordHandler.<String, String>blocking(
+                    (record) -> this.seen.add(id + " " + record.key() + "=" + record.value())))
+            .errorPolicy(io.ackflow.consumer.failure.ErrorPolicy.builder()
+                .recovery(io.ackflow.consumer.failure.Recovery.DEAD_LETTER)
+                .deadLetterPublisher((failed) -> failures.add(failed.cause()))
+                .build())
+            .build();
+    }
+
+    private static ConsumerRecord<byte[], byte[]> keyedRecord(long offset, String key, String value) {
+        return new ConsumerRecord<>("orders", 0, offset, key.getBytes(StandardCharsets.UTF_8),
+                value.getBytes(StandardCharsets.UTF_8));
     }
 
     private static final StringDeserializer KEYS = new StringDeserializer();
