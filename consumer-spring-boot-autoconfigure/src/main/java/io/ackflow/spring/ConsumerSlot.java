@@ -30,13 +30,16 @@ final class ConsumerSlot {
     /** Exactly-once: the engine's transactional producer; null at-least-once. */
     private final @Nullable EngineTransactions transactions;
 
+    private final ConsumerDeserializers deserializers;
+
     private final List<Subscription<?, ?>> subscriptions = new ArrayList<>();
 
     private volatile @Nullable AckflowEngine engine;
 
     ConsumerSlot(String name, AckflowEngine.Builder builder, Map<String, Object> configs,
-            @Nullable EngineTransactions transactions) {
+            ConsumerDeserializers deserializers, @Nullable EngineTransactions transactions) {
         this.name = name;
+        this.deserializers = deserializers;
         this.builder = builder;
         this.configs = Map.copyOf(configs);
         this.transactions = transactions;
@@ -50,6 +53,11 @@ final class ConsumerSlot {
     /** The consumer group its engines join. */
     @Nullable String groupId() {
         return (String) this.configs.get(ConsumerConfig.GROUP_ID_CONFIG);
+    }
+
+    /** The deserializers the application configured, shared by its listeners. */
+    ConsumerDeserializers deserializers() {
+        return this.deserializers;
     }
 
     @Nullable EngineTransactions transactions() {

@@ -60,7 +60,7 @@ final class EngineAssembly {
                 slot = slot(name, placement.groupIdOf(name));
                 slots.put(name, slot);
             }
-            slot.add(this.subscriptions.subscription(endpoint, slot.groupId(), slot.transactions()));
+            slot.add(this.subscriptions.subscription(endpoint, slot.groupId(), slot.deserializers(), slot.transactions()));
         }
         slots.values().forEach((slot) -> slot.build(this.customizers));
         return slots;
@@ -80,7 +80,7 @@ final class EngineAssembly {
             builder.transactionalProducer(transactions::producer);
         }
         this.rebalanceListeners.forEach(builder::rebalanceListener);
-        return new ConsumerSlot(name, builder, configs, transactions);
+        return new ConsumerSlot(name, builder, configs, this.rawConfigs.deserializers(configs), transactions);
     }
 
 }

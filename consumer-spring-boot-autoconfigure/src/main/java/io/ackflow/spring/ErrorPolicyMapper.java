@@ -35,6 +35,18 @@ final class ErrorPolicyMapper {
 
     static final Duration DEFAULT_DEAD_LETTER_RETRY_INTERVAL = Duration.ofSeconds(1);
 
+    /**
+     * Failures that give the same answer on every attempt, never retried, as spring-kafka's
+     * {@code DefaultErrorHandler} classifies them: the record cannot become the method's arguments,
+     * or a deserializer refused it.
+     */
+    static final List<Class<? extends Throwable>> NOT_RETRYABLE = List.of(ListenerArgumentException.class,
+            org.springframework.messaging.handler.invocation.MethodArgumentResolutionException.class,
+            org.springframework.messaging.converter.MessageConversionException.class,
+            org.springframework.core.convert.ConversionException.class,
+            org.springframework.kafka.support.serializer.DeserializationException.class,
+            NoSuchMethodException.class, ClassCastException.class);
+
     private ErrorPolicyMapper() {
     }
 
@@ -103,6 +115,7 @@ final class ErrorPolicyMapper {
             ErrorPolicy.Builder policy = ErrorPolicy.builder()
                 .backOff(adapt(this.backOff))
                 .recovery(this.recovery)
+                .notRetryable(NOT_RETRYABLE)
                 .notRetryable(this.notRetryable)
                 .deadLetterRetryInterval(this.deadLetterRetryInterval);
             if (this.recovery == Recovery.DEAD_LETTER) {

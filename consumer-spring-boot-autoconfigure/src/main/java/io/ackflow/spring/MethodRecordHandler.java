@@ -19,10 +19,11 @@ import io.ackflow.consumer.RecordHandler;
  * {@link ConsumerRecord} itself is offered for a parameter of that type. Stateless, so safe from
  * any handler thread.
  * <p>
- * Arguments that cannot be resolved (a missing header, a payload that cannot be converted) fail
- * with a {@link MessagingException} naming the listener and the record's coordinates: the one
- * spring-messaging throws prints the whole message, payload and headers (the key among them),
- * in its {@code toString()}, and the engine logs the failure at WARN. That one is logged at DEBUG.
+ * Arguments that cannot be resolved (a missing header, a payload that cannot be converted or that
+ * fails {@code @Valid}) fail with a {@link ListenerArgumentException} naming the listener and the
+ * record's coordinates, which is not retried: the one spring-messaging throws prints the whole
+ * message, payload and headers (the key among them), in its {@code toString()}, and the engine
+ * logs the failure at WARN. That one is logged at DEBUG.
  */
 final class MethodRecordHandler implements RecordHandler<Object, Object> {
 
@@ -56,14 +57,14 @@ final class MethodRecordHandler implements RecordHandler<Object, Object> {
         return (result instanceof CompletionStage<?> stage) ? stage : null;
     }
 
-    private MessagingException withoutContents(MessagingException ex, Message<?> message,
+    private ListenerArgumentException withoutContents(MessagingException ex, Message<?> message,
             ConsumerRecord<Object, Object> record) {
         String coordinates = record.topic() + "-" + record.partition() + "@" + record.offset();
         logger.debug("@StreamListener '{}' cannot resolve its arguments for {}", this.id, coordinates, ex);
         // Resolvers write the message into their text ("Cannot convert from ... for GenericMessage [...]").
         String description = String.valueOf(ex.getMessage()).replace(message.toString(), coordinates);
-        return new MessagingException("@StreamListener '" + this.id + "' cannot resolve its arguments for "
-                + coordinates + ": " + description);
+        return new ListenerArgumentException("@StreamListener '" + this.id + "' cannot resolve its arguments for "
+                + coordinates + ": " + description + " (" + ex.getClass().getSimpleName() + ")", ex.getClass());
     }
 
 }

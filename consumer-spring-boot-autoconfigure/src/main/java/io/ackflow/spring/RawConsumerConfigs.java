@@ -15,8 +15,9 @@ import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
 /**
  * The Kafka client settings of each Ackflow consumer, and the raw consumer made from them. They
  * are the context's {@link ConsumerFactory} settings (Spring Boot's {@code spring.kafka.*}) with
- * the consumer's own group and client id, auto-commit off and no deserializers (the engine reads
- * raw bytes and commits offsets itself), and {@code read_committed} under exactly-once. Refuses
+ * the consumer's own group and client id, auto-commit off and no deserializers (the consumer reads
+ * raw bytes, which the engine deserializes with {@link #deserializers}, and the engine commits
+ * offsets itself), and {@code read_committed} under exactly-once. Refuses
  * auto-commit, a missing group, and, under exactly-once, any other isolation level.
  * <p>
  * Threads: {@link #forConsumer} runs on the container's thread during refresh, while the registry
@@ -47,6 +48,24 @@ final class RawConsumerConfigs {
             readCommitted(configs);
         }
         return configs;
+    }
+
+    /**
+     * The deserializers the application configured for the consumer made with {@code configs}
+     * (the settings {@link #forConsumer} gave): the factory's instances, else the classes of its
+     * settings, configured with the consumer's settings.
+     */
+    ConsumerDeserializers deserializers(Map<String, Object> configs) {
+        Map<String, Object> withClasses = new HashMap<>(configs);
+        Map<String, Object> original = this.factory.getConfigurationProperties();
+        for (String property : List.of(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG)) {
+            Object value = original.get(property);
+            if (value != null) {
+                withClasses.put(property, value);
+            }
+        }
+        return ConsumerDeserializers.of(this.factory, withClasses);
     }
 
     /** A consumer with the context factory's settings, listeners and post-processors, reading raw bytes. */

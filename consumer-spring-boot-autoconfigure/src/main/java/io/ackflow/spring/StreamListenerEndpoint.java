@@ -1,18 +1,10 @@
 package io.ackflow.spring;
 
 import java.lang.reflect.Method;
-import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.Type;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.springframework.core.MethodParameter;
-import org.springframework.core.ResolvableType;
-import org.springframework.kafka.support.KafkaHeaders;
-import org.springframework.messaging.handler.annotation.Header;
-import org.springframework.messaging.handler.annotation.Headers;
-import org.springframework.messaging.handler.annotation.Payload;
 import org.springframework.util.ClassUtils;
 
 import io.ackflow.consumer.Ordering;
@@ -48,8 +40,9 @@ public final class StreamListenerEndpoint {
         this.ordering = ordering;
         this.concurrency = concurrency;
         checkReturnType(method);
-        this.keyType = keyType(method);
-        this.payloadType = payloadType(method);
+        ListenerParameters parameters = ListenerParameters.of(method);
+        this.keyType = parameters.keyType();
+        this.payloadType = parameters.payloadType();
     }
 
     public String id() {
@@ -78,12 +71,19 @@ public final class StreamListenerEndpoint {
         return this.concurrency;
     }
 
-    /** Type the record key is deserialized to: that of the key header or of the ConsumerRecord, else raw bytes. */
+    /**
+     * Type the record key is read as when no key deserializer is configured: that of the key
+     * header or of the ConsumerRecord, String when the method sees the headers as a whole, else
+     * raw bytes (see {@link ListenerParameters}).
+     */
     public Type keyType() {
         return this.keyType;
     }
 
-    /** Type the record value is deserialized to: that of the payload or of the ConsumerRecord, else raw bytes. */
+    /**
+     * Type the record value is read as when no value deserializer is configured: that of the
+     * payload, of the Message's payload or of the ConsumerRecord, else raw bytes.
+     */
     public Type payloadType() {
         return this.payloadType;
     }
@@ -111,62 +111,6 @@ public final class StreamListenerEndpoint {
                     + " is done with the record.",
                     "Change the return type of " + describe(method) + " to void or CompletableFuture<?>.");
         }
-    }
-
-    private static Type keyType(Method method) {
-        for (int i = 0; i < method.getParameterCount(); i++) {
-            MethodParameter parameter = new MethodParameter(method, i);
-            Header header = parameter.getParameterAnnotation(Header.class);
-            if (header != null && KafkaHeaders.RECEIVED_KEY.equals(headerName(header))) {
-                return parameter.getGenericParameterType();
-            }
-        }
-        Type fromRecord = recordGeneric(method, 0);
-        return (fromRecord != null) ? fromRecord : byte[].class;
-    }
-
-    private static Type payloadType(Method method) {
-        Type payload = null;
-        for (int i = 0; i < method.getParameterCount(); i++) {
-            MethodParameter parameter = new MethodParameter(method, i);
-            boolean explicit = parameter.hasParameterAnnotation(Payload.class);
-            if (!explicit && (parameter.hasParameterAnnotation(Header.class)
-                    || parameter.hasParameterAnnotation(Headers.class)
-                    || ConsumerRecord.class.isAssignableFrom(parameter.getParameterType()))) {
-                continue;
-            }
-            if (payload != null) {
-                throw new AckflowConfigurationException(describe(method) + " has more than one payload parameter.",
-                        "Annotate the extra parameters of " + describe(method) + " with @Header, or take the"
-                                + " ConsumerRecord.");
-            }
-            payload = parameter.getGenericParameterType();
-        }
-        if (payload != null) {
-            return payload;
-        }
-        Type fromRecord = recordGeneric(method, 1);
-        return (fromRecord != null) ? fromRecord : byte[].class;
-    }
-
-    /** Key (0) or value (1) type argument of a ConsumerRecord parameter, when it is a concrete type. */
-    private static Type recordGeneric(Method method, int index) {
-        for (int i = 0; i < method.getParameterCount(); i++) {
-            MethodParameter parameter = new MethodParameter(method, i);
-            if (ConsumerRecord.class.isAssignableFrom(parameter.getParameterType())
-                    && parameter.getGenericParameterType() instanceof ParameterizedType) {
-                ResolvableType generic = ResolvableType.forMethodParameter(parameter).as(ConsumerRecord.class).getGeneric(index);
-                Type type = generic.getType();
-                if (generic.resolve() != null && generic.resolve() != Object.class) {
-                    return type;
-                }
-            }
-        }
-        return null;
-    }
-
-    private static String headerName(Header header) {
-        return !header.name().isEmpty() ? header.name() : header.value();
     }
 
     @Override

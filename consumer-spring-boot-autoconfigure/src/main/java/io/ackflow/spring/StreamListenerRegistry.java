@@ -9,6 +9,7 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.DisposableBean;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.core.env.Environment;
 import org.springframework.kafka.core.ConsumerFactory;
@@ -31,7 +32,7 @@ import io.ackflow.consumer.RebalanceListener;
  * Threads: {@link #register} runs on the container's thread during refresh; {@link #start} and
  * {@link #stop} on the lifecycle processor's thread; the engine has its own.
  */
-public class StreamListenerRegistry implements SmartLifecycle {
+public class StreamListenerRegistry implements SmartLifecycle, DisposableBean {
 
     private static final Logger logger = LoggerFactory.getLogger(StreamListenerRegistry.class);
 
@@ -214,6 +215,12 @@ public class StreamListenerRegistry implements SmartLifecycle {
             }
         }, "ackflow-stop");
         stopper.start();
+    }
+
+    /** Closes the deserializers the consumers were given, once the engines have stopped. */
+    @Override
+    public void destroy() {
+        this.consumers.values().forEach((slot) -> slot.deserializers().close());
     }
 
     @Override

@@ -2,8 +2,8 @@ package io.ackflow.spring;
 
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.BeanFactory;
+import org.apache.kafka.common.serialization.Deserializer;
 import org.springframework.kafka.support.converter.MessagingMessageConverter;
-import org.springframework.messaging.handler.annotation.support.DefaultMessageHandlerMethodFactory;
 
 import io.ackflow.consumer.Ordering;
 import io.ackflow.consumer.RecordHandler;
@@ -11,8 +11,9 @@ import io.ackflow.consumer.Subscription;
 
 /**
  * Turns a {@code @StreamListener} endpoint into the engine's {@link Subscription}: its topics, its
- * ordering and concurrency (the endpoint's own, else {@code ackflow.*}), the shared deserializers
- * of its key and payload types, a handler that calls the method through spring-messaging (inside
+ * ordering and concurrency (the endpoint's own, else {@code ackflow.*}), its deserializers (those
+ * the application configured for its consumer, else the shared ones of its key and payload
+ * types), a handler that calls the method through spring-messaging (inside
  * the engine's open transaction under exactly-once), and the error policy of
  * {@code ackflow.listeners.<id>.errors} with its dead-letter publisher.
  * <p>
@@ -28,7 +29,7 @@ final class SubscriptionFactory {
 
     private final DeadLetterPublishers deadLetters;
 
-    private final DefaultMessageHandlerMethodFactory methodFactory = new DefaultMessageHandlerMethodFactory();
+    private final ListenerMethodFactory methodFactory;
 
     private final MessagingMessageConverter messageConverter = new MessagingMessageConverter();
 
@@ -37,32 +38,37 @@ final class SubscriptionFactory {
         this.properties = properties;
         this.deserializers = deserializers;
         this.deadLetters = deadLetters;
-        this.methodFactory.setBeanFactory(beanFactory);
-        this.methodFactory.afterPropertiesSet();
+        this.methodFactory = new ListenerMethodFactory(beanFactory);
     }
 
     /**
      * The subscription of {@code endpoint}.
      * @param groupId the consumer group, for the dead letters' headers
+     * @param configured the deserializers the application configured for the endpoint's consumer
      * @param transactions exactly-once: the engine's transactions; null at-least-once
      */
     Subscription<?, ?> subscription(StreamListenerEndpoint endpoint, @Nullable String groupId,
-            @Nullable EngineTransactions transactions) {
+            ConsumerDeserializers configured, @Nullable EngineTransactions transactions) {
         Ordering ordering = (endpoint.ordering() != null) ? endpoint.ordering() : this.properties.getOrdering();
         int concurrency = (endpoint.concurrency() != StreamListener.DEFAULT_CONCURRENCY) ? endpoint.concurrency()
                 : this.properties.getConcurrency();
         MethodRecordHandler handler = new MethodRecordHandler(endpoint.id(),
-                this.methodFactory.createInvocableHandlerMethod(endpoint.bean(), endpoint.method()), this.messageConverter);
+                this.methodFactory.create(endpoint.bean(), endpoint.method()), this.messageConverter);
         return Subscription.builder(endpoint.id())
             .topics(endpoint.topics().toArray(String[]::new))
             .ordering(ordering)
             .concurrency(concurrency)
-            .keyDeserializer(this.deserializers.forType(endpoint.keyType(), endpoint.describe()))
-            .valueDeserializer(this.deserializers.forType(endpoint.payloadType(), endpoint.describe()))
+            .keyDeserializer(orByType(configured.key(), endpoint.keyType(), endpoint))
+            .valueDeserializer(orByType(configured.value(), endpoint.payloadType(), endpoint))
             .handler((transactions != null) ? castHandler(inTransaction(handler, transactions)) : castHandler(handler))
             .errorPolicy(ErrorPolicyMapper.resolve(this.properties, endpoint.id())
                 .toErrorPolicy((topic) -> this.deadLetters.publisher(endpoint.id(), topic, groupId, transactions)))
             .build();
+    }
+
+    private Deserializer<?> orByType(@Nullable Deserializer<?> configured, java.lang.reflect.Type type,
+            StreamListenerEndpoint endpoint) {
+        return (configured != null) ? configured : this.deserializers.forType(type, endpoint.describe());
     }
 
     /** The handler, with the application's KafkaTemplate joining the engine's open transaction while it runs. */

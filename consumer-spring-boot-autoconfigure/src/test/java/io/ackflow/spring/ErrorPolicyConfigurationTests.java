@@ -39,7 +39,13 @@ class ErrorPolicyConfigurationTests {
             ErrorPolicy policy = policy(context.getBean(StreamListenerRegistry.class), "audit");
             assertThat(policy.recovery()).isEqualTo(Recovery.SKIP);
             assertThat(delays(policy.backOff())).isEmpty();
-            assertThat(policy.notRetryable()).isEmpty();
+            assertThat(policy.notRetryable()).as("as spring-kafka's DefaultErrorHandler").containsExactly(
+                    ListenerArgumentException.class,
+                    org.springframework.messaging.handler.invocation.MethodArgumentResolutionException.class,
+                    org.springframework.messaging.converter.MessageConversionException.class,
+                    org.springframework.core.convert.ConversionException.class,
+                    org.springframework.kafka.support.serializer.DeserializationException.class,
+                    NoSuchMethodException.class, ClassCastException.class);
         });
     }
 

@@ -12,7 +12,6 @@ import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.support.KafkaHeaders;
-import org.springframework.messaging.MessagingException;
 import org.springframework.messaging.handler.annotation.Header;
 
 import io.ackflow.consumer.RecordHandler;
@@ -42,9 +41,11 @@ class MethodRecordHandlerContentsTests {
             Subscription<?, ?> subscription = context.getBean(StreamListenerRegistry.class).getEngine().subscriptions()
                 .get(0);
             Throwable failure = catchThrowable(() -> handle(subscription));
-            assertThat(failure).isInstanceOf(MessagingException.class)
+            assertThat(failure).isInstanceOf(ListenerArgumentException.class)
                 .hasMessage("@StreamListener 'tenants' cannot resolve its arguments for orders-3@42: Missing header"
-                        + " 'tenant' for method parameter type [class java.lang.String]");
+                        + " 'tenant' for method parameter type [class java.lang.String] (MessageHandlingException)");
+            assertThat(((ListenerArgumentException) failure).getResolutionFailure())
+                .isEqualTo(org.springframework.messaging.MessageHandlingException.class.getName());
             assertThat(failure.toString()).doesNotContain(SECRET);
             for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
                 assertThat(cause.toString()).as(cause.getClass().getName()).doesNotContain(SECRET);
