@@ -17,6 +17,7 @@ import org.springframework.context.annotation.Lazy;
 import org.springframework.context.annotation.Scope;
 import org.springframework.context.support.GenericApplicationContext;
 
+import io.ackflow.consumer.EngineState;
 import io.ackflow.consumer.Subscription;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -64,6 +65,21 @@ class StreamListenerLifecycleTests {
             assertThat(registry.getEngine().subscriptions()).extracting(Subscription::id)
                 .containsExactly("audit", "charge");
         });
+    }
+
+    @Test
+    void lazyInitializationStillStartsAndStopsTheRegistryWithTheContext() {
+        // Nothing listens on port 1: the consumer starts and stops without ever reaching a broker.
+        this.lazyRunner.withUserConfiguration(ListenerBeans.class)
+            .withPropertyValues("ackflow.auto-startup=true", "spring.kafka.bootstrap-servers=localhost:1")
+            .run((context) -> {
+                StreamListenerRegistry registry = context.getBean(StreamListenerRegistry.class);
+                assertThat(registry.isRunning()).isTrue();
+                assertThat(registry.getEngine().state()).isEqualTo(EngineState.RUNNING);
+                context.close();
+                assertThat(registry.isRunning()).isFalse();
+                assertThat(registry.getEngine().state()).isEqualTo(EngineState.STOPPED);
+            });
     }
 
     @Test
