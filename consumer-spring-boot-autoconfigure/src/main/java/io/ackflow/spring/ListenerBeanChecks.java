@@ -71,17 +71,18 @@ final class ListenerBeanChecks {
         }
     }
 
-    static AckflowConfigurationException late(String beanName, Class<?> type, Map<Method, StreamListener> annotated) {
+    private static AckflowConfigurationException late(String beanName, Class<?> type, Map<Method, StreamListener> annotated) {
         return new AckflowConfigurationException(bean(beanName, type, annotated) + " but was created after Ackflow"
                 + " took the listeners of the application, when its consumers were set up: a consumer's listeners are"
-                + " fixed from then on, so these methods would never receive a record.",
+                + " fixed from then on, so these methods would never receive a record. Only singletons that exist"
+                + " at start-up can hold @StreamListener methods.",
                 "Make '" + beanName + "' a singleton that exists when the context starts: remove @Lazy from it, declare"
                         + " its @Bean method with the listener's own class as return type (so that"
                         + " spring.main.lazy-initialization=true leaves it eager), and register it before the context"
                         + " is refreshed.");
     }
 
-    static AckflowConfigurationException notSingleton(String beanName, @Nullable String scope, Class<?> type,
+    private static AckflowConfigurationException notSingleton(String beanName, @Nullable String scope, Class<?> type,
             Map<Method, StreamListener> annotated) {
         return new AckflowConfigurationException(bean(beanName, type, annotated) + " but its scope is '" + scope
                 + "': Ackflow runs each @StreamListener method on one instance for the whole life of its consumer, and"
@@ -90,7 +91,7 @@ final class ListenerBeanChecks {
                         + " singleton bean that looks up the '" + scope + "' bean for each record.");
     }
 
-    static AckflowConfigurationException lazy(String beanName, Class<?> type, Map<Method, StreamListener> annotated) {
+    private static AckflowConfigurationException lazy(String beanName, Class<?> type, Map<Method, StreamListener> annotated) {
         return new AckflowConfigurationException(bean(beanName, type, annotated) + " but is lazy and was not created"
                 + " at start-up: it would be created only when something first asks for it, after Ackflow's consumers"
                 + " took their listeners, so these methods would never receive a record.",

@@ -34,7 +34,8 @@ class StreamListenerLifecycleTests {
             + " (io.ackflow.spring.StreamListenerLifecycleTests$LateHandler) has @StreamListener method"
             + " StreamListenerLifecycleTests.LateHandler.handle(String) but was created after Ackflow took the"
             + " listeners of the application, when its consumers were set up: a consumer's listeners are fixed from"
-            + " then on, so these methods would never receive a record.";
+            + " then on, so these methods would never receive a record. Only singletons that exist at start-up"
+            + " can hold @StreamListener methods.";
 
     private static final String LATE_ACTION = "Make 'lateHandler' a singleton that exists when the context starts:"
             + " remove @Lazy from it, declare its @Bean method with the listener's own class as return type (so that"
