@@ -2,6 +2,7 @@ package io.ackflow.spring;
 
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.LazyInitializationExcludeFilter;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -35,6 +36,12 @@ public final class AckflowAutoConfiguration {
     @ConditionalOnMissingBean
     static StreamListenerAnnotationBeanPostProcessor streamListenerAnnotationBeanPostProcessor() {
         return new StreamListenerAnnotationBeanPostProcessor();
+    }
+
+    /** Listener beans stay eager under spring.main.lazy-initialization=true. */
+    @Bean
+    static LazyInitializationExcludeFilter streamListenerLazyInitializationExcludeFilter() {
+        return new StreamListenerLazyInitializationExcludeFilter();
     }
 
     @Bean

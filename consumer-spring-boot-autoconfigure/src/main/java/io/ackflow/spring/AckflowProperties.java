@@ -37,9 +37,12 @@ public class AckflowProperties {
     private Duration commitLivelockSoftTimeout = Duration.ofSeconds(300);
 
     /**
-     * How long a shutdown waits for dispatched records to finish before the final commit.
+     * How long a shutdown waits for dispatched records to finish before the final commit. When
+     * not set, spring.lifecycle.timeout-per-shutdown-phase (30s by default) less 5s for the final
+     * commit and close, or half of that phase when it is under 10s, so that the whole stop fits
+     * in Spring Boot's shutdown phase.
      */
-    private Duration shutdownTimeout = Duration.ofSeconds(30);
+    private @Nullable Duration shutdownTimeout;
 
     /**
      * How long a rebalance waits for handlers still running on records of the revoked
@@ -135,11 +138,11 @@ public class AckflowProperties {
         this.commitLivelockSoftTimeout = commitLivelockSoftTimeout;
     }
 
-    public Duration getShutdownTimeout() {
+    public @Nullable Duration getShutdownTimeout() {
         return this.shutdownTimeout;
     }
 
-    public void setShutdownTimeout(Duration shutdownTimeout) {
+    public void setShutdownTimeout(@Nullable Duration shutdownTimeout) {
         this.shutdownTimeout = shutdownTimeout;
     }
 

@@ -1,5 +1,6 @@
 package io.ackflow.spring;
 
+import java.time.Duration;
 import java.util.Map;
 
 import io.ackflow.consumer.EngineConfig;
@@ -28,7 +29,16 @@ final class EngineConfigMapper {
     private EngineConfigMapper() {
     }
 
+    /** With Spring Boot's default shutdown phase of 30 s, for registries made without an environment. */
     static EngineConfig toEngineConfig(AckflowProperties properties) {
+        return toEngineConfig(properties, ShutdownTimeouts.DEFAULT_PHASE);
+    }
+
+    /**
+     * @param shutdownPhase {@code spring.lifecycle.timeout-per-shutdown-phase}, which the shutdown
+     * timeout is derived from when {@code ackflow.shutdown-timeout} is not set
+     */
+    static EngineConfig toEngineConfig(AckflowProperties properties, Duration shutdownPhase) {
         if (properties.getConcurrency() < 1) {
             throw invalid("ackflow.concurrency", properties.getConcurrency(), "must be at least 1");
         }
@@ -43,7 +53,7 @@ final class EngineConfigMapper {
                 .commitInterval(properties.getCommitInterval())
                 .commitEvery(properties.getCommitEvery())
                 .commitLivelockSoftTimeout(properties.getCommitLivelockSoftTimeout())
-                .shutdownTimeout(properties.getShutdownTimeout())
+                .shutdownTimeout(ShutdownTimeouts.resolve(properties.getShutdownTimeout(), shutdownPhase))
                 .pollTimeout(properties.getPollTimeout())
                 .rebalanceDrainTimeout(properties.getRebalanceDrainTimeout())
                 .handlerThreads(properties.getHandlerThreads())

@@ -3,20 +3,15 @@ package io.ackflow.spring;
 import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.BeanFactoryAware;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.beans.factory.config.BeanPostProcessor;
-import org.springframework.beans.factory.config.ConfigurableBeanFactory;
-import org.springframework.core.MethodIntrospector;
-import org.springframework.core.annotation.AnnotatedElementUtils;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.util.StringUtils;
 
 import io.ackflow.consumer.Ordering;
@@ -28,57 +23,60 @@ import io.ackflow.consumer.Ordering;
  * endpoints to the {@link StreamListenerRegistry} once every singleton exists. Endpoints come in
  * the order of the beans, and within a bean in the order of the methods' names, on every JDK.
  * <p>
- * Threads: the container's, during context refresh.
+ * The registry builds its consumers from those endpoints, and a consumer's listeners are fixed
+ * from then on. So listener beans that could only come later are refused with a start-up failure
+ * that says what to change (see {@link ListenerBeanChecks}): beans of a scope other than singleton,
+ * lazy singletons not created by then, and any listener bean created after the endpoints were
+ * handed over, for which {@code getBean} throws. Under {@code spring.main.lazy-initialization=true}
+ * listener beans stay eager ({@link StreamListenerLazyInitializationExcludeFilter}).
+ * <p>
+ * Threads: the container's, during context refresh; a bean created after refresh is looked at
+ * (only to be refused) on the thread that creates it.
  */
 public class StreamListenerAnnotationBeanPostProcessor
         implements BeanPostProcessor, BeanFactoryAware, SmartInitializingSingleton {
 
-    /** By name, then by the whole signature for overloads. */
-    private static final Comparator<Method> METHOD_ORDER = Comparator.comparing(Method::getName)
-        .thenComparing(Method::toGenericString);
+    private final StreamListenerMethods methods = new StreamListenerMethods();
 
-    private final Set<Class<?>> classesWithout = ConcurrentHashMap.newKeySet();
-
+    /** Guarded by itself, as is {@link #registered}. */
     private final List<StreamListenerEndpoint> endpoints = new ArrayList<>();
 
-    private ConfigurableBeanFactory beanFactory;
+    /** Whether the endpoints went to the registry: from then on a listener bean is refused. */
+    private boolean registered;
+
+    private ConfigurableListableBeanFactory beanFactory;
 
     @Override
     public void setBeanFactory(BeanFactory beanFactory) {
-        this.beanFactory = (ConfigurableBeanFactory) beanFactory;
+        this.beanFactory = (ConfigurableListableBeanFactory) beanFactory;
     }
 
     @Override
     public Object postProcessAfterInitialization(Object bean, String beanName) {
         Class<?> targetClass = AopUtils.getTargetClass(bean);
-        if (this.classesWithout.contains(targetClass)) {
-            return bean;
-        }
-        Map<Method, StreamListener> annotated = MethodIntrospector.selectMethods(targetClass,
-                (MethodIntrospector.MetadataLookup<StreamListener>) (method) -> AnnotatedElementUtils
-                    .findMergedAnnotation(method, StreamListener.class));
+        Map<Method, StreamListener> annotated = this.methods.of(targetClass);
         if (annotated.isEmpty()) {
-            this.classesWithout.add(targetClass);
             return bean;
         }
-        // In a stable order: reflection lists methods in an order that differs between JDKs, and
-        // the order is the engine's order of subscriptions and of start-up checks.
-        annotated.entrySet().stream().sorted(Map.Entry.comparingByKey(METHOD_ORDER)).forEach((entry) -> {
-            Method invocable = AopUtils.selectInvocableMethod(entry.getKey(), bean.getClass());
-            synchronized (this.endpoints) {
-                this.endpoints.add(endpoint(bean, beanName, invocable, entry.getValue()));
-            }
-        });
+        synchronized (this.endpoints) {
+            ListenerBeanChecks.refuseCreatedBean(this.beanFactory, beanName, targetClass, annotated, this.registered);
+            annotated.forEach((method, listener) -> this.endpoints.add(endpoint(bean, beanName,
+                    AopUtils.selectInvocableMethod(method, bean.getClass()), listener)));
+        }
         return bean;
     }
 
     @Override
     public void afterSingletonsInstantiated() {
+        ListenerBeanChecks.refuseDefinitions(this.beanFactory, this.methods);
+        // First, as creating it may create lazy beans: a listener among them is still taken.
+        StreamListenerRegistry registry = this.beanFactory.getBean(StreamListenerRegistry.class);
         List<StreamListenerEndpoint> found;
         synchronized (this.endpoints) {
+            this.registered = true;
             found = List.copyOf(this.endpoints);
         }
-        this.beanFactory.getBean(StreamListenerRegistry.class).register(found);
+        registry.register(found);
     }
 
     private StreamListenerEndpoint endpoint(Object bean, String beanName, Method method, StreamListener listener) {

@@ -1,5 +1,6 @@
 package io.ackflow.spring;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,7 +45,8 @@ public class StreamListenerRegistry implements SmartLifecycle, DisposableBean {
 
     private final AckflowProperties properties;
 
-    private final EngineConfig engineConfig;
+    /** Remapped once by {@link #setEnvironment}, for the shutdown phase it sets. */
+    private EngineConfig engineConfig;
 
     private final @Nullable ConsumerFactory<?, ?> consumerFactory;
 
@@ -93,9 +95,15 @@ public class StreamListenerRegistry implements SmartLifecycle, DisposableBean {
         this.producerFactory = producerFactory;
     }
 
-    /** Where the consumer settings are read from, to refuse those that break exactly-once. */
+    /**
+     * Where the consumer settings are read from, to refuse those that break exactly-once, and
+     * Spring Boot's shutdown phase, which the default {@code ackflow.shutdown-timeout} fits in.
+     */
     public void setEnvironment(@Nullable Environment environment) {
         this.environment = environment;
+        Duration shutdownPhase = ShutdownTimeouts.phase(environment);
+        this.engineConfig = EngineConfigMapper.toEngineConfig(this.properties, shutdownPhase);
+        ShutdownTimeouts.warnIfPastThePhase(this.properties.getShutdownTimeout(), shutdownPhase);
     }
 
     /**

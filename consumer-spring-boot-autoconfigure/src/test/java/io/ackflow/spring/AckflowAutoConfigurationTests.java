@@ -79,7 +79,7 @@ class AckflowAutoConfigurationTests {
             assertThat(config.commitInterval()).isEqualTo(Duration.ofMillis(2800));
             assertThat(config.commitEvery()).isEqualTo(10_000);
             assertThat(config.commitLivelockSoftTimeout()).isEqualTo(Duration.ofSeconds(300));
-            assertThat(config.shutdownTimeout()).isEqualTo(Duration.ofSeconds(30));
+            assertThat(config.shutdownTimeout()).as("Spring Boot's shutdown phase less 5s").isEqualTo(Duration.ofSeconds(25));
             assertThat(config.maxInFlight()).isEqualTo(80_000);
             assertThat(config.maxInFlightPerPartition()).isEqualTo(20_000);
         });

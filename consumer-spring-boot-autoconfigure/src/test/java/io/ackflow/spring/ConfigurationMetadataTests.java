@@ -65,6 +65,10 @@ class ConfigurationMetadataTests {
         assertThat(properties.get("ackflow.processing-guarantee").get("defaultValue").asString()).isEqualTo("at-least-once");
         assertThat(properties.get("ackflow.max-in-flight.per-partition").get("defaultValue").asInt()).isEqualTo(20000);
         assertThat(properties.get("ackflow.commit-every").get("defaultValue").asInt()).isEqualTo(10000);
+        assertThat(properties.get("ackflow.shutdown-timeout").has("defaultValue"))
+            .as("derived from spring.lifecycle.timeout-per-shutdown-phase, so no fixed default").isFalse();
+        assertThat(properties.get("ackflow.shutdown-timeout").get("description").asString())
+            .contains("spring.lifecycle.timeout-per-shutdown-phase (30s by default) less 5s");
         assertThat(properties.get("ackflow.errors.recovery").get("type").asString())
             .isEqualTo("io.ackflow.consumer.failure.Recovery");
         assertThat(properties.get("ackflow.errors.retry.delay").get("type").asString()).isEqualTo("java.time.Duration");
