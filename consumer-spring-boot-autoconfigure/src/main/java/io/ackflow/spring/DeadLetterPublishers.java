@@ -9,6 +9,7 @@ import java.util.stream.Collectors;
 
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RecordDeserializationException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.jspecify.annotations.Nullable;
@@ -18,6 +19,7 @@ import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.core.ProducerFactory;
 import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
 import org.springframework.kafka.listener.ListenerExecutionFailedException;
+import org.springframework.kafka.support.serializer.DeserializationException;
 
 import io.ackflow.consumer.failure.DeadLetterPublisher;
 
@@ -77,7 +79,20 @@ public class DeadLetterPublishers implements DisposableBean {
         // that carries the group, so the headers are the ones spring-kafka users know.
         return (failed) -> recoverer.accept(failed.raw(), null, new ListenerExecutionFailedException(
                 "Subscription '" + subscriptionId + "' failed on " + failed.coordinates(), groupId,
-                failed.cause()));
+                causeAsSpringKafkaGivesIt(failed.cause())));
+    }
+
+    /**
+     * The failure as the dead letter names it: for a record an {@code ErrorHandlingDeserializer}'s
+     * delegate refused, spring-kafka's {@link DeserializationException} itself, as its containers
+     * give it (so {@code kafka_dlt-exception-cause-fqcn} is the same); anything else as it is.
+     */
+    private static Throwable causeAsSpringKafkaGivesIt(Throwable cause) {
+        if (cause instanceof RecordDeserializationException poisonPill
+                && poisonPill.getCause() instanceof DeserializationException deserialization) {
+            return deserialization;
+        }
+        return cause;
     }
 
     /**

@@ -13,7 +13,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.RecordDeserializationException;
 import org.apache.kafka.common.serialization.IntegerDeserializer;
 import org.apache.kafka.common.serialization.IntegerSerializer;
 import org.apache.kafka.common.serialization.LongDeserializer;
@@ -31,6 +30,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.core.ConsumerFactory;
 import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
+import org.springframework.kafka.listener.ListenerExecutionFailedException;
 import org.springframework.kafka.support.KafkaHeaders;
 import org.springframework.kafka.support.serializer.DeserializationException;
 import org.springframework.kafka.support.serializer.ErrorHandlingDeserializer;
@@ -163,11 +163,13 @@ class DeserializersBrokerIT {
                 for (ConsumerRecord<byte[], byte[]> letter : letters) {
                     assertThat(letter.headers().lastHeader(SerializationUtils.VALUE_DESERIALIZER_EXCEPTION_HEADER))
                         .isNull();
+                    assertThat(header(letter, KafkaHeaders.DLT_EXCEPTION_FQCN))
+                        .isEqualTo(ListenerExecutionFailedException.class.getName());
                     assertThat(header(letter, KafkaHeaders.DLT_EXCEPTION_CAUSE_FQCN))
-                        .isEqualTo(RecordDeserializationException.class.getName());
+                        .as("as spring-kafka's containers give it").isEqualTo(DeserializationException.class.getName());
                     assertThat(header(letter, KafkaHeaders.DLT_EXCEPTION_STACKTRACE))
-                        .contains("Caused by: " + DeserializationException.class.getName())
                         .contains("Not an order: '" + new String(letter.value(), StandardCharsets.UTF_8) + "'");
+                    assertThat(header(letter, KafkaHeaders.DLT_ORIGINAL_CONSUMER_GROUP)).isEqualTo("ehd-it");
                     assertThat(header(letter, DeadLetterPublishers.SUBSCRIPTION_HEADER)).isEqualTo("orders");
                 }
             });
