@@ -60,7 +60,7 @@ final class EngineAssembly {
                 slot = slot(name, placement.groupIdOf(name));
                 slots.put(name, slot);
             }
-            slot.add(this.subscriptions.subscription(endpoint, slot.groupId(), slot.transactions()));
+            slot.add(this.subscriptions.subscription(endpoint, slot.groupId(), slot.transactions(), slot.configs()));
         }
         slots.values().forEach((slot) -> slot.build(this.customizers));
         return slots;

@@ -1,5 +1,7 @@
 package io.ackflow.spring;
 
+import java.util.Map;
+
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.kafka.support.converter.MessagingMessageConverter;
@@ -32,6 +34,9 @@ final class SubscriptionFactory {
 
     private final MessagingMessageConverter messageConverter = new MessagingMessageConverter();
 
+    /** Wraps each handler in an observation of its calls; null (the default) leaves handlers as they are. */
+    private @Nullable ListenerObservations observations;
+
     SubscriptionFactory(AckflowProperties properties, PayloadDeserializers deserializers, DeadLetterPublishers deadLetters,
             BeanFactory beanFactory) {
         this.properties = properties;
@@ -41,13 +46,19 @@ final class SubscriptionFactory {
         this.methodFactory.afterPropertiesSet();
     }
 
+    /** Observes the handlers of the subscriptions made after it; registration only. */
+    void setObservations(@Nullable ListenerObservations observations) {
+        this.observations = observations;
+    }
+
     /**
      * The subscription of {@code endpoint}.
      * @param groupId the consumer group, for the dead letters' headers
      * @param transactions exactly-once: the engine's transactions; null at-least-once
+     * @param consumerConfigs the Kafka client settings of the consumer, for the observations
      */
     Subscription<?, ?> subscription(StreamListenerEndpoint endpoint, @Nullable String groupId,
-            @Nullable EngineTransactions transactions) {
+            @Nullable EngineTransactions transactions, Map<String, Object> consumerConfigs) {
         Ordering ordering = (endpoint.ordering() != null) ? endpoint.ordering() : this.properties.getOrdering();
         int concurrency = (endpoint.concurrency() != StreamListener.DEFAULT_CONCURRENCY) ? endpoint.concurrency()
                 : this.properties.getConcurrency();
@@ -59,7 +70,8 @@ final class SubscriptionFactory {
             .concurrency(concurrency)
             .keyDeserializer(this.deserializers.forType(endpoint.keyType(), endpoint.describe()))
             .valueDeserializer(this.deserializers.forType(endpoint.payloadType(), endpoint.describe()))
-            .handler((transactions != null) ? castHandler(inTransaction(handler, transactions)) : castHandler(handler))
+            .handler(castHandler(observed(endpoint.id(), consumerConfigs,
+                    (transactions != null) ? inTransaction(handler, transactions) : handler)))
             .errorPolicy(ErrorPolicyMapper.resolve(this.properties, endpoint.id())
                 .toErrorPolicy((topic) -> this.deadLetters.publisher(endpoint.id(), topic, groupId, transactions)))
             .build();
@@ -69,6 +81,11 @@ final class SubscriptionFactory {
     private static RecordHandler<Object, Object> inTransaction(MethodRecordHandler handler,
             EngineTransactions transactions) {
         return (record) -> transactions.bound(() -> handler.handle(record));
+    }
+
+    private RecordHandler<Object, Object> observed(String listenerId, Map<String, Object> consumerConfigs,
+            RecordHandler<Object, Object> handler) {
+        return (this.observations != null) ? this.observations.observe(listenerId, consumerConfigs, handler) : handler;
     }
 
     @SuppressWarnings("unchecked")
