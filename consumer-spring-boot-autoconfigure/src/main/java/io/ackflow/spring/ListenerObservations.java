@@ -103,9 +103,13 @@ final class ListenerObservations {
         return (value != null && !value.toString().isBlank()) ? value.toString() : null;
     }
 
-    /** Whether the handlers of {@code registry} are observed at all: a no-op registry would only cost. */
+    /**
+     * Whether handlers are observed in {@code registry} at all: not in {@link ObservationRegistry#NOOP}.
+     * A registry without handlers yet is used: Boot and applications may add them after it is made,
+     * and Micrometer skips the observations of a registry that has none.
+     */
     static boolean observes(@Nullable ObservationRegistry registry) {
-        return registry != null && !registry.isNoop();
+        return registry != null && registry != ObservationRegistry.NOOP;
     }
 
     /** The observation of one handler call on a record, not started yet. */

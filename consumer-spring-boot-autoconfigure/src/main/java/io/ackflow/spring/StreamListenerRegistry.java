@@ -98,7 +98,8 @@ public class StreamListenerRegistry implements SmartLifecycle {
     /**
      * Runs each call of each listener's handler inside a receiver observation of {@code registry}
      * that follows spring-kafka's {@code KafkaListenerObservation}; without a registry (the
-     * default), or with a no-op one, handlers are not wrapped at all. Before {@link #register}.
+     * default), or with {@link ObservationRegistry#NOOP}, handlers are not wrapped at all. Before
+     * {@link #register}.
      * @param convention the name and tags of the observations; null for spring-kafka's default
      * @param kafkaAdmin where the observations' cluster id comes from; null for none
      */
