@@ -92,6 +92,14 @@ public class AckflowProperties {
      */
     private boolean virtualThreads = true;
 
+    /**
+     * Whether each record a @StreamListener method handles is observed with Micrometer: a
+     * receiver observation with spring-kafka's listener name and tags, in the trace of the
+     * record's headers, current while the method runs. Unset: follows
+     * spring.kafka.listener.observation-enabled.
+     */
+    private @Nullable Boolean observationEnabled;
+
     private final MaxInFlight maxInFlight = new MaxInFlight();
 
     private final IncompleteOffsets incompleteOffsets = new IncompleteOffsets();
@@ -208,6 +216,14 @@ public class AckflowProperties {
 
     public void setVirtualThreads(boolean virtualThreads) {
         this.virtualThreads = virtualThreads;
+    }
+
+    public @Nullable Boolean getObservationEnabled() {
+        return this.observationEnabled;
+    }
+
+    public void setObservationEnabled(@Nullable Boolean observationEnabled) {
+        this.observationEnabled = observationEnabled;
     }
 
     public MaxInFlight getMaxInFlight() {

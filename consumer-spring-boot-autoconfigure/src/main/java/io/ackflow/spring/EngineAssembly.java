@@ -60,7 +60,7 @@ final class EngineAssembly {
                 slot = slot(name, placement.groupIdOf(name));
                 slots.put(name, slot);
             }
-            slot.add(this.subscriptions.subscription(endpoint, slot.groupId(), slot.deserializers(), slot.transactions()));
+            slot.add(this.subscriptions.subscription(endpoint, slot));
         }
         slots.values().forEach((slot) -> slot.build(this.customizers));
         return slots;

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import io.micrometer.observation.ObservationRegistry;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,7 +15,9 @@ import org.springframework.beans.factory.DisposableBean;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.core.env.Environment;
 import org.springframework.kafka.core.ConsumerFactory;
+import org.springframework.kafka.core.KafkaAdmin;
 import org.springframework.kafka.core.ProducerFactory;
+import org.springframework.kafka.support.micrometer.KafkaListenerObservationConvention;
 
 import io.ackflow.consumer.AckflowEngine;
 import io.ackflow.consumer.EngineConfig;
@@ -93,6 +96,20 @@ public class StreamListenerRegistry implements SmartLifecycle, DisposableBean {
     /** The producer settings an exactly-once engine makes its transactional producer from. */
     public void setProducerFactory(@Nullable ProducerFactory<?, ?> producerFactory) {
         this.producerFactory = producerFactory;
+    }
+
+    /**
+     * Runs each call of each listener's handler inside a receiver observation of {@code registry}
+     * that follows spring-kafka's {@code KafkaListenerObservation}; without a registry (the
+     * default), or with {@link ObservationRegistry#NOOP}, handlers are not wrapped at all. Before
+     * {@link #register}.
+     * @param convention the name and tags of the observations; null for spring-kafka's default
+     * @param kafkaAdmin where the observations' cluster id comes from; null for none
+     */
+    public void setObservationRegistry(@Nullable ObservationRegistry registry,
+            @Nullable KafkaListenerObservationConvention convention, @Nullable KafkaAdmin kafkaAdmin) {
+        this.subscriptions.setObservations(ListenerObservations.observes(registry)
+                ? new ListenerObservations(registry, convention, kafkaAdmin) : null);
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.ackflow.spring;
 
+import java.util.Map;
+
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.BeanFactory;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -33,6 +35,9 @@ final class SubscriptionFactory {
 
     private final MessagingMessageConverter messageConverter = new MessagingMessageConverter();
 
+    /** Wraps each handler in an observation of its calls; null (the default) leaves handlers as they are. */
+    private @Nullable ListenerObservations observations;
+
     SubscriptionFactory(AckflowProperties properties, PayloadDeserializers deserializers, DeadLetterPublishers deadLetters,
             BeanFactory beanFactory) {
         this.properties = properties;
@@ -41,14 +46,20 @@ final class SubscriptionFactory {
         this.methodFactory = new ListenerMethodFactory(beanFactory);
     }
 
+    /** Observes the handlers of the subscriptions made after it; registration only. */
+    void setObservations(@Nullable ListenerObservations observations) {
+        this.observations = observations;
+    }
+
     /**
-     * The subscription of {@code endpoint}.
-     * @param groupId the consumer group, for the dead letters' headers
-     * @param configured the deserializers the application configured for the endpoint's consumer
-     * @param transactions exactly-once: the engine's transactions; null at-least-once
+     * The subscription of {@code endpoint} on the consumer {@code slot}: its group (for the dead
+     * letters' headers), the deserializers the application configured for it, its transactions
+     * under exactly-once, and its Kafka client settings (for the observations).
      */
-    Subscription<?, ?> subscription(StreamListenerEndpoint endpoint, @Nullable String groupId,
-            ConsumerDeserializers configured, @Nullable EngineTransactions transactions) {
+    Subscription<?, ?> subscription(StreamListenerEndpoint endpoint, ConsumerSlot slot) {
+        String groupId = slot.groupId();
+        ConsumerDeserializers configured = slot.deserializers();
+        EngineTransactions transactions = slot.transactions();
         Ordering ordering = (endpoint.ordering() != null) ? endpoint.ordering() : this.properties.getOrdering();
         int concurrency = (endpoint.concurrency() != StreamListener.DEFAULT_CONCURRENCY) ? endpoint.concurrency()
                 : this.properties.getConcurrency();
@@ -60,7 +71,8 @@ final class SubscriptionFactory {
             .concurrency(concurrency)
             .keyDeserializer(orByType(configured.key(), endpoint.keyType(), endpoint))
             .valueDeserializer(orByType(configured.value(), endpoint.payloadType(), endpoint))
-            .handler((transactions != null) ? castHandler(inTransaction(handler, transactions)) : castHandler(handler))
+            .handler(castHandler(observed(endpoint.id(), slot.configs(),
+                    (transactions != null) ? inTransaction(handler, transactions) : handler)))
             .errorPolicy(ErrorPolicyMapper.resolve(this.properties, endpoint.id())
                 .toErrorPolicy((topic) -> this.deadLetters.publisher(endpoint.id(), topic, groupId, transactions)))
             .build();
@@ -75,6 +87,11 @@ final class SubscriptionFactory {
     private static RecordHandler<Object, Object> inTransaction(MethodRecordHandler handler,
             EngineTransactions transactions) {
         return (record) -> transactions.bound(() -> handler.handle(record));
+    }
+
+    private RecordHandler<Object, Object> observed(String listenerId, Map<String, Object> consumerConfigs,
+            RecordHandler<Object, Object> handler) {
+        return (this.observations != null) ? this.observations.observe(listenerId, consumerConfigs, handler) : handler;
     }
 
     @SuppressWarnings("unchecked")

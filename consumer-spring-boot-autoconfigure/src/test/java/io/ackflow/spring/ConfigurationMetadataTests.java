@@ -49,7 +49,7 @@ class ConfigurationMetadataTests {
                 "ackflow.rebalance-drain-timeout",
                 "ackflow.ordering", "ackflow.processing-guarantee", "ackflow.concurrency", "ackflow.auto-startup",
                 "ackflow.handler-threads",
-                "ackflow.virtual-threads", "ackflow.max-in-flight.total", "ackflow.max-in-flight.per-partition",
+                "ackflow.virtual-threads", "ackflow.observation-enabled", "ackflow.max-in-flight.total", "ackflow.max-in-flight.per-partition",
                 "ackflow.max-in-flight.low-mark", "ackflow.consumers", "ackflow.errors.recovery",
                 "ackflow.errors.not-retryable", "ackflow.errors.retry.attempts", "ackflow.errors.retry.delay",
                 "ackflow.errors.retry.multiplier", "ackflow.errors.retry.max-delay", "ackflow.errors.dead-letter.topic",
@@ -72,6 +72,9 @@ class ConfigurationMetadataTests {
         assertThat(properties.get("ackflow.errors.recovery").get("type").asString())
             .isEqualTo("io.ackflow.consumer.failure.Recovery");
         assertThat(properties.get("ackflow.errors.retry.delay").get("type").asString()).isEqualTo("java.time.Duration");
+        assertThat(properties.get("ackflow.observation-enabled").get("type").asString()).isEqualTo("java.lang.Boolean");
+        assertThat(properties.get("ackflow.observation-enabled").has("defaultValue"))
+            .as("unset follows spring.kafka.listener.observation-enabled").isFalse();
         assertThat(properties.get("management.endpoint.ackflow.access").get("defaultValue").asString())
             .as("the endpoint is read-only unless the application allows more").isEqualTo("read_only");
     }
