@@ -47,8 +47,10 @@ class EngineBrokerIT {
 
     private static final String BLOCKED_TOPIC = "blocked";
 
+    private static final String QUEUED_TOPIC = "queued";
+
     @RegisterExtension
-    static final EmbeddedBroker broker = EmbeddedBroker.withTopics(PARTITIONS, TOPIC, BLOCKED_TOPIC);
+    static final EmbeddedBroker broker = EmbeddedBroker.withTopics(PARTITIONS, TOPIC, BLOCKED_TOPIC, QUEUED_TOPIC);
 
     @Test
     void twoSubscriptionsSeeEveryRecordOnceKeepKeyOrderAndCommitOnlyReleasedRecords() throws Exception {
@@ -181,6 +183,55 @@ class EngineBrokerIT {
         assertThat(engine.stats().acked()).isEqualTo(records);
         assertThat(broker.offsets().committedOffsets("blocked-it"))
             .isEqualTo(broker.offsets().end(BLOCKED_TOPIC, PARTITIONS));
+    }
+
+    @Test
+    void aStopLeavesTheQueuedRecordsForTheNextStartCommitsTheHandledPrefixAndLosesNothing() throws Exception {
+        broker.produce(RECORDS, (i) -> new ProducerRecord<>(QUEUED_TOPIC, "k" + i, "v" + i));
+        Handled handled = new Handled();
+        AckflowEngine first = queuedEngine(handled);
+        first.start();
+        await().atMost(Duration.ofSeconds(30)).until(() -> handled.total() >= 200);
+        int atStop = handled.total();
+        assertThat(first.stop()).isTrue();
+        int afterStop = handled.total();
+
+        assertThat(afterStop - atStop).as("only the handlers running when the stop began finish: one per partition")
+            .isLessThanOrEqualTo(PARTITIONS);
+        assertThat(afterStop).as("thousands were queued behind a 5 ms handler").isLessThan(RECORDS / 2);
+        Map<TopicPartition, Long> committed = broker.offsets().committedOffsets("queued-it");
+        for (int p = 0; p < PARTITIONS; p++) {
+            assertThat(committed.getOrDefault(new TopicPartition(QUEUED_TOPIC, p), 0L))
+                .as("partition " + p + ": the handled prefix, no less and no more").isEqualTo(handled.firstMissing(p));
+        }
+
+        AckflowEngine second = queuedEngine(handled);
+        second.start();
+        Map<TopicPartition, Long> end = broker.offsets().end(QUEUED_TOPIC, PARTITIONS);
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
+            .until(() -> broker.offsets().committedOffsets("queued-it").equals(end));
+        assertThat(second.stop()).isTrue();
+        assertThat(handled.total()).as("every record once over both runs").isEqualTo(RECORDS);
+        assertThat(handled.duplicates()).isEmpty();
+    }
+
+    /** One PARTITION listener taking 5 ms a record, on group {@code queued-it}. */
+    private static AckflowEngine queuedEngine(Handled handled) {
+        Map<String, Object> props = broker.consumerProperties("queued-it");
+        return AckflowEngine.builder()
+            .name("queued")
+            .consumerFactory(() -> new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer()))
+            .config(EngineConfig.builder().commitInterval(Duration.ofMillis(200)).shutdownTimeout(Duration.ofMinutes(5))
+                .build())
+            .subscription(Subscription.builder("slow").topics(QUEUED_TOPIC)
+                .keyDeserializer(new StringDeserializer())
+                .valueDeserializer(new StringDeserializer())
+                .handler(RecordHandler.<String, String>blocking((record) -> {
+                    Thread.sleep(5);
+                    handled.handled(record);
+                }))
+                .build())
+            .build();
     }
 
     private static void produce() throws Exception {

@@ -130,21 +130,22 @@ class EngineFailureTest {
     }
 
     @Test
-    void aStopRecoveryDuringACleanStopEndsTheDrainAtOnceWithThePrefixCommitted() {
+    void aFailureWhileTheStopWaitsIsLeftForTheNextStartAndEndsTheWaitWithThePrefixCommitted() {
         Map<String, CompletableFuture<Void>> pending = startPending(ErrorPolicy.builder().recovery(Recovery.STOP).build(),
                 EngineConfig.builder());
         pending.get("0@0").complete(null);
         this.logs.start();
         this.loopLogger.addAppender(this.logs);
-        // While the stop drains, offset 1 fails for good and offset 2 completes: 1 is never acked,
-        // so waiting for every record to be acked would last the whole shutdown timeout.
+        // While the stop waits, offset 1 fails and offset 2 completes. As during a revoke, a failure
+        // now is neither retried nor recovered: 1 stays unacked and is read again on restart, where
+        // its recovery applies; the wait ends as soon as nothing runs.
         this.consumer.schedulePollTask(() -> {
             pending.get("0@1").completeExceptionally(new IllegalStateException("ledger down"));
             pending.get("0@2").complete(null);
         });
         this.loop.requestStop();
         this.loop.shutdown();
-        assertThat(this.loop.failure()).isInstanceOf(SubscriptionFailedException.class).hasMessageContaining("orders-0@1");
+        assertThat(this.loop.failure()).isNull();
         assertThat(this.consumer.commits()).containsExactly(Map.of(P0, 1L));
         assertThat(this.logs.list).extracting(ILoggingEvent::getFormattedMessage)
             .noneMatch((message) -> message.startsWith("Shutdown timeout"));
@@ -165,7 +166,47 @@ class EngineFailureTest {
         assertThat(this.consumer.commits()).as("offset 1 still runs: the acked prefix ends before it")
             .containsExactly(Map.of(P0, 1L));
         assertThat(this.logs.list).extracting(ILoggingEvent::getFormattedMessage)
-            .anyMatch((message) -> message.startsWith("Shutdown timeout PT30S passed with records still in flight"));
+            .anyMatch((message) -> message.startsWith("Shutdown timeout PT30S passed with handlers still running"));
+        assertThat(this.consumer.closed()).isTrue();
+    }
+
+    @Test
+    void aStopWaitsForTheRunningHandlersOnlyAndLeavesTheQueuedRecordsUnstartedAndUncommitted() {
+        Map<String, CompletableFuture<Void>> pending = new ConcurrentHashMap<>();
+        List<Long> called = Collections.synchronizedList(new ArrayList<>());
+        this.engine = AckflowEngine.builder()
+            .consumerFactory(() -> this.consumer)
+            .config(EngineConfig.builder().clock(this.clock).commitInterval(Duration.ofSeconds(5))
+                .ticker(MutableTicker.steppingBy(Duration.ofSeconds(1))).shutdownTimeout(Duration.ofMinutes(10)).build())
+            .subscription(Subscription.builder("ledger").topics("orders").ordering(Ordering.PARTITION)
+                .handler((record) -> {
+                    called.add(record.offset());
+                    return pending.computeIfAbsent(record.partition() + "@" + record.offset(),
+                            (id) -> new CompletableFuture<>());
+                })
+                .build())
+            .build();
+        this.loop = this.engine.newLoop(this.consumer, Runnable::run);
+        this.loop.subscribe();
+        this.consumer.assignAtZero(P0, P1);
+        addRecords(P0, 0, 2000);
+        this.loop.runOnce();
+        pending.get("0@0").complete(null);
+        assertThat(called).as("offset 1 runs, 1998 records queued behind it").containsExactly(0L, 1L);
+        this.logs.start();
+        this.loopLogger.addAppender(this.logs);
+        // Offset 1 finishes while the stop waits; the 1998 records queued behind it never start.
+        this.consumer.schedulePollTask(() -> pending.get("0@1").complete(null));
+
+        this.loop.requestStop();
+        this.loop.shutdown();
+
+        assertThat(called).containsExactly(0L, 1L);
+        assertThat(this.consumer.commits()).as("the acked prefix, and no further").containsExactly(Map.of(P0, 2L));
+        assertThat(this.logs.list).extracting(ILoggingEvent::getFormattedMessage).contains("Stopping [orders]: 1998"
+                + " queued record deliveries were not started and are read again by the next owner of their partitions;"
+                + " waiting up to PT10M for the handlers running")
+            .noneMatch((message) -> message.startsWith("Shutdown timeout"));
         assertThat(this.consumer.closed()).isTrue();
     }
 

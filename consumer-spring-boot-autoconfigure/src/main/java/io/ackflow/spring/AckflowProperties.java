@@ -37,7 +37,8 @@ public class AckflowProperties {
     private Duration commitLivelockSoftTimeout = Duration.ofSeconds(300);
 
     /**
-     * How long a shutdown waits for dispatched records to finish before the final commit. When
+     * How long a shutdown waits for the handlers already running before the final commit (queued
+     * records are not started; they are read again on the next start). When
      * not set, spring.lifecycle.timeout-per-shutdown-phase (30s by default) less 5s for the final
      * commit and close, or half of that phase when it is under 10s, so that the whole stop fits
      * in Spring Boot's shutdown phase.

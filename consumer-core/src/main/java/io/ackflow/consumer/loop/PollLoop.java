@@ -246,9 +246,9 @@ public final class PollLoop implements Runnable, LoopSignals {
     }
 
     /**
-     * Stops fetching, waits up to the shutdown timeout for dispatched records to be acked, starts
-     * no more handlers, commits what is committable synchronously and closes the consumer.
-     * Poll thread.
+     * Stops fetching, starts no more handlers (queued records are read again by the next owner),
+     * waits up to the shutdown timeout for the handlers running, commits what is committable
+     * synchronously and closes the consumer. Poll thread.
      */
     public void shutdown() {
         this.pollThread.check("shutdown");

@@ -1,6 +1,7 @@
 package io.ackflow.consumer.loop;
 
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -16,11 +17,13 @@ import io.ackflow.consumer.flow.PauseController;
 import io.ackflow.consumer.flow.PauseReason;
 
 /**
- * The end of the poll thread: stops fetching, waits up to the shutdown timeout for the dispatched
- * records to be acked (after a failure, only for the handlers running: the queued records will
- * never be acked), starts nothing more, makes the final commit through the commit strategy and
- * closes the consumer. Whatever fails on the way, the consumer is closed, so a member whose poll
- * thread is gone leaves its group instead of holding its partitions.
+ * The end of the poll thread: stops fetching and, as a revoke does, starts nothing more and hands
+ * the queued records back (they are not acked, so not committed, and whoever reads their
+ * partitions next gets them again), waits up to the shutdown timeout for the handlers already
+ * running, makes the final commit of the acked prefix through the commit strategy and closes the
+ * consumer. A stop therefore takes as long as the longest running handler, not as long as the
+ * queue. Whatever fails on the way, the consumer is closed, so a member whose poll thread is gone
+ * leaves its group instead of holding its partitions.
  * <p>
  * The deadline is elapsed time from the ticker, not the injected clock: like the rebalance
  * drain, a stop must end in real time even when the clock that drives commits and stuck reports
@@ -72,14 +75,17 @@ final class Shutdown {
         try {
             this.pauses.pauseAll(PauseReason.REBALANCE);
             long deadline = this.ticker.getAsLong() + this.timeout.toNanos();
-            if (failure.get() != null) {
-                this.conductor.close();
+            int dropped = this.conductor.dropQueued(Set.copyOf(this.planner.partitions()));
+            this.conductor.close();
+            if (dropped > 0) {
+                logger.info("Stopping {}: {} queued record deliveries were not started and are read again by the next"
+                        + " owner of their partitions; waiting up to {} for the handlers running", this.conductor.topics(),
+                        dropped, this.timeout);
             }
-            while (((failure.get() != null) ? !this.planner.allIdle() : !this.planner.allAcked())
-                    && !this.commits.endWaitOnStop()) {
+            while (!this.planner.allIdle() && !this.commits.endWaitOnStop()) {
                 long remaining = TimeUnit.NANOSECONDS.toMillis(deadline - this.ticker.getAsLong());
                 if (remaining <= 0) {
-                    logger.warn("Shutdown timeout {} passed with records still in flight; committing the acked prefix,"
+                    logger.warn("Shutdown timeout {} passed with handlers still running; committing the acked prefix,"
                             + " the rest is read again on restart", this.timeout);
                     break;
                 }
