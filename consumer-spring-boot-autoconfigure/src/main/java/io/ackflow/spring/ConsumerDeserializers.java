@@ -30,8 +30,11 @@ import org.springframework.util.ClassUtils;
  * parameter gets text, a {@code byte[]} one the bytes, and a record class JSON.
  * <p>
  * One instance per consumer, shared by its listeners, so each deserializer runs once per record
- * whatever the number of listeners; called by that consumer's poll thread only. Closed with the
- * registry.
+ * whatever the number of listeners. It is called on the handler threads (the first that needs a
+ * record deserializes it for all), so for several records at once: as with a
+ * {@code ConsumerFactory} bean's instances under spring-kafka's {@code concurrency}, it must be
+ * thread-safe, as Kafka's own, spring-kafka's and schema registries' deserializers are. Closed
+ * with the registry.
  */
 final class ConsumerDeserializers implements AutoCloseable {
 

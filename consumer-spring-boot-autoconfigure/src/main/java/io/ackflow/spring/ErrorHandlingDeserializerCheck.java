@@ -20,7 +20,8 @@ import org.springframework.kafka.support.serializer.SerializationUtils;
  * the record. A value returned by the deserializer's failed-deserialization
  * function is handed over as it is, with the header, as in spring-kafka.
  * <p>
- * Threads: the consumer's poll thread only, as the deserializer it wraps.
+ * Threads: the handler threads, as the deserializer it wraps; one record's headers are read and
+ * changed by one thread at a time (the engine deserializes a record once, under its lock).
  */
 final class ErrorHandlingDeserializerCheck implements Deserializer<Object> {
 

@@ -65,7 +65,7 @@ final class AttemptMemory implements FailedAttempts {
      */
     @Override
     public Step takeOver(Delivery delivery, Throwable failure) {
-        if (delivery.deserializationFailure != null || delivery.recovering != null) {
+        if (delivery.deserializationFailure() != null || delivery.recovering != null) {
             return null;
         }
         abort(delivery, failure);
@@ -90,9 +90,8 @@ final class AttemptMemory implements FailedAttempts {
         }
         delivery.attempts = attempt.attempts;
         delivery.backOff = attempt.backOff;
-        if (attempt.recovery != null && delivery.deserializationFailure == null) {
-            delivery.recovering = attempt.recovery;
-        }
+        // Applied on its first turn, where a poison pill is told apart (deserializing is not the poll thread's job).
+        delivery.resumedRecovery = attempt.recovery;
     }
 
     /**

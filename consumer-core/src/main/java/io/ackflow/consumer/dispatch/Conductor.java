@@ -12,8 +12,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RecordDeserializationException;
 import org.apache.kafka.common.serialization.Deserializer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import io.ackflow.consumer.EngineStats;
 import io.ackflow.consumer.tracking.OffsetTracker;
@@ -24,9 +22,10 @@ import io.ackflow.consumer.state.HandlerRun;
  * Hands each polled record to every subscription of its topic.
  * <p>
  * For each record the conductor (1) tracks it and sets its reference count to the number of
- * subscriptions of its topic, before any of them can see it; (2) deserializes it once per
- * distinct key and value deserializer ({@link Deserialization}), subscriptions with the same pair
- * of deserializers sharing one deserialized record; (3) queues it in each
+ * subscriptions of its topic, before any of them can see it; (2) gives it a {@link DecodedRecord}
+ * that the first handler thread to need it deserializes, once per distinct key and value
+ * deserializer ({@link Deserialization}), subscriptions with the same pair of deserializers
+ * sharing one deserialized record; (3) queues it in each
  * subscription's runner. A record whose topic has no subscription is acked at once. A record
  * that a group cannot deserialize (a poison pill) goes to the error policy of every subscription
  * of that group, as a {@link RecordDeserializationException} with the raw bytes, in its place in
@@ -36,8 +35,6 @@ import io.ackflow.consumer.state.HandlerRun;
  * constructor and never change.
  */
 public final class Conductor {
-
-    private static final Logger logger = LoggerFactory.getLogger(Conductor.class);
 
     private static final String[] NO_HOLDERS = new String[0];
 
@@ -127,30 +124,17 @@ public final class Conductor {
         dispatch(List.of(raw), tracker, (offset) -> false);
     }
 
-    /** Tracks one record and adds its deliveries, one per subscription, to {@code byRunner}. */
-    @SuppressWarnings("unchecked")
+    /**
+     * Tracks one record and adds its deliveries, one per subscription, to {@code byRunner}. The
+     * record is not deserialized here: the first handler thread that needs it does, once per
+     * distinct deserializer, for all ({@link DecodedRecord}).
+     */
     private void route(ConsumerRecord<byte[], byte[]> raw, OffsetTracker tracker, Route route,
             List<List<Delivery>> byRunner) {
         TrackedRecord tracked = tracker.track(raw, route.ids, this.ackListener);
-        Object[] results = route.deserialization.deserialize(raw);
-        for (int group = 0; group < results.length; group++) {
-            int[] members = route.deserialization.members(group);
-            if (results[group] instanceof RecordDeserializationException failure) {
-                // A poison pill for this group: each of its subscriptions hands it to its error
-                // policy (no retry: deserializing again gives the same answer). Other groups still get it.
-                if (logger.isDebugEnabled()) {
-                    logger.debug("Cannot deserialize {} for subscriptions {}: {}", tracked, route.ids(members),
-                            failure.getCause().toString());
-                }
-                for (int index : members) {
-                    byRunner.get(index).add(Delivery.undeserializable(tracked, index, failure));
-                }
-                continue;
-            }
-            ConsumerRecord<Object, Object> record = (ConsumerRecord<Object, Object>) results[group];
-            for (int index : members) {
-                byRunner.get(index).add(new Delivery(tracked, index, record));
-            }
+        DecodedRecord decoded = route.raw ? null : new DecodedRecord(raw, route.deserialization);
+        for (int index = 0; index < route.groupOf.length; index++) {
+            byRunner.get(index).add(new Delivery(tracked, index, decoded, route.groupOf[index]));
         }
     }
 
@@ -221,20 +205,25 @@ public final class Conductor {
 
         final Deserialization deserialization;
 
+        /** Per subscription (holder index): its group in {@link #deserialization}. */
+        final int[] groupOf;
+
+        /** Whether every subscription takes the polled record as it is: nothing to deserialize. */
+        final boolean raw;
+
         Route(List<SubscriptionRunner> subscribers) {
             this.runners = subscribers.toArray(new SubscriptionRunner[0]);
             this.ids = subscribers.stream().map((runner) -> runner.subscription().id()).toArray(String[]::new);
             this.deserialization = new Deserialization(
                     subscribers.stream().<Deserializer<?>>map((runner) -> runner.subscription().keyDeserializer()).toList(),
                     subscribers.stream().<Deserializer<?>>map((runner) -> runner.subscription().valueDeserializer()).toList());
-        }
-
-        List<String> ids(int[] members) {
-            List<String> named = new ArrayList<>(members.length);
-            for (int index : members) {
-                named.add(this.ids[index]);
+            this.groupOf = new int[this.runners.length];
+            for (int group = 0; group < this.deserialization.groups(); group++) {
+                for (int index : this.deserialization.members(group)) {
+                    this.groupOf[index] = group;
+                }
             }
-            return named;
+            this.raw = this.deserialization.allRaw();
         }
 
     }

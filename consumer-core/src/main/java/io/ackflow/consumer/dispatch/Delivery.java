@@ -8,7 +8,7 @@ import io.ackflow.consumer.tracking.TrackedRecord;
 /**
  * One record on its way to one subscription: the shared tracked record, the subscription's
  * index among its topic's subscriptions, and the record as this subscription's deserializers
- * made it (or why they could not). Created on the poll thread; handed to one handler thread at a
+ * make it (or why they cannot), read on first use by a handler thread. Created on the poll thread; handed to one handler thread at a
  * time afterwards: an attempt, the wait before a retry and the next attempt never overlap, so the
  * attempt state needs no lock.
  */
@@ -18,11 +18,17 @@ final class Delivery {
 
     final int holderIndex;
 
-    /** The deserialized record; null when {@link #deserializationFailure} is set. */
-    final ConsumerRecord<Object, Object> record;
+    /** How the record is read for this subscription; null when it takes the polled record as it is. */
+    private final DecodedRecord decoded;
 
-    /** Why the record could not be deserialized for this subscription, or null. */
-    final RuntimeException deserializationFailure;
+    /** This subscription's group in {@link #decoded}. */
+    private final int group;
+
+    /** The record or the deserialization failure, once resolved by the thread running this delivery. */
+    private Object resolved;
+
+    /** A remembered recovery (exactly-once: a record read again after an abort), applied on its first turn. */
+    Throwable resumedRecovery;
 
     /** Set by the lane scheduler when queued; read under its lock or by the thread that runs this delivery. */
     Lane lane;
@@ -51,21 +57,63 @@ final class Delivery {
     /** How long to wait before the next turn, when the last one asked for a retry. */
     long retryDelayMillis;
 
-    Delivery(TrackedRecord tracked, int holderIndex, ConsumerRecord<Object, Object> record) {
-        this(tracked, holderIndex, record, null);
-    }
-
-    private Delivery(TrackedRecord tracked, int holderIndex, ConsumerRecord<Object, Object> record,
-            RuntimeException deserializationFailure) {
+    /**
+     * @param decoded how the record is read, shared by the deliveries of one record; null for a
+     *        subscription that takes the polled record as it is
+     * @param group the subscription's group in {@code decoded}
+     */
+    Delivery(TrackedRecord tracked, int holderIndex, DecodedRecord decoded, int group) {
         this.tracked = tracked;
         this.holderIndex = holderIndex;
-        this.record = record;
-        this.deserializationFailure = deserializationFailure;
+        this.decoded = decoded;
+        this.group = group;
+    }
+
+    /** A delivery of a record already deserialized. */
+    Delivery(TrackedRecord tracked, int holderIndex, ConsumerRecord<Object, Object> record) {
+        this(tracked, holderIndex, DecodedRecord.of(record), 0);
     }
 
     /** A delivery of a record that could not be deserialized: it goes to the error policy, never to the handler. */
     static Delivery undeserializable(TrackedRecord tracked, int holderIndex, RuntimeException failure) {
-        return new Delivery(tracked, holderIndex, null, failure);
+        return new Delivery(tracked, holderIndex, DecodedRecord.of(failure), 0);
+    }
+
+    /**
+     * The record as this subscription's deserializers make it, or null when they cannot read it
+     * ({@link #deserializationFailure}). Deserializes on first use. The thread running this delivery.
+     */
+    @SuppressWarnings("unchecked")
+    ConsumerRecord<Object, Object> record() {
+        Object result = resolve();
+        return (result instanceof ConsumerRecord<?, ?> record) ? (ConsumerRecord<Object, Object>) record : null;
+    }
+
+    /** Why this subscription's deserializers cannot read the record, or null. The thread running this delivery. */
+    RuntimeException deserializationFailure() {
+        return (resolve() instanceof RuntimeException failure) ? failure : null;
+    }
+
+    /**
+     * Applies a recovery remembered across an abort ({@link #resumedRecovery}), once: not to a
+     * poison pill, which is recovered from its deserialization failure. The thread running this delivery.
+     */
+    void applyResumedRecovery() {
+        if (this.resumedRecovery != null) {
+            if (deserializationFailure() == null) {
+                this.recovering = this.resumedRecovery;
+            }
+            this.resumedRecovery = null;
+        }
+    }
+
+    private Object resolve() {
+        Object result = this.resolved;
+        if (result == null) {
+            result = (this.decoded != null) ? this.decoded.result(this.group) : this.tracked.raw();
+            this.resolved = result;
+        }
+        return result;
     }
 
 }

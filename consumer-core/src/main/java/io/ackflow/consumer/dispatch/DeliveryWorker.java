@@ -150,9 +150,10 @@ final class DeliveryWorker {
     }
 
     /**
-     * One turn of a delivery: calls the handler (or, for a record that could not be deserialized
-     * or whose recovery is under way, the error policy) and settles the turn, unless the handler
-     * returned a stage still running ({@link Step#ASYNC}).
+     * One turn of a delivery: deserializes the record if no handler of it has yet, calls the
+     * handler (or, for a record that could not be deserialized or whose recovery is under way,
+     * the error policy) and settles the turn, unless the handler returned a stage still running
+     * ({@link Step#ASYNC}).
      */
     private Step turn(Delivery delivery) {
         if (delivery.tracked.isLate()) {
@@ -160,11 +161,13 @@ final class DeliveryWorker {
             // (or the new position) reads it again, so the handler is not called.
             return this.settlement.release(delivery);
         }
+        delivery.applyResumedRecovery();
         if (delivery.recovering != null) {
             return this.settlement.recover(delivery, delivery.recovering);
         }
-        if (delivery.deserializationFailure != null) {
-            return this.settlement.settle(delivery, delivery.deserializationFailure);
+        RuntimeException poisonPill = delivery.deserializationFailure();
+        if (poisonPill != null) {
+            return this.settlement.settle(delivery, poisonPill);
         }
         Throwable failure = this.invoker.call(delivery);
         if (delivery.stage != null) {

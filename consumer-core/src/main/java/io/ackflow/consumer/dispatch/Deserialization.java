@@ -20,8 +20,10 @@ import org.apache.kafka.common.serialization.Deserializer;
  * share one deserialized record (a <em>group</em>). Subscriptions that read raw bytes on both
  * sides get the polled record itself.
  * <p>
- * Threads: built once with the conductor's routes; {@link #deserialize} runs on the poll thread
- * only, so a deserializer is never called by two threads at once.
+ * Threads: built once with the conductor's routes; {@link #deserialize} runs on handler threads,
+ * one record at a time per call ({@link DecodedRecord} serializes the calls for one record), so a
+ * deserializer may be called by several threads at once for different records: deserializers
+ * must be thread-safe, as Kafka's own, Jackson's and schema registries' are.
  */
 final class Deserialization {
 
@@ -76,6 +78,21 @@ final class Deserialization {
         }
         distinct.add(deserializer);
         return distinct.size() - 1;
+    }
+
+    /** Whether every subscription takes raw bytes on both sides: the polled record is theirs as it is. */
+    boolean allRaw() {
+        for (Deserializer<Object> deserializer : this.keyDeserializers) {
+            if (deserializer != RAW) {
+                return false;
+            }
+        }
+        for (Deserializer<Object> deserializer : this.valueDeserializers) {
+            if (deserializer != RAW) {
+                return false;
+            }
+        }
+        return true;
     }
 
     int groups() {

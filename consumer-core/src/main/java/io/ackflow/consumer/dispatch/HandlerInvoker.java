@@ -54,7 +54,7 @@ final class HandlerInvoker {
         delivery.attempts++;
         delivery.attemptStartedNanos = System.nanoTime();
         try {
-            stage = this.handler.handle(delivery.record);
+            stage = this.handler.handle(delivery.record());
         }
         catch (Throwable ex) {
             failure = ex;

@@ -89,7 +89,7 @@ final class Settlement {
         if (takenOver != null) {
             return takenOver;
         }
-        if (delivery.deserializationFailure == null && !delivery.tracked.isLate() && this.policy.isRetryable(failure)) {
+        if (delivery.deserializationFailure() == null && !delivery.tracked.isLate() && this.policy.isRetryable(failure)) {
             if (delivery.backOff == null) {
                 delivery.backOff = this.policy.backOff().start();
             }
@@ -118,7 +118,7 @@ final class Settlement {
             return release(delivery);
         }
         String id = this.subscriptionId;
-        boolean poisonPill = delivery.deserializationFailure != null;
+        boolean poisonPill = delivery.deserializationFailure() != null;
         String what = poisonPill ? "could not deserialize" : "failed after " + delivery.attempts + " attempt(s) on";
         // A poison pill's cause is the deserializer's exception, whose message may quote the bytes
         // (Jackson's does): WARN and ERROR show only its own message, which names the coordinates.

@@ -79,6 +79,7 @@ class AttemptMemoryTest {
         Delivery poisonPill = Delivery.undeserializable(track(0, 5), 0,
                 new RecordDeserializationException(new TopicPartition("t", 0), 5, "bad bytes", null));
         this.memory.resume(poisonPill);
+        poisonPill.applyResumedRecovery();
         assertThat(poisonPill.attempts).isEqualTo(1);
         assertThat(poisonPill.recovering).isNull();
     }
@@ -150,6 +151,7 @@ class AttemptMemoryTest {
     private Delivery readAgain(int partition, long offset) {
         Delivery delivery = Deliveries.of(track(partition, offset));
         this.memory.resume(delivery);
+        delivery.applyResumedRecovery();
         return delivery;
     }
 

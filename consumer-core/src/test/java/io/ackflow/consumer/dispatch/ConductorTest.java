@@ -73,6 +73,32 @@ class ConductorTest {
     }
 
     @Test
+    void aRecordIsDeserializedOnceByTheFirstHandlerThreadThatNeedsItNotByTheDispatchingThread() throws Exception {
+        List<String> threads = Collections.synchronizedList(new ArrayList<>());
+        Deserializer<String> recording = (topic, data) -> {
+            threads.add(Thread.currentThread().getName());
+            return new String(data, StandardCharsets.UTF_8);
+        };
+        java.util.concurrent.ExecutorService handlerThreads = java.util.concurrent.Executors.newFixedThreadPool(2,
+                (task) -> new Thread(task, "handler-" + threads.hashCode()));
+        List<SubscriptionRunner> runners = new ArrayList<>();
+        for (String id : List.of("audit", "charge")) {
+            runners.add(new SubscriptionRunner(stringSubscription(id, recording), handlerThreads, this.stats,
+                    java.time.Clock.systemUTC()));
+        }
+        Conductor conductor = new Conductor(runners, this.stats, this.acked::add);
+        for (long offset = 0; offset < 3; offset++) {
+            conductor.dispatch(record("orders", offset, "v" + offset), this.orders);
+        }
+        handlerThreads.shutdown();
+        assertThat(handlerThreads.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(threads).as("once per record for both subscriptions, on a handler thread").hasSize(3)
+            .allSatisfy((thread) -> assertThat(thread).as("not the dispatching thread").startsWith("handler-"));
+        assertThat(this.seen).containsExactlyInAnyOrder("audit v0", "charge v0", "audit v1", "charge v1", "audit v2",
+                "charge v2");
+    }
+
+    @Test
     void recordOfATopicWithNoSubscriptionIsAckedAtOnce() {
         Conductor conductor = conductor(stringSubscription("audit", new CountingDeserializer()));
         OffsetTracker unheard = new OffsetTracker(new TopicPartition("unheard", 0));
