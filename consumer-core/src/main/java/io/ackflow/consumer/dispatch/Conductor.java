@@ -133,8 +133,9 @@ public final class Conductor {
             List<List<Delivery>> byRunner) {
         TrackedRecord tracked = tracker.track(raw, route.ids, this.ackListener);
         DecodedRecord decoded = route.raw ? null : new DecodedRecord(raw, route.deserialization);
+        KeyLane keyLane = route.keyOrdered ? new KeyLane(tracker, raw.key()) : null;
         for (int index = 0; index < route.groupOf.length; index++) {
-            byRunner.get(index).add(new Delivery(tracked, index, decoded, route.groupOf[index]));
+            byRunner.get(index).add(new Delivery(tracked, index, decoded, route.groupOf[index], keyLane));
         }
     }
 
@@ -211,6 +212,9 @@ public final class Conductor {
         /** Whether every subscription takes the polled record as it is: nothing to deserialize. */
         final boolean raw;
 
+        /** Whether a subscription orders by key: the record's key lane is made once for all. */
+        final boolean keyOrdered;
+
         Route(List<SubscriptionRunner> subscribers) {
             this.runners = subscribers.toArray(new SubscriptionRunner[0]);
             this.ids = subscribers.stream().map((runner) -> runner.subscription().id()).toArray(String[]::new);
@@ -224,6 +228,8 @@ public final class Conductor {
                 }
             }
             this.raw = this.deserialization.allRaw();
+            this.keyOrdered = subscribers.stream()
+                .anyMatch((runner) -> runner.subscription().ordering() == io.ackflow.consumer.Ordering.KEY);
         }
 
     }

@@ -60,11 +60,8 @@ final class DecodedRecord {
     }
 
     private void logFailures(Object[] read) {
-        if (!logger.isDebugEnabled()) {
-            return;
-        }
         for (int group = 0; group < read.length; group++) {
-            if (read[group] instanceof RecordDeserializationException failure) {
+            if (read[group] instanceof RecordDeserializationException failure && logger.isDebugEnabled()) {
                 // The deserializer's own words may quote the bytes: DEBUG only.
                 logger.debug("Cannot deserialize {}-{}@{} for the subscriptions at {}: {}", this.raw.topic(),
                         this.raw.partition(), this.raw.offset(), java.util.Arrays.toString(this.deserialization.members(group)),

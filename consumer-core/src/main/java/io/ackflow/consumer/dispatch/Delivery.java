@@ -27,6 +27,9 @@ final class Delivery {
     /** The record or the deserialization failure, once resolved by the thread running this delivery. */
     private Object resolved;
 
+    /** The record's {@link KeyLane}, shared by its deliveries, when a subscription of its topic orders by key; else null. */
+    final KeyLane keyLane;
+
     /** A remembered recovery (exactly-once: a record read again after an abort), applied on its first turn. */
     Throwable resumedRecovery;
 
@@ -62,21 +65,22 @@ final class Delivery {
      *        subscription that takes the polled record as it is
      * @param group the subscription's group in {@code decoded}
      */
-    Delivery(TrackedRecord tracked, int holderIndex, DecodedRecord decoded, int group) {
+    Delivery(TrackedRecord tracked, int holderIndex, DecodedRecord decoded, int group, KeyLane keyLane) {
         this.tracked = tracked;
         this.holderIndex = holderIndex;
         this.decoded = decoded;
         this.group = group;
+        this.keyLane = keyLane;
     }
 
     /** A delivery of a record already deserialized. */
     Delivery(TrackedRecord tracked, int holderIndex, ConsumerRecord<Object, Object> record) {
-        this(tracked, holderIndex, DecodedRecord.of(record), 0);
+        this(tracked, holderIndex, DecodedRecord.of(record), 0, null);
     }
 
     /** A delivery of a record that could not be deserialized: it goes to the error policy, never to the handler. */
     static Delivery undeserializable(TrackedRecord tracked, int holderIndex, RuntimeException failure) {
-        return new Delivery(tracked, holderIndex, DecodedRecord.of(failure), 0);
+        return new Delivery(tracked, holderIndex, DecodedRecord.of(failure), 0, null);
     }
 
     /**

@@ -82,7 +82,7 @@ final class LaneScheduler {
         }
         for (int i = 0; i < deliveries.size(); i++) {
             Delivery delivery = deliveries.get(i);
-            Lane lane = this.lanes.laneFor(delivery.tracked.raw(), delivery.tracked.tracker());
+            Lane lane = this.lanes.laneFor(delivery);
             delivery.lane = lane;
             lane.queue.addLast(delivery);
             makeReady(lane);

@@ -1,6 +1,5 @@
 package io.ackflow.consumer.dispatch;
 
-import java.nio.ByteBuffer;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -36,19 +35,25 @@ final class LaneTable {
         this.unordered = (ordering == Ordering.UNORDERED) ? Lane.unordered(concurrency) : null;
     }
 
-    /** The lane {@code record}, fetched in the assignment {@code tracker}, queues in. */
-    Lane laneFor(ConsumerRecord<byte[], byte[]> record, OffsetTracker tracker) {
+    /** The lane {@code delivery} queues in. */
+    Lane laneFor(Delivery delivery) {
         if (this.unordered != null) {
             return this.unordered;
         }
         // Lanes belong to one assignment of a partition (its tracker): a handler that outlives a
         // revoke never holds up the records of the partition's next assignment.
+        OffsetTracker tracker = delivery.tracked.tracker();
         Object key = switch (this.ordering) {
             case PARTITION -> tracker;
-            case KEY -> new KeyLane(tracker, (record.key() != null) ? ByteBuffer.wrap(record.key()) : null);
+            case KEY -> (delivery.keyLane != null) ? delivery.keyLane : new KeyLane(tracker, delivery.tracked.raw().key());
             case UNORDERED -> throw new IllegalStateException("unreachable");
         };
-        return this.keyed.computeIfAbsent(key, Lane::ofKey);
+        Lane lane = this.keyed.get(key);
+        if (lane == null) {
+            lane = Lane.ofKey(key);
+            this.keyed.put(key, lane);
+        }
+        return lane;
     }
 
     /** Drops {@code lane} if nothing is queued or running in it; the unordered lane stays. */
@@ -113,10 +118,6 @@ final class LaneTable {
             }
         }
         return count;
-    }
-
-    /** A key lane: one key of one assignment of a partition. A null key groups its keyless records. */
-    private record KeyLane(OffsetTracker assignment, ByteBuffer key) {
     }
 
 }
