@@ -71,9 +71,8 @@ class TailCommitBrokerIT {
     void behindACommittedTransactionTheCommitsReachTheEndOffsets(ProcessingGuarantee guarantee) throws Exception {
         String topic = "committed-" + tag(guarantee);
         List<String> committed = writeTransactions(topic, true, true, true);
-        Map<TopicPartition, Long> end = broker.offsets().end(topic, PARTITIONS);
-        assertThat(end).as("three transactions of 5 records and a marker each")
-            .isEqualTo(perPartition(topic, 3 * (PER_TRANSACTION + 1)));
+        // Three transactions of 5 records and a marker each.
+        Map<TopicPartition, Long> end = awaitEnd(topic, PARTITIONS, 3 * (PER_TRANSACTION + 1));
 
         Map<String, Integer> handled = consumeUntilCommitted(guarantee, topic, end);
         assertThat(handled).isEqualTo(once(committed));
@@ -85,9 +84,8 @@ class TailCommitBrokerIT {
             ProcessingGuarantee guarantee) throws Exception {
         String topic = "aborted-" + tag(guarantee);
         List<String> committed = writeTransactions(topic, true, true, false);
-        Map<TopicPartition, Long> end = broker.offsets().end(topic, PARTITIONS);
-        assertThat(end).as("two committed transactions, then an aborted one, each of 5 records and a marker")
-            .isEqualTo(perPartition(topic, 3 * (PER_TRANSACTION + 1)));
+        // Two committed transactions, then an aborted one, each of 5 records and a marker.
+        Map<TopicPartition, Long> end = awaitEnd(topic, PARTITIONS, 3 * (PER_TRANSACTION + 1));
 
         Map<String, Integer> handled = consumeUntilCommitted(guarantee, topic, end);
         assertThat(handled).as("the committed records once each, no aborted one").isEqualTo(once(committed));
@@ -98,9 +96,8 @@ class TailCommitBrokerIT {
         createCompactedTopic();
         TopicPartition partition = new TopicPartition(COMPACTED, 0);
         List<String> kept = writeCompactedTail(partition);
-        Map<TopicPartition, Long> end = broker.offsets().end(COMPACTED, 1);
-        assertThat(end).as("10 records, a marker, 5 tombstones, a marker, an aborted record, a marker")
-            .isEqualTo(Map.of(partition, 19L));
+        // 10 records, a marker, 5 tombstones, a marker, an aborted record, a marker.
+        Map<TopicPartition, Long> end = awaitEnd(COMPACTED, 1, 19);
         awaitReadable(partition, 19, List.of(0L, 1L, 2L, 3L, 4L));
 
         Map<String, Integer> handled = consumeUntilCommitted(ProcessingGuarantee.AT_LEAST_ONCE, COMPACTED, end);
@@ -129,12 +126,26 @@ class TailCommitBrokerIT {
                 writer.send(new ProducerRecord<>(COMPACTED, 0, "gone-" + i, null)).get(30, TimeUnit.SECONDS);
             }
             writer.commitTransaction();
+            awaitEnd(COMPACTED, 1, 17);
             awaitReadable(partition, 17, List.of(0L, 1L, 2L, 3L, 4L, 11L, 12L, 13L, 14L, 15L));
             writer.beginTransaction();
             writer.send(new ProducerRecord<>(COMPACTED, 0, "gone-0", "aborted")).get(30, TimeUnit.SECONDS);
             writer.abortTransaction();
         }
         return kept;
+    }
+
+    /**
+     * Waits until each of the topic's first {@code partitions} partitions ends at {@code offset}:
+     * a transaction's markers reach the partitions after its commit or abort has returned.
+     * @return the end offsets
+     */
+    private static Map<TopicPartition, Long> awaitEnd(String topic, int partitions, long offset) {
+        Map<TopicPartition, Long> expected = new HashMap<>();
+        BrokerOffsets.partitions(topic, partitions).forEach((partition) -> expected.put(partition, offset));
+        BrokerOffsets offsets = broker.offsets();
+        await().atMost(Duration.ofSeconds(30)).until(() -> offsets.end(topic, partitions), expected::equals);
+        return expected;
     }
 
     /** Waits until a {@code read_committed} reader of {@code partition} up to {@code end} receives the records at {@code offsets} only. */
@@ -258,12 +269,6 @@ class TailCommitBrokerIT {
         Map<String, Object> props = broker.consumerProperties(group);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         return props;
-    }
-
-    private static Map<TopicPartition, Long> perPartition(String topic, long offset) {
-        Map<TopicPartition, Long> offsets = new HashMap<>();
-        BrokerOffsets.partitions(topic, PARTITIONS).forEach((partition) -> offsets.put(partition, offset));
-        return offsets;
     }
 
     private static Map<String, Integer> once(List<String> values) {
