@@ -140,6 +140,67 @@ class EngineCommitTest {
     }
 
     @Test
+    void anIdlePartitionCommitsThePositionPollReadItToPastItsLastRecord() {
+        start(blocking(), (config) -> config);
+        addRecords(P0, 0, 3);
+        this.consumer.readPastTo(P0, 4);
+        this.loop.runOnce();
+        tick(INTERVAL);
+        assertThat(this.consumer.commits()).as("past the marker at 3, read with the records")
+            .containsExactly(Map.of(P0, 4L));
+
+        this.consumer.readPastTo(P0, 9);
+        this.loop.runOnce();
+        tick(INTERVAL);
+        tick(INTERVAL);
+        assertThat(this.consumer.commits()).as("a poll with no record read past an aborted transaction")
+            .containsExactly(Map.of(P0, 4L), Map.of(P0, 9L));
+        assertThat(this.loop.committedOffsets()).isEqualTo(Map.of(P0, 9L));
+    }
+
+    @Test
+    void aPositionPastTheLastRecordWaitsForEveryRecordBeforeIt() {
+        start(asyncUnordered(), (config) -> config.offsetMaps(false));
+        addRecords(P0, 0, 3);
+        this.consumer.readPastTo(P0, 5);
+        this.loop.runOnce();
+        complete(P0, 0, 2);
+        tick(INTERVAL);
+        assertThat(this.consumer.commits()).as("offset 1 is in flight").containsExactly(Map.of(P0, 1L));
+        complete(P0, 1);
+        tick(INTERVAL);
+        assertThat(this.consumer.commits()).containsExactly(Map.of(P0, 1L), Map.of(P0, 5L));
+    }
+
+    @Test
+    void aSeekIsNotOvertakenByThePositionReadBeforeIt() {
+        start(blocking(), (config) -> config);
+        addRecords(P0, 0, 5);
+        this.consumer.readPastTo(P0, 7);
+        this.loop.runOnce();
+        this.loop.controls().seek(P0, 2);
+        tick(INTERVAL);
+        assertThat(this.consumer.commits()).as("nothing read since the seek").isEmpty();
+
+        addRecords(P0, 2, 3);
+        this.loop.runOnce();
+        tick(INTERVAL);
+        assertThat(this.consumer.commits()).as("read again to 5; position 7 was before the seek")
+            .containsExactly(Map.of(P0, 5L));
+    }
+
+    @Test
+    void theFinalCommitOnStopCarriesThePosition() {
+        start(blocking(), (config) -> config);
+        addRecords(P0, 0, 2);
+        this.consumer.readPastTo(P0, 3);
+        this.loop.runOnce();
+        this.loop.shutdown();
+        assertThat(this.consumer.commits()).containsExactly(Map.of(P0, 3L));
+        assertThat(this.consumer.commitKinds()).containsExactly("sync");
+    }
+
+    @Test
     void failedCommitIsRetriedAtTheNextDeadline() {
         start(blocking(), (config) -> config);
         addRecords(P0, 0, 2);

@@ -42,6 +42,7 @@ import io.ackflow.consumer.flow.PauseReason;
 import io.ackflow.consumer.loop.PollLoop;
 import io.ackflow.consumer.testing.MutableClock;
 import io.ackflow.consumer.testing.MutableTicker;
+import io.ackflow.consumer.testing.ReadPast;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
@@ -125,6 +126,49 @@ class ExactlyOnceEngineTest {
         assertThat(this.seen).as("the next transaction dispatches").endsWith("0@3");
         assertThat(producer().transactionInFlight()).isTrue();
         assertThat(this.engine.stats().transactionsCommitted()).isEqualTo(1);
+    }
+
+    @Test
+    void theBarrierCommitsThePositionPastTheMarkerBehindTheLastRecord() {
+        start(ErrorPolicy.DEFAULT, Ordering.UNORDERED, UnaryOperator.identity());
+        append(P0, 3);
+        this.consumer.appendUndelivered(P0, 1);
+        this.loop.runOnce();
+        commitAtNextDeadline();
+        assertThat(groupOffsets(producer())).containsExactly(Map.of(P0, 4L));
+        assertThat(values(producer().history())).containsExactlyInAnyOrder("0@0#1", "0@1#1", "0@2#1");
+    }
+
+    @Test
+    void aPositionThatMovesWithNothingDispatchedIsCommittedInATransactionOfOffsetsOnly() {
+        start(ErrorPolicy.DEFAULT, Ordering.UNORDERED, UnaryOperator.identity());
+        append(P0, 2);
+        this.loop.runOnce();
+        commitAtNextDeadline();
+        assertThat(groupOffsets(producer())).containsExactly(Map.of(P0, 2L));
+
+        // An aborted transaction of two records and its marker: the poll delivers nothing.
+        this.consumer.appendUndelivered(P0, 3);
+        this.loop.runOnce();
+        assertThat(producer().transactionInFlight()).as("nothing dispatched, no transaction").isFalse();
+        commitAtNextDeadline();
+        assertThat(groupOffsets(producer())).containsExactly(Map.of(P0, 2L), Map.of(P0, 5L));
+        assertThat(values(producer().history())).as("no output of its own").containsExactlyInAnyOrder("0@0#1", "0@1#1");
+        assertThat(this.consumer.paused()).as("resumed after the commit").isEmpty();
+
+        commitAtNextDeadline();
+        assertThat(producer().commitCount()).as("nothing moved since").isEqualTo(2);
+
+        this.consumer.appendUndelivered(P0, 1);
+        this.loop.runOnce();
+        CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> now = this.loop.commitNow();
+        this.loop.runOnce();
+        this.loop.runOnce();
+        assertThat(now).isCompletedWithValue(Map.of(P0, new OffsetAndMetadata(6)));
+        assertThat(groupOffsets(producer())).containsExactly(Map.of(P0, 2L), Map.of(P0, 5L), Map.of(P0, 6L));
+        assertThat(this.producers).hasSize(1);
+        assertThat(this.consumer.ownCommits()).as("offsets travel in transactions only").isEmpty();
+        assertThat(this.engine.stats().transactionsCommitted()).isEqualTo(3);
     }
 
     @Test
@@ -814,9 +858,11 @@ class ExactlyOnceEngineTest {
 
     /**
      * A {@link MockConsumer} over a log per partition: every poll hands over the records from the
-     * consumer's position, so a seek back reads them again, as from a broker. Its group's
-     * committed offsets are those the transactions committed; what the consumer itself commits is
-     * recorded apart (an exactly-once engine commits nothing itself).
+     * consumer's position, so a seek back reads them again, as from a broker, and reads past
+     * offsets that hold no record to deliver (a transaction marker, aborted records) as a
+     * {@code read_committed} consumer does. Its group's committed offsets are those the
+     * transactions committed; what the consumer itself commits is recorded apart (an exactly-once
+     * engine commits nothing itself).
      */
     static final class GroupConsumer extends MockConsumer<byte[], byte[]> {
 
@@ -851,6 +897,14 @@ class ExactlyOnceEngineTest {
                     ("v" + offset).getBytes()));
         }
 
+        /** Appends {@code count} offsets that hold no record to deliver: a marker, aborted records. */
+        synchronized void appendUndelivered(TopicPartition partition, int count) {
+            List<ConsumerRecord<byte[], byte[]>> records = this.log.computeIfAbsent(partition, (p) -> new ArrayList<>());
+            for (int i = 0; i < count; i++) {
+                records.add(null);
+            }
+        }
+
         @Override
         public synchronized ConsumerRecords<byte[], byte[]> poll(Duration timeout) {
             for (TopicPartition partition : assignment()) {
@@ -859,13 +913,28 @@ class ExactlyOnceEngineTest {
                 }
                 long from = Math.max(position(partition), this.handedUpTo.getOrDefault(partition, 0L));
                 for (ConsumerRecord<byte[], byte[]> record : this.log.getOrDefault(partition, List.of())) {
-                    if (record.offset() >= from) {
+                    if (record != null && record.offset() >= from) {
                         addRecord(record);
                         this.handedUpTo.put(partition, record.offset() + 1);
                     }
                 }
             }
-            return super.poll(timeout);
+            ConsumerRecords<byte[], byte[]> polled = super.poll(timeout);
+            Map<TopicPartition, Long> readPast = new HashMap<>();
+            for (TopicPartition partition : assignment()) {
+                List<ConsumerRecord<byte[], byte[]>> records = this.log.getOrDefault(partition, List.of());
+                long position = position(partition);
+                long past = position;
+                while (!paused().contains(partition) && past < records.size() && records.get((int) past) == null) {
+                    past++;
+                }
+                if (past > position) {
+                    super.seek(partition, past);
+                    this.handedUpTo.put(partition, past);
+                    readPast.put(partition, past);
+                }
+            }
+            return ReadPast.withPositions(polled, readPast);
         }
 
         @Override

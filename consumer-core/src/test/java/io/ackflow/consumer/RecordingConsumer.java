@@ -1,5 +1,6 @@
 package io.ackflow.consumer;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -9,11 +10,14 @@ import java.util.stream.Collectors;
 
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.consumer.OffsetCommitCallback;
 import org.apache.kafka.clients.consumer.RetriableCommitFailedException;
 import org.apache.kafka.common.TopicPartition;
+
+import io.ackflow.consumer.testing.ReadPast;
 
 /** kafka-clients' {@link MockConsumer} that remembers every commit the engine sent, in order. */
 public final class RecordingConsumer extends MockConsumer<byte[], byte[]> {
@@ -30,6 +34,9 @@ public final class RecordingConsumer extends MockConsumer<byte[], byte[]> {
 
     /** MockConsumer's commitSync goes through commitAsync: record the outer call only. */
     private boolean inCommit;
+
+    /** Positions the next poll reads partitions to, past offsets it delivers no record for. */
+    private final Map<TopicPartition, Long> readPast = new HashMap<>();
 
     public RecordingConsumer() {
         super("earliest");
@@ -48,6 +55,25 @@ public final class RecordingConsumer extends MockConsumer<byte[], byte[]> {
     public void add(String topic, int partition, long offset, String key, String value) {
         addRecord(new ConsumerRecord<>(topic, partition, offset, (key != null) ? key.getBytes() : null,
                 (value != null) ? value.getBytes() : null));
+    }
+
+    /**
+     * The next poll reads {@code partition} up to {@code position}, past the records it returns:
+     * the offsets between hold no record to deliver (a transaction marker, aborted records, a
+     * compacted tail). The position moves there and the poll tells it, as a real consumer's does.
+     */
+    public synchronized void readPastTo(TopicPartition partition, long position) {
+        this.readPast.put(partition, position);
+    }
+
+    @Override
+    public synchronized ConsumerRecords<byte[], byte[]> poll(Duration timeout) {
+        ConsumerRecords<byte[], byte[]> polled = super.poll(timeout);
+        Map<TopicPartition, Long> positions = new HashMap<>(this.readPast);
+        positions.keySet().removeIf((partition) -> !assignment().contains(partition) || paused().contains(partition));
+        positions.keySet().forEach(this.readPast::remove);
+        positions.forEach(this::seek);
+        return ReadPast.withPositions(polled, positions);
     }
 
     @Override

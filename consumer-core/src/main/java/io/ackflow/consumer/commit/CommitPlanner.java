@@ -19,6 +19,14 @@ import io.ackflow.consumer.tracking.OffsetTracker;
  * that did not move are not committed again. A failed commit rolls the sent offset back to the confirmed one, so the next
  * commit carries it again.
  * <p>
+ * A partition whose every delivered record is acked commits the consumer's position, as the
+ * last poll told it ({@link #polledTo}): behind the last record a log can hold offsets poll
+ * reads but never delivers (the marker of the last transaction, an aborted transaction's
+ * records and its marker, records compacted away), and only the position passes them, so an
+ * idle group's commits reach the end offsets. The position is learned from the poll whose
+ * records were just tracked, never asked of the consumer later, so it cannot pass records that
+ * were fetched and not tracked; a seek or a rewind starts a new tracker, which forgets it.
+ * <p>
  * Threads: the poll thread alone uses this class (commit callbacks run inside {@code poll}).
  */
 public final class CommitPlanner {
@@ -90,6 +98,33 @@ public final class CommitPlanner {
     }
 
     /**
+     * A poll reached {@code nextOffsets} ({@code ConsumerRecords.nextOffsets()}: each partition
+     * whose position it moved, with or without records), and the records it delivered are
+     * tracked: each assigned partition's tracker learns its position.
+     */
+    public void polledTo(Map<TopicPartition, OffsetAndMetadata> nextOffsets) {
+        nextOffsets.forEach((partition, next) -> {
+            PartitionCommits commits = this.partitions.get(partition);
+            if (commits != null) {
+                commits.tracker.readTo(next.offset());
+            }
+        });
+    }
+
+    /**
+     * Whether the committable offset of some assigned partition moved past the last one sent, so
+     * that {@link #due} would carry it; marks nothing as sent.
+     */
+    public boolean anyMoved() {
+        for (PartitionCommits commits : this.partitions.values()) {
+            if (moved(commits, commits.tracker.committable())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * The offsets to commit now for {@code scope} (all assigned partitions when null), marked as
      * sent. Kafka's convention: each value is the next offset to read.
      */
@@ -103,17 +138,20 @@ public final class CommitPlanner {
             }
             long committable = commits.tracker.committable();
             String metadata = offsetMap(commits.tracker);
-            // At the first tracked offset nothing is acked yet: that is where reading started. A
-            // new offset map (records acked above the gap) is worth a commit of the same offset.
-            boolean moved = committable > commits.sent && committable > commits.tracker.firstTrackedOffset();
+            // A new offset map (records acked above the gap) is worth a commit of the same offset.
             boolean newMap = !metadata.isEmpty() && !metadata.equals(commits.sentMetadata) && committable >= 0;
-            if (moved || newMap) {
+            if (moved(commits, committable) || newMap) {
                 commits.sent = committable;
                 commits.sentMetadata = metadata;
                 offsets.put(partition, new OffsetAndMetadata(committable, metadata));
             }
         }
         return offsets;
+    }
+
+    /** Whether {@code committable} passed the last offset sent and where reading started (nothing is acked there yet). */
+    private static boolean moved(PartitionCommits commits, long committable) {
+        return committable > commits.sent && committable > commits.tracker.firstTrackedOffset();
     }
 
     /** The offset map of the records acked above the tracker's head, or "" when there are none, it is off or it does not fit. */

@@ -355,10 +355,7 @@ public final class PollLoop implements Runnable, LoopSignals {
     }
 
     private void dispatch(ConsumerRecords<byte[], byte[]> records) {
-        if (records.isEmpty()) {
-            return;
-        }
-        if (!this.commits.admit(records)) {
+        if (!records.isEmpty() && !this.commits.admit(records)) {
             return;
         }
         this.stats.recordReceived(records.count());
@@ -380,6 +377,9 @@ public final class PollLoop implements Runnable, LoopSignals {
             int skipped = this.conductor.dispatch(records.records(partition), tracker, batchTracker::ackedBefore);
             this.stats.recordAlreadyAcked(skipped);
         }
+        // Positions the poll moved (also past markers or aborted records, without a record), now
+        // that its records are tracked: idle partitions commit them.
+        this.planner.polledTo(records.nextOffsets());
     }
 
     private void commitIfDue() {

@@ -19,10 +19,12 @@ import org.apache.kafka.common.TopicPartition;
  * <h2>Committable</h2>
  * The committable offset is the next offset to read after the acked run at the head of the window:
  * the offset of the first tracked record that is not acked, or, when every tracked record is acked,
- * the offset after the last one. Offsets that poll never delivered (compaction gaps, transaction
- * markers, aborted records) lie between tracked offsets and count as done: contiguity is computed
- * over sequence numbers, never by arithmetic on offset values, so one missing offset can never let
- * the commit slip past an in-flight record.
+ * the offset after the last one, or the consumer's position when a poll told one beyond it
+ * ({@link #readTo}). Offsets that poll never delivered (compaction gaps, transaction markers,
+ * aborted records) lie between tracked offsets and count as done: contiguity is computed over
+ * sequence numbers, never by arithmetic on offset values, so one missing offset can never let the
+ * commit slip past an in-flight record. Behind the last tracked record such offsets are passed
+ * only through the position, and only while nothing is pending.
  *
  * <h2>Threads</h2>
  * The <b>poll thread</b> owns this object: it alone calls every method but {@link #ack}, moves
@@ -62,6 +64,9 @@ final class AckWindow {
     /** Committable offset as of the last {@link #committable} call, or -1 before the first record. */
     private long committable = -1;
 
+    /** The consumer's position as a poll told it after the last tracked record, or -1; see {@link #readTo}. */
+    private long position = -1;
+
     /**
      * @param partition the partition the window is for (named in messages)
      * @param initialCapacity ring size before it first grows; rounded up to a power of two, at least 128
@@ -82,6 +87,22 @@ final class AckWindow {
         if (this.lastOffset < 0 && position >= 0) {
             this.committable = position;
             this.firstOffset = position;
+        }
+    }
+
+    /**
+     * Takes the consumer's {@code position}, as a poll told it once its records were tracked: poll
+     * delivers nothing below it any more, so when every tracked record is acked it is the
+     * committable offset, past offsets read without a record (a transaction marker, aborted
+     * records, a compacted tail). Before the window has a start it becomes the start. Forgotten
+     * when the next record is tracked, whose poll tells the position again.
+     */
+    void readTo(long position) {
+        if (this.firstOffset < 0) {
+            startAt(position);
+        }
+        else if (position > this.position) {
+            this.position = position;
         }
     }
 
@@ -113,6 +134,7 @@ final class AckWindow {
         this.attachments[slot] = attachment;
         this.tail = seq + 1;
         this.lastOffset = offset;
+        this.position = -1;
         if (this.committable < 0) {
             this.committable = offset;
             this.firstOffset = offset;
@@ -126,8 +148,10 @@ final class AckWindow {
     }
 
     /**
-     * The next offset to read after the acked run at the head of the window, or -1 when nothing
-     * was ever tracked or started at. Moves the head past the acked run, dropping its attachments.
+     * The next offset to read after the acked run at the head of the window (the position told by
+     * {@link #readTo} when that run is every tracked record and the position lies beyond), or -1
+     * when nothing was ever tracked or started at. Moves the head past the acked run, dropping its
+     * attachments.
      */
     long committable() {
         long start = this.head;
@@ -141,8 +165,11 @@ final class AckWindow {
         if (seq < end) {
             this.committable = this.offsets[(int) seq & (this.offsets.length - 1)];
         }
-        else if (this.lastOffset >= 0) {
-            this.committable = this.lastOffset + 1;
+        else {
+            if (this.lastOffset >= 0) {
+                this.committable = this.lastOffset + 1;
+            }
+            this.committable = Math.max(this.committable, this.position);
         }
         return this.committable;
     }

@@ -19,7 +19,9 @@ import org.apache.kafka.common.TopicPartition;
  * <li><b>acked</b>: every subscription released the record; {@link #ack} marked it done.</li>
  * <li><b>committable</b>: the next offset to read after the longest run of acked records that
  * starts at the oldest record not yet committable; offsets poll never delivered count as done
- * (see {@link AckWindow}).</li>
+ * (see {@link AckWindow}). When every tracked record is acked it is the consumer's position as
+ * the last poll told it ({@link #readTo}), which also passes what poll read behind the last record
+ * without delivering it: a transaction marker, aborted records, a compacted tail.</li>
  * <li><b>retired</b>: the assignment ended (revoked, lost, or sought away from); whatever still
  * completes for it is late.</li>
  * </ul>
@@ -29,7 +31,7 @@ import org.apache.kafka.common.TopicPartition;
  *
  * <h2>Threads</h2>
  * The <b>poll thread</b> owns this object: it alone calls {@link #startAt}, {@link #track},
- * {@link #committable}, {@link #head}, {@link #ackedAboveHead}, {@link #ackedBefore},
+ * {@link #readTo}, {@link #committable}, {@link #head}, {@link #ackedAboveHead}, {@link #ackedBefore},
  * {@link #pendingCount} and the tracked offsets. {@link #ack} is safe from <b>any thread</b> and
  * lock-free. The handler counts, the drain and retirement flags are safe from any thread;
  * {@link #awaitIdle} is the poll thread's.
@@ -73,6 +75,17 @@ public final class OffsetTracker {
      */
     public void startAt(long position) {
         this.window.startAt(position);
+    }
+
+    /**
+     * The consumer's {@code position} after a poll whose records of this partition (if any) are
+     * tracked, as {@code ConsumerRecords.nextOffsets()} tells it: poll delivers nothing below it
+     * any more, so once every tracked record is acked it is committable, even past offsets poll
+     * read without a record. A tracker with no start yet starts there. Forgotten when the next
+     * record is tracked. Poll thread only.
+     */
+    public void readTo(long position) {
+        this.window.readTo(position);
     }
 
     /**

@@ -24,7 +24,10 @@ import io.ackflow.consumer.state.EngineMetrics;
  * Exactly-once: the commit at a barrier. The offsets go to the open transaction with the
  * consumer's group metadata and the transaction commits; the books are kept as for a consumer
  * commit (planner, stats, metrics, observer), and the attempts remembered for records of the
- * committed offsets are forgotten. Callers of a commit now wait here for the barrier's outcome.
+ * committed offsets are forgotten. When no transaction is open (nothing was dispatched since the
+ * last commit) and offsets moved all the same (positions past a transaction marker, aborted
+ * records or a compacted tail), a transaction that carries the offsets only is begun for them.
+ * Callers of a commit now wait here for the barrier's outcome.
  * <p>
  * Threads: the poll thread alone.
  */
@@ -70,12 +73,25 @@ final class TransactionCommit {
     }
 
     /**
-     * Sends {@code offsets} to the open transaction and commits it.
-     * @return null when committed (or none was open), else why not (the transaction is then aborted)
+     * Sends {@code offsets} to the open transaction, or to one begun for them, and commits it.
+     * @return null when committed (or there was nothing to commit), else why not (the transaction
+     *         is then aborted)
      */
     RuntimeException commit(Map<TopicPartition, OffsetAndMetadata> offsets) {
         if (!this.transactions.isOpen()) {
-            return null;
+            if (offsets.isEmpty()) {
+                return null;
+            }
+            try {
+                this.transactions.begin();
+            }
+            catch (RuntimeException ex) {
+                this.planner.failed(offsets);
+                this.stats.recordCommitFailure();
+                logger.warn("Consumer of {} could not begin a transaction for offsets {}; they are committed later: {}",
+                        this.conductor.topics(), Committer.describe(offsets), ex.toString());
+                return ex;
+            }
         }
         if (!offsets.isEmpty()) {
             this.observer.beforeCommit(offsets);

@@ -52,7 +52,9 @@ import io.ackflow.consumer.tracking.TrackedRecord;
  * polling, paused, while they last. A revoke commits the transaction when its records finish
  * within the drain timeout and aborts it otherwise; a lost partition aborts it. A barrier commit
  * that fails is an abort too; when such failures follow each other, every partition waits out a
- * doubling back-off before it is read again.
+ * doubling back-off before it is read again. With no transaction open, a partition whose position
+ * moved past offsets poll never delivers (a marker, aborted records) is committed all the same, at
+ * a barrier whose transaction carries offsets only.
  *
  * <h2>Threads</h2>
  * The poll thread runs every step; handler threads only call {@link #abortFor}, which sets a
@@ -134,16 +136,16 @@ public final class TransactionalCommits implements CommitStrategy {
 
     @Override
     public void commitDue() {
-        if (this.transactions.isOpen()) {
+        if (this.transactions.isOpen() || this.planner.anyMoved()) {
             enterBarrier();
         }
     }
 
-    /** The open transaction is committed at a barrier, once its records are acked. */
+    /** The open transaction (or one for positions that moved) is committed at a barrier, once its records are acked. */
     @Override
     public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitNow() {
         CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> done = new CompletableFuture<>();
-        if (!this.transactions.isOpen() && this.phase == TransactionPhase.OPEN) {
+        if (!this.transactions.isOpen() && this.phase == TransactionPhase.OPEN && !this.planner.anyMoved()) {
             done.complete(Map.of());
             return done;
         }
@@ -326,12 +328,14 @@ public final class TransactionalCommits implements CommitStrategy {
 
     /**
      * On revoke or loss: ends the open transaction before partitions leave. On a
-     * revoke it commits when every record of it is acked within the drain timeout; otherwise,
-     * and always on a loss (the generation is over, its offsets would be refused), it aborts and
-     * reads the partitions it keeps again. Poll thread, inside the rebalance callback.
+     * revoke it commits when every record of it is acked within the drain timeout (with none open,
+     * positions that moved are committed in one of offsets only); otherwise, and always on a loss
+     * (the generation is over, its offsets would be refused), it aborts and reads the partitions
+     * it keeps again. Poll thread, inside the rebalance callback.
      */
     private void endTransactionForRebalance(Set<TopicPartition> leaving, boolean lost) {
-        if (!this.transactions.isOpen()) {
+        if (!this.transactions.isOpen() && (lost || this.phase != TransactionPhase.OPEN || this.abortRequested.get()
+                || !this.planner.anyMoved())) {
             if (this.phase != TransactionPhase.OPEN) {
                 endTransactionPhase(null, Map.of());
             }

@@ -34,6 +34,41 @@ class AckWindowTest {
     }
 
     @Test
+    void aPositionPastTheLastRecordIsCommittableOnceEveryRecordIsAcked() {
+        long a = this.window.track(10, null);
+        long b = this.window.track(11, null);
+        this.window.readTo(14);
+        this.window.ack(b);
+        assertThat(this.window.committable()).as("10 is pending").isEqualTo(10);
+        this.window.ack(a);
+        assertThat(this.window.committable()).isEqualTo(14);
+        this.window.readTo(13);
+        assertThat(this.window.committable()).as("a position never moves back").isEqualTo(14);
+    }
+
+    @Test
+    void aPositionIsForgottenWhenTheNextRecordIsTracked() {
+        this.window.ack(this.window.track(10, null));
+        this.window.readTo(20);
+        this.window.ack(this.window.track(15, null));
+        assertThat(this.window.committable()).as("no poll told a position after 15").isEqualTo(16);
+        assertThat(this.window.pendingCount()).isZero();
+    }
+
+    @Test
+    void aPositionMovesTheStartWhenNothingIsTracked() {
+        this.window.startAt(40);
+        this.window.readTo(43);
+        assertThat(this.window.committable()).isEqualTo(43);
+        assertThat(this.window.firstTrackedOffset()).as("where reading started").isEqualTo(40);
+
+        AckWindow unstarted = new AckWindow(new TopicPartition("orders", 2), 64);
+        unstarted.readTo(7);
+        assertThat(unstarted.committable()).isEqualTo(7);
+        assertThat(unstarted.firstTrackedOffset()).as("a window with no start starts there").isEqualTo(7);
+    }
+
+    @Test
     void nextSeqIsTheSequenceNumberTrackHandsOut() {
         assertThat(this.window.nextSeq()).isZero();
         assertThat(this.window.track(10, null)).isZero();
