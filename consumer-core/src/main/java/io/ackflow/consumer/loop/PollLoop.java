@@ -96,7 +96,7 @@ public final class PollLoop implements Runnable, LoopSignals {
 
     private final RebalanceHandler rebalance;
 
-    private final CommandQueue commands = new CommandQueue(this::wakeupIfPolling);
+    private final CommandQueue commands;
 
     /** Binds the poll thread at its first call and refuses the others' poll-thread-only calls. */
     private final PollThread pollThread = new PollThread();
@@ -140,6 +140,7 @@ public final class PollLoop implements Runnable, LoopSignals {
         this.schedule = new CommitSchedule(config.clock(), config.commitInterval(), config.commitEvery());
         this.committer = new Committer(consumer, this.planner, stats, observer, metrics, System::nanoTime);
         this.consumer = consumer;
+        this.commands = new CommandQueue(name, this::wakeupIfPolling);
         SignalsRelay signals = new SignalsRelay();
         this.conductor = conductorFactory.apply(signals);
         this.config = config;
