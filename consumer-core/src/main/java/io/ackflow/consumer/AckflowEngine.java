@@ -144,7 +144,23 @@ public final class AckflowEngine {
      * @return the offsets committed (empty when nothing moved since the last commit)
      */
     public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitNow() {
-        return this.run.request(PollLoop::commitNow);
+        return this.run.request((l) -> l.controls().commitPartitions(null));
+    }
+
+    /**
+     * Commits what is committable now in {@code partitions} (those assigned to this engine), on
+     * the poll thread, synchronously. Under exactly-once the open transaction commits, with every
+     * partition it read.
+     * @return the offsets committed (empty when nothing moved since the last commit)
+     */
+    public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitNow(Collection<TopicPartition> partitions) {
+        Objects.requireNonNull(partitions, "partitions must not be null");
+        return this.run.request((l) -> l.controls().commitPartitions(partitions));
+    }
+
+    /** Commits what is committable now in the assigned partitions of {@code topic}; see {@link #commitNow(Collection)}. */
+    public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitNow(String topic) {
+        return this.run.request((l) -> l.controls().commitTopic(topic));
     }
 
     /** Pauses fetching from {@code partitions} until {@link #resume}; kept across rebalances. */

@@ -54,7 +54,8 @@ class EngineRequestsTest {
     }
 
     private static void assertEveryRequestFails(AckflowEngine engine, String message) {
-        List<CompletableFuture<?>> requests = List.of(engine.commitNow(), engine.pause(List.of(P0)),
+        List<CompletableFuture<?>> requests = List.of(engine.commitNow(), engine.commitNow(List.of(P0)),
+                engine.commitNow("orders"), engine.pause(List.of(P0)),
                 engine.resume(List.of(P0)), engine.pause("orders"), engine.resume("orders"), engine.seek(P0, 3));
         for (CompletableFuture<?> request : requests) {
             assertThat(request).isCompletedExceptionally();

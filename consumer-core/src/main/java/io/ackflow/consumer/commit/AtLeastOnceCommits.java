@@ -89,8 +89,8 @@ public final class AtLeastOnceCommits implements CommitStrategy {
     }
 
     @Override
-    public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitNow() {
-        return CompletableFuture.completedFuture(this.committer.commitSync(null));
+    public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitNow(Collection<TopicPartition> scope) {
+        return CompletableFuture.completedFuture(this.committer.commitSync(scope));
     }
 
     @Override

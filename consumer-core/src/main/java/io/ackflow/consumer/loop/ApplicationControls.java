@@ -1,9 +1,11 @@
 package io.ackflow.consumer.loop;
 
 import java.util.Collection;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 
 import io.ackflow.consumer.commit.CommitPlanner;
@@ -11,10 +13,10 @@ import io.ackflow.consumer.commit.CommitStrategy;
 import io.ackflow.consumer.flow.PauseController;
 
 /**
- * What the application may ask of a running consumer besides a commit: pause and resume
- * partitions or whole topics (kept across rebalances, apart from the engine's own pauses), and
- * seek. Each request runs on the poll thread at its next turn; its future completes there, and
- * fails once the engine has stopped.
+ * What the application may ask of a running consumer: pause and resume partitions or whole topics
+ * (kept across rebalances, apart from the engine's own pauses), seek, and commit now. Each request
+ * runs on the poll thread at its next turn; its future completes there, and fails at once when
+ * the engine is not running.
  * <p>
  * Threads: any thread asks; the poll thread acts.
  */
@@ -80,6 +82,23 @@ public final class ApplicationControls {
                 this.partitions.seekNow(partition, offset);
             }
         });
+    }
+
+    /**
+     * Commits what is committable now in {@code partitions} (every assigned partition when null),
+     * synchronously on the poll thread; see {@link CommitStrategy#commitNow}.
+     * @return the offsets committed (empty when nothing moved), or the commit's failure
+     */
+    public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitPartitions(
+            Collection<TopicPartition> partitions) {
+        Set<TopicPartition> scope = (partitions != null) ? Set.copyOf(partitions) : null;
+        return this.commands.submit(() -> this.commits.commitNow(scope)).thenCompose((done) -> done);
+    }
+
+    /** Commits what is committable now in the assigned partitions of {@code topic}; see {@link #commitPartitions}. */
+    public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitTopic(String topic) {
+        return this.commands.submit(() -> this.commits.commitNow(this.planner.partitions().stream()
+            .filter((partition) -> partition.topic().equals(topic)).toList())).thenCompose((done) -> done);
     }
 
     private CompletableFuture<Void> run(Runnable action) {

@@ -51,8 +51,8 @@ import io.ackflow.consumer.tracking.TrackedRecord;
  * One thread, the <b>poll thread</b>, runs {@link #run} (or, in tests, {@link #runOnce} and
  * {@link #shutdown}) and is the only caller of the {@link Consumer}: poll, commit, pause, close.
  * It alone owns the {@link CommitPlanner} and the trackers' poll-side state. Other threads talk
- * to it only through its {@link CommandQueue} ({@link #call}, {@link #commitNow},
- * {@link #controls}) and {@link #requestStop}, which wake the consumer only while the poll thread
+ * to it only through its {@link CommandQueue} ({@link #controls}, {@link #commitNow}) and
+ * {@link #requestStop}, which wake the consumer only while the poll thread
  * is inside {@code poll}: a wakeup outside it would abort the next {@code commitSync} instead
  * (hence the {@code inPoll} flag). Handler threads reach it only through {@link LoopSignals}
  * (relayed while it is built): an ack, which is counted and wakes the poll when a commit or a
@@ -261,7 +261,7 @@ public final class PollLoop implements Runnable, LoopSignals {
         return this.committer.committedOffsets();
     }
 
-    /** Pause, resume and seek for the application. Any thread. */
+    /** Pause, resume, seek and commit now for the application. Any thread. */
     public ApplicationControls controls() {
         return this.controls;
     }
@@ -295,20 +295,11 @@ public final class PollLoop implements Runnable, LoopSignals {
     }
 
     /**
-     * Runs {@code action} on the poll thread at its next turn, waking a blocked poll. Any thread.
-     * @return its result, or its failure; fails when the engine has stopped
-     */
-    public <T> CompletableFuture<T> call(Supplier<T> action) {
-        return this.commands.submit(action);
-    }
-
-    /**
      * Commits what is committable now, synchronously on the poll thread. Any thread.
      * @return the offsets committed (empty when nothing moved), or the commit's failure
      */
     public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitNow() {
-        return this.<CompletableFuture<Map<TopicPartition, OffsetAndMetadata>>>call(this.commits::commitNow)
-            .thenCompose((done) -> done);
+        return this.controls.commitPartitions(null);
     }
 
     /**

@@ -139,9 +139,12 @@ public final class TransactionalCommits implements CommitStrategy {
         }
     }
 
-    /** The open transaction is committed at a barrier, once its records are acked. */
+    /**
+     * The open transaction is committed at a barrier, once its records are acked, with the offsets
+     * of every partition it read: {@code scope} cannot narrow it.
+     */
     @Override
-    public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitNow() {
+    public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitNow(Collection<TopicPartition> scope) {
         CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> done = new CompletableFuture<>();
         if (!this.transactions.isOpen() && this.phase == TransactionPhase.OPEN) {
             done.complete(Map.of());
