@@ -40,6 +40,7 @@ import io.ackflow.consumer.rebalance.RebalanceHandler;
 import io.ackflow.consumer.state.EngineMetrics;
 import io.ackflow.consumer.state.EngineSnapshot;
 import io.ackflow.consumer.state.LivelockDetector;
+import io.ackflow.consumer.tracking.Drain;
 import io.ackflow.consumer.tracking.OffsetTracker;
 import io.ackflow.consumer.tracking.TrackedRecord;
 
@@ -150,11 +151,11 @@ public final class PollLoop implements Runnable, LoopSignals {
                 new FlowControl(config.maxInFlight(), config.maxInFlightPerPartition(), config.lowMark()));
         this.livelock = new LivelockDetector(config.commitLivelockSoftTimeout(), stats);
         this.snapshots = new SnapshotPublisher(consumer, this.planner, this.conductor, this.pauses, this.livelock, stats);
+        Drain drain = new Drain(config.rebalanceDrainTimeout(), config.ticker(), this::checkHealth);
         Partitions partitions = new Partitions(consumer, this.planner, this.committer, this.conductor, stats,
                 this.snapshots);
         this.commits = (transactionalProducer == null)
-                ? new AtLeastOnceCommits(this.committer, this.planner, partitions::dropQueued,
-                        config.rebalanceDrainTimeout(), config.ticker(), this::checkHealth)
+                ? new AtLeastOnceCommits(this.committer, this.planner, partitions::dropQueued, drain)
                 : new TransactionalCommits(transactionalProducer, name, new TransactionalCommits.Parts(consumer,
                         this.planner, this.committer, this.schedule, this.conductor, this.pauses, partitions, stats, observer,
                         metrics, this.clock, config.ticker(), config.rebalanceDrainTimeout(), this::wakeupIfPolling));
