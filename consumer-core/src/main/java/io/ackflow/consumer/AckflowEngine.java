@@ -184,11 +184,48 @@ public final class AckflowEngine {
     }
 
     /**
-     * Reads {@code partition} from {@code offset} next; records of it in flight are dropped and
-     * their late completions ignored. A partition not assigned yet is sought when it is.
+     * Reads {@code partition} from {@code offset} next; see {@link #seek(Collection, Seek)}.
+     * @throws IllegalArgumentException when {@code offset} is negative
      */
     public CompletableFuture<Void> seek(TopicPartition partition, long offset) {
-        return this.run.request((l) -> l.controls().seek(partition, offset));
+        Seek to = Seek.toOffset(offset);
+        return seek(List.of(partition), to).thenApply((result) -> null);
+    }
+
+    /**
+     * Seeks {@code partitions} to {@code to}: an offset, the beginning, the end, a timestamp or
+     * the group's committed offset. Each one assigned to this engine is handed over as in a
+     * revoke: its queued records are dropped, the handlers running on its records are waited for
+     * up to the rebalance drain timeout, what they finish later is ignored, and it is read from
+     * the new offset. A partition not assigned is sought if the next rebalance assigns it.
+     * @return where each partition is read from next; fails, with nothing sought, when an offset
+     *         cannot be found (a partition without a committed offset, a broker that does not answer)
+     * @throws IllegalArgumentException when a partition is of a topic this engine does not read
+     */
+    public CompletableFuture<SeekResult> seek(Collection<TopicPartition> partitions, Seek to) {
+        Objects.requireNonNull(to, "to must not be null");
+        partitions.forEach((partition) -> checkReads(partition.topic()));
+        return this.run.request((l) -> l.controls().seekPartitions(partitions, to));
+    }
+
+    /** Seeks every partition of {@code topic} assigned to this engine; see {@link #seek(Collection, Seek)}. */
+    public CompletableFuture<SeekResult> seek(String topic, Seek to) {
+        Objects.requireNonNull(to, "to must not be null");
+        checkReads(topic);
+        return this.run.request((l) -> l.controls().seekTopic(topic, to));
+    }
+
+    /** Seeks every partition assigned to this engine; see {@link #seek(Collection, Seek)}. */
+    public CompletableFuture<SeekResult> seek(Seek to) {
+        Objects.requireNonNull(to, "to must not be null");
+        return this.run.request((l) -> l.controls().seekAll(to));
+    }
+
+    private void checkReads(String topic) {
+        boolean reads = this.parts.subscriptions().stream().anyMatch((s) -> s.topics().contains(topic));
+        if (!reads) {
+            throw new IllegalArgumentException("Engine '" + name() + "' does not read topic '" + topic + "'");
+        }
     }
 
     /**

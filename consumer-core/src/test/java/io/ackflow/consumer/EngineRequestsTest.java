@@ -55,8 +55,9 @@ class EngineRequestsTest {
 
     private static void assertEveryRequestFails(AckflowEngine engine, String message) {
         List<CompletableFuture<?>> requests = List.of(engine.commitNow(), engine.commitNow(List.of(P0)),
-                engine.commitNow("orders"), engine.pause(List.of(P0)),
-                engine.resume(List.of(P0)), engine.pause("orders"), engine.resume("orders"), engine.seek(P0, 3));
+                engine.commitNow("orders"), engine.pause(List.of(P0)), engine.resume(List.of(P0)), engine.pause("orders"),
+                engine.resume("orders"), engine.seek(P0, 3), engine.seek(List.of(P0), Seek.toBeginning()),
+                engine.seek("orders", Seek.toEnd()), engine.seek(Seek.toCommitted()));
         for (CompletableFuture<?> request : requests) {
             assertThat(request).isCompletedExceptionally();
             assertThat(request).failsWithin(Duration.ZERO).withThrowableOfType(java.util.concurrent.ExecutionException.class)

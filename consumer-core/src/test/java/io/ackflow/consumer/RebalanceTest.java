@@ -151,7 +151,7 @@ class RebalanceTest {
         start(Ordering.UNORDERED, (config) -> config.shutdownTimeout(Duration.ZERO));
         this.loop.shutdown();
         for (CompletableFuture<?> request : List.of(this.loop.controls().pausePartitions(Set.of(P0)), this.loop.commitNow(),
-                this.loop.controls().seek(P0, 3))) {
+                this.loop.controls().seek(P0, 3), this.loop.controls().seekAll(Seek.toEnd()))) {
             assertThat(request).failsWithin(Duration.ZERO).withThrowableThat().havingCause()
                 .isInstanceOf(EngineNotRunningException.class).withMessageStartingWith("Engine 'ackflow' is not running");
         }
@@ -215,7 +215,7 @@ class RebalanceTest {
 
     @Test
     void seekOnAnAssignedPartitionDropsWhatIsInFlightAndRestartsTheTracker() {
-        start(Ordering.UNORDERED, (config) -> config);
+        start(Ordering.UNORDERED, (config) -> config.ticker(DRAIN_PASSES));
         add(P0, 0, 3);
         this.loop.runOnce();
         complete(P0, 0);

@@ -153,7 +153,7 @@ public final class PollLoop implements Runnable, LoopSignals {
         this.snapshots = new SnapshotPublisher(consumer, this.planner, this.conductor, this.pauses, this.livelock, stats);
         Drain drain = new Drain(config.rebalanceDrainTimeout(), config.ticker(), this::checkHealth);
         Partitions partitions = new Partitions(consumer, this.planner, this.committer, this.conductor, stats,
-                this.snapshots);
+                this.snapshots, drain);
         this.commits = (transactionalProducer == null)
                 ? new AtLeastOnceCommits(this.committer, this.planner, partitions::dropQueued, drain)
                 : new TransactionalCommits(transactionalProducer, name, new TransactionalCommits.Parts(consumer,
@@ -165,7 +165,8 @@ public final class PollLoop implements Runnable, LoopSignals {
                 this.inPoll, () -> this.closing, config.offsetMaps()), rebalanceListeners);
         this.shutdown = new Shutdown(consumer, this.conductor, this.planner, this.commits, this.pauses, this.commands,
                 config.shutdownTimeout(), config.ticker());
-        this.controls = new ApplicationControls(this.commands, this.pauses, this.planner, this.commits, partitions);
+        this.controls = new ApplicationControls(this.commands, this.pauses, this.planner, this.commits,
+                new Seeks(consumer, this.commits, partitions, new SeekOffsets(consumer, offsetMaps)));
         signals.bind(this);
     }
 
