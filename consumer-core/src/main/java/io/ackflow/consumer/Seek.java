@@ -132,7 +132,10 @@ public final class Seek {
         return Objects.hash(this.kind, this.value);
     }
 
-    /** {@code offset 42}, {@code the beginning}, {@code the end}, {@code timestamp 2026-12-01T06:00:00Z}, {@code the committed offset}. */
+    /**
+     * For messages: {@code offset 42}, {@code the beginning}, {@code the end},
+     * {@code timestamp 2026-12-01T06:00:00Z}, {@code the committed offset}.
+     */
     @Override
     public String toString() {
         return switch (this.kind) {

@@ -139,10 +139,7 @@ public final class TransactionalCommits implements CommitStrategy {
         }
     }
 
-    /**
-     * The open transaction is committed at a barrier, once its records are acked, with the offsets
-     * of every partition it read: {@code scope} cannot narrow it.
-     */
+    /** The open transaction is committed whole at a barrier, once its records are acked; {@code scope} cannot narrow it. */
     @Override
     public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitNow(Collection<TopicPartition> scope) {
         CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> done = new CompletableFuture<>();
