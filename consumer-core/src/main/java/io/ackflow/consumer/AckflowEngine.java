@@ -8,10 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 import org.apache.kafka.clients.consumer.Consumer;
@@ -35,8 +32,10 @@ import io.ackflow.consumer.state.EngineSnapshot;
  * Threads: {@link #start} starts one poll thread, which creates, owns and closes the
  * {@link Consumer}; each subscription's handlers run on an executor of its own, on threads named
  * {@code ackflow-<engine>-<subscription>-<n>} (virtual threads on 21+), so a subscription whose
- * handlers block cannot take another's threads. {@link #start}, {@link #stop},
- * {@link #commitNow}, {@link #state} and {@link #stats} are safe from any thread.
+ * handlers block cannot take another's threads. Every public method is safe from any thread: the
+ * requests ({@link #pause}, {@link #resume}, {@link #seek}, {@link #commitNow}) are carried out by
+ * the poll thread, and their futures fail at once with an {@link EngineNotRunningException} when
+ * the engine is not running.
  */
 public final class AckflowEngine {
 
@@ -45,19 +44,15 @@ public final class AckflowEngine {
 
     private final EngineStats stats = new EngineStats();
 
-    private final AtomicReference<EngineState> state = new AtomicReference<>(EngineState.NEW);
-
-    private final CountDownLatch stopped = new CountDownLatch(1);
-
-    private final CompletableFuture<PollLoop> loop = new CompletableFuture<>();
-
-    private volatile Throwable failure;
+    /** Its state, its poll thread and the requests handed to it. */
+    private final EngineRun run;
 
     private AckflowEngine(EngineParts parts) {
         this.parts = parts;
         for (Subscription<?, ?> subscription : parts.subscriptions()) {
             this.stats.subscription(subscription.id());
         }
+        this.run = new EngineRun(parts, this.stats);
     }
 
     public static Builder builder() {
@@ -90,7 +85,7 @@ public final class AckflowEngine {
     }
 
     public EngineState state() {
-        return this.state.get();
+        return this.run.state();
     }
 
     public EngineStats stats() {
@@ -99,7 +94,7 @@ public final class AckflowEngine {
 
     /** The error the engine stopped on, when {@link #state()} is {@link EngineState#FAILED}. */
     public Throwable failure() {
-        return this.failure;
+        return this.run.failure();
     }
 
     /**
@@ -107,12 +102,7 @@ public final class AckflowEngine {
      * @throws IllegalStateException if the engine was started before
      */
     public void start() {
-        if (!this.state.compareAndSet(EngineState.NEW, EngineState.RUNNING)) {
-            throw new IllegalStateException("Engine '" + this.parts.name() + "' was already started; it is " + this.state.get());
-        }
-        Thread thread = new Thread(this::runPollThread, "ackflow-poll-" + this.parts.name());
-        thread.setDaemon(false);
-        thread.start();
+        this.run.start();
     }
 
     /**
@@ -122,13 +112,7 @@ public final class AckflowEngine {
      * @return whether the engine stopped within the shutdown timeout plus {@code grace}
      */
     public boolean stop(Duration grace) throws InterruptedException {
-        if (this.state.compareAndSet(EngineState.NEW, EngineState.STOPPED)) {
-            this.stopped.countDown();
-            return true;
-        }
-        this.state.compareAndSet(EngineState.RUNNING, EngineState.STOPPING);
-        this.loop.thenAccept(PollLoop::requestStop);
-        return this.stopped.await(this.parts.config().shutdownTimeout().plus(grace).toMillis(), TimeUnit.MILLISECONDS);
+        return this.run.stop(grace);
     }
 
     /** {@link #stop(Duration)} with 10 s of grace for the final commit and close. */
@@ -142,7 +126,7 @@ public final class AckflowEngine {
      * oldest pending record with the subscriptions holding it, stuck flags and pause reasons.
      */
     public EngineSnapshot snapshot() {
-        PollLoop current = this.loop.getNow(null);
+        PollLoop current = this.run.loopNow();
         return (current != null) ? current.snapshot() : EngineSnapshot.EMPTY;
     }
 
@@ -151,7 +135,7 @@ public final class AckflowEngine {
      * broker confirmed them; empty before the first commit.
      */
     public Map<TopicPartition, Long> committedOffsets() {
-        PollLoop current = this.loop.getNow(null);
+        PollLoop current = this.run.loopNow();
         return (current != null) ? current.committedOffsets() : Map.of();
     }
 
@@ -160,35 +144,88 @@ public final class AckflowEngine {
      * @return the offsets committed (empty when nothing moved since the last commit)
      */
     public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitNow() {
-        return this.loop.thenCompose(PollLoop::commitNow);
+        return this.run.request((l) -> l.controls().commitPartitions(null));
+    }
+
+    /**
+     * Commits what is committable now in {@code partitions} (those assigned to this engine), on
+     * the poll thread, synchronously. Under exactly-once the open transaction commits, with every
+     * partition it read.
+     * @return the offsets committed (empty when nothing moved since the last commit)
+     */
+    public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitNow(Collection<TopicPartition> partitions) {
+        Objects.requireNonNull(partitions, "partitions must not be null");
+        return this.run.request((l) -> l.controls().commitPartitions(partitions));
+    }
+
+    /** Commits what is committable now in the assigned partitions of {@code topic}; see {@link #commitNow(Collection)}. */
+    public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitNow(String topic) {
+        return this.run.request((l) -> l.controls().commitTopic(topic));
     }
 
     /** Pauses fetching from {@code partitions} until {@link #resume}; kept across rebalances. */
     public CompletableFuture<Void> pause(Collection<TopicPartition> partitions) {
-        return this.loop.thenCompose((l) -> l.controls().pausePartitions(partitions));
+        return this.run.request((l) -> l.controls().pausePartitions(partitions));
     }
 
     /** Resumes partitions paused by {@link #pause(Collection)}; flow-control pauses stay. */
     public CompletableFuture<Void> resume(Collection<TopicPartition> partitions) {
-        return this.loop.thenCompose((l) -> l.controls().resumePartitions(partitions));
+        return this.run.request((l) -> l.controls().resumePartitions(partitions));
     }
 
     /** Pauses every partition of {@code topic}, also those assigned later. */
     public CompletableFuture<Void> pause(String topic) {
-        return this.loop.thenCompose((l) -> l.controls().pauseTopic(topic));
+        return this.run.request((l) -> l.controls().pauseTopic(topic));
     }
 
     /** Resumes a topic paused by {@link #pause(String)}. */
     public CompletableFuture<Void> resume(String topic) {
-        return this.loop.thenCompose((l) -> l.controls().resumeTopic(topic));
+        return this.run.request((l) -> l.controls().resumeTopic(topic));
     }
 
     /**
-     * Reads {@code partition} from {@code offset} next; records of it in flight are dropped and
-     * their late completions ignored. A partition not assigned yet is sought when it is.
+     * Reads {@code partition} from {@code offset} next; see {@link #seek(Collection, Seek)}.
+     * @throws IllegalArgumentException when {@code offset} is negative
      */
     public CompletableFuture<Void> seek(TopicPartition partition, long offset) {
-        return this.loop.thenCompose((l) -> l.controls().seek(partition, offset));
+        Seek to = Seek.toOffset(offset);
+        return seek(List.of(partition), to).thenApply((result) -> null);
+    }
+
+    /**
+     * Seeks {@code partitions} to {@code to}: an offset, the beginning, the end, a timestamp or
+     * the group's committed offset. Each one assigned to this engine is handed over as in a
+     * revoke: its queued records are dropped, the handlers running on its records are waited for
+     * up to the rebalance drain timeout, what they finish later is ignored, and it is read from
+     * the new offset. A partition not assigned is sought if the next rebalance assigns it.
+     * @return where each partition is read from next; fails, with nothing sought, when an offset
+     *         cannot be found (a partition without a committed offset, a broker that does not answer)
+     * @throws IllegalArgumentException when a partition is of a topic this engine does not read
+     */
+    public CompletableFuture<SeekResult> seek(Collection<TopicPartition> partitions, Seek to) {
+        Objects.requireNonNull(to, "to must not be null");
+        partitions.forEach((partition) -> checkReads(partition.topic()));
+        return this.run.request((l) -> l.controls().seekPartitions(partitions, to));
+    }
+
+    /** Seeks every partition of {@code topic} assigned to this engine; see {@link #seek(Collection, Seek)}. */
+    public CompletableFuture<SeekResult> seek(String topic, Seek to) {
+        Objects.requireNonNull(to, "to must not be null");
+        checkReads(topic);
+        return this.run.request((l) -> l.controls().seekTopic(topic, to));
+    }
+
+    /** Seeks every partition assigned to this engine; see {@link #seek(Collection, Seek)}. */
+    public CompletableFuture<SeekResult> seek(Seek to) {
+        Objects.requireNonNull(to, "to must not be null");
+        return this.run.request((l) -> l.controls().seekAll(to));
+    }
+
+    private void checkReads(String topic) {
+        boolean reads = this.parts.subscriptions().stream().anyMatch((s) -> s.topics().contains(topic));
+        if (!reads) {
+            throw new IllegalArgumentException("Engine '" + name() + "' does not read topic '" + topic + "'");
+        }
     }
 
     /**
@@ -202,37 +239,9 @@ public final class AckflowEngine {
         return this.parts.newLoop(consumer, (subscription) -> executor, retries, this.stats);
     }
 
-    private void runPollThread() {
-        EngineThreads threads = null;
-        try {
-            threads = new EngineThreads(this.parts.name(), this.parts.config(), this.parts.subscriptions(),
-                    this.parts.handlerExecutor(), this.parts.retryScheduler());
-            Consumer<byte[], byte[]> consumer = Objects.requireNonNull(this.parts.consumerFactory().get(),
-                    "consumerFactory returned null");
-            PollLoop pollLoop = this.parts.newLoop(consumer, threads::executor, threads.retries(), this.stats);
-            this.loop.complete(pollLoop);
-            if (this.state.get() == EngineState.STOPPING) {
-                pollLoop.requestStop();
-            }
-            pollLoop.run();
-            this.failure = pollLoop.failure();
-        }
-        catch (Throwable ex) {
-            this.failure = ex;
-            this.loop.completeExceptionally(ex);
-        }
-        finally {
-            if (threads != null) {
-                threads.close();
-            }
-            this.state.set((this.failure != null) ? EngineState.FAILED : EngineState.STOPPED);
-            this.stopped.countDown();
-        }
-    }
-
     @Override
     public String toString() {
-        return "AckflowEngine[" + this.parts.name() + ", " + this.state.get() + ", " + this.parts.subscriptions() + "]";
+        return "AckflowEngine[" + this.parts.name() + ", " + this.run.state() + ", " + this.parts.subscriptions() + "]";
     }
 
     /**

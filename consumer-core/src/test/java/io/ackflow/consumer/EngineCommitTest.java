@@ -275,6 +275,27 @@ class EngineCommitTest {
     }
 
     @Test
+    void aCommitOfSomePartitionsOrOfATopicCommitsThoseOnly() {
+        start(asyncUnordered(), (config) -> config);
+        addRecords(P0, 0, 2);
+        addRecords(P1, 0, 3);
+        this.loop.runOnce();
+        complete(P0, 0, 1);
+        complete(P1, 0, 1, 2);
+
+        CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> p0 = this.loop.controls().commitPartitions(List.of(P0));
+        this.loop.runOnce();
+        assertThat(p0).isCompletedWithValue(Map.of(P0, new OffsetAndMetadata(2)));
+        assertThat(this.consumer.commits()).containsExactly(Map.of(P0, 2L));
+
+        CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> topic = this.loop.controls().commitTopic("orders");
+        this.loop.runOnce();
+        assertThat(topic).as("P0 did not move since").isCompletedWithValue(Map.of(P1, new OffsetAndMetadata(3)));
+        assertThat(this.consumer.commits()).containsExactly(Map.of(P0, 2L), Map.of(P1, 3L));
+        assertThat(this.consumer.commitKinds()).containsExactly("sync", "sync");
+    }
+
+    @Test
     void shutdownCommitsTheAckedPrefixSynchronouslyAndClosesTheConsumer() {
         start(asyncUnordered(), (config) -> config.shutdownTimeout(Duration.ZERO));
         addRecords(P0, 0, 4);

@@ -150,9 +150,11 @@ class RebalanceTest {
     void requestsAfterTheEngineStoppedFailInsteadOfHanging() {
         start(Ordering.UNORDERED, (config) -> config.shutdownTimeout(Duration.ZERO));
         this.loop.shutdown();
-        assertThat(this.loop.controls().pausePartitions(Set.of(P0))).isCompletedExceptionally();
-        assertThat(this.loop.commitNow()).isCompletedExceptionally();
-        assertThat(this.loop.controls().seek(P0, 3)).isCompletedExceptionally();
+        for (CompletableFuture<?> request : List.of(this.loop.controls().pausePartitions(Set.of(P0)), this.loop.commitNow(),
+                this.loop.controls().seek(P0, 3), this.loop.controls().seekAll(Seek.toEnd()))) {
+            assertThat(request).failsWithin(Duration.ZERO).withThrowableThat().havingCause()
+                .isInstanceOf(EngineNotRunningException.class).withMessageStartingWith("Engine 'ackflow' is not running");
+        }
     }
 
     @Test
@@ -213,7 +215,7 @@ class RebalanceTest {
 
     @Test
     void seekOnAnAssignedPartitionDropsWhatIsInFlightAndRestartsTheTracker() {
-        start(Ordering.UNORDERED, (config) -> config);
+        start(Ordering.UNORDERED, (config) -> config.ticker(DRAIN_PASSES));
         add(P0, 0, 3);
         this.loop.runOnce();
         complete(P0, 0);

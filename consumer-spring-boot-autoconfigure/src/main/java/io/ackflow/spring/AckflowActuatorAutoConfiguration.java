@@ -2,6 +2,7 @@ package io.ackflow.spring;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
+import org.springframework.boot.actuate.autoconfigure.endpoint.expose.EndpointExposure;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -13,13 +14,15 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 import io.ackflow.spring.actuate.AckflowEndpoint;
+import io.ackflow.spring.actuate.AckflowEndpointWebExtension;
 import io.ackflow.spring.actuate.AckflowHealthIndicator;
 import io.ackflow.spring.actuate.AckflowMeterBinder;
 
 /**
  * Observability of Ackflow, each part when the application has what it needs: {@code ackflow.*}
  * meters with Micrometer, the {@code ackflow} health indicator with Spring Boot's health support,
- * and the {@code /actuator/ackflow} endpoint with Spring Boot's actuator.
+ * and the {@code /actuator/ackflow} endpoint with Spring Boot's actuator (with a web extension that
+ * answers its write operations with an HTTP status when it is exposed over the web).
  */
 @AutoConfiguration(after = AckflowAutoConfiguration.class,
         afterName = { "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
@@ -65,6 +68,13 @@ public final class AckflowActuatorAutoConfiguration {
         @ConditionalOnMissingBean
         AckflowEndpoint ackflowEndpoint(StreamListenerRegistry registry, AckflowOperations operations) {
             return new AckflowEndpoint(registry, operations);
+        }
+
+        @Bean
+        @ConditionalOnMissingBean
+        @ConditionalOnAvailableEndpoint(endpoint = AckflowEndpoint.class, exposure = EndpointExposure.WEB)
+        AckflowEndpointWebExtension ackflowEndpointWebExtension(AckflowEndpoint endpoint) {
+            return new AckflowEndpointWebExtension(endpoint);
         }
 
     }

@@ -1,27 +1,36 @@
 package io.ackflow.spring;
 
 import java.util.Collection;
-import java.util.Collections;
-import java.util.HashSet;
-import java.util.Set;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 
 import io.ackflow.consumer.AckflowEngine;
+import io.ackflow.consumer.EngineNotRunningException;
+import io.ackflow.consumer.Seek;
+import io.ackflow.consumer.SeekResult;
 
 /**
  * What an application may ask of the running consumers: pause and resume topics or partitions,
  * seek, commit now. A request about a topic or partition goes to the consumers that read that
- * topic; commit now goes to all. Each request is carried out by the poll thread (the only thread that touches
- * the Kafka consumer); the returned future completes when it has been. A pause asked for by the
+ * topic; a request about everything goes to all. Each request is carried out by the poll thread
+ * of each consumer (the only thread that touches its Kafka consumer); the returned future
+ * completes when every one has, and fails when one fails, for example with an
+ * {@link EngineNotRunningException} when a consumer is not running. A pause asked for by the
  * application is kept across rebalances and is separate from flow control: neither undoes the
  * other.
+ * <p>
+ * A seek moves only the partitions assigned to this instance of the application: to rewind a
+ * whole group, ask every instance.
  */
 public class AckflowOperations {
 
@@ -33,31 +42,76 @@ public class AckflowOperations {
 
     /** Pauses every partition of {@code topic}, also those assigned later, until {@link #resume(String)}. */
     public CompletableFuture<Void> pause(String topic) {
-        return onEnginesReading(Set.of(topic), (engine) -> engine.pause(topic));
+        return ask(() -> allOf(enginesReading(Set.of(topic)), (engine) -> engine.pause(topic)));
     }
 
     /** Resumes a topic paused by {@link #pause(String)}. */
     public CompletableFuture<Void> resume(String topic) {
-        return onEnginesReading(Set.of(topic), (engine) -> engine.resume(topic));
+        return ask(() -> allOf(enginesReading(Set.of(topic)), (engine) -> engine.resume(topic)));
     }
 
     /** Pauses {@code partitions} until {@link #resume(Collection)}. */
     public CompletableFuture<Void> pause(Collection<TopicPartition> partitions) {
-        return onEnginesReading(topics(partitions), (engine) -> engine.pause(partitions));
+        return ask(() -> allOf(enginesReading(topics(partitions)), (engine) -> engine.pause(partitions)));
     }
 
     /** Resumes partitions paused by {@link #pause(Collection)}. */
     public CompletableFuture<Void> resume(Collection<TopicPartition> partitions) {
-        return onEnginesReading(topics(partitions), (engine) -> engine.resume(partitions));
+        return ask(() -> allOf(enginesReading(topics(partitions)), (engine) -> engine.resume(partitions)));
     }
 
     /**
-     * Reads {@code partition} from {@code offset} next. Its records in flight are dropped (their
-     * completions are ignored). A partition not assigned to this member is sought if it is
-     * assigned in the next rebalance; the future completes when the seek is applied or stored.
+     * Reads {@code partition} from {@code offset} next; see {@link #seek(Collection, Seek)}.
+     * @throws IllegalArgumentException when {@code offset} is negative
      */
     public CompletableFuture<Void> seek(TopicPartition partition, long offset) {
-        return onEnginesReading(Set.of(partition.topic()), (engine) -> engine.seek(partition, offset));
+        Seek to = Seek.toOffset(offset);
+        return seek(List.of(partition), to).thenApply((results) -> null);
+    }
+
+    /**
+     * Seeks {@code partitions} to {@code to}: an offset, the beginning, the end, a timestamp or
+     * the group's committed offset. Each partition assigned to a consumer is handed over as in a
+     * revoke: its queued records are dropped, the handlers running on it are waited for up to
+     * {@code ackflow.rebalance-drain-timeout}, what they finish later is ignored, and it is read
+     * from the new offset. A partition not assigned to this instance is sought if the next
+     * rebalance assigns it here.
+     * @return where each consumer's partitions are read from next, by consumer name; fails, with
+     *         nothing sought by that consumer, when an offset cannot be found (a partition without
+     *         a committed offset, a broker that does not answer)
+     */
+    public CompletableFuture<Map<String, SeekResult>> seek(Collection<TopicPartition> partitions, Seek to) {
+        return ask(() -> byConsumer(enginesReading(topics(partitions)), (engine) -> engine.seek(partitions.stream()
+            .filter((partition) -> reads(engine, Set.of(partition.topic()))).toList(), to)));
+    }
+
+    /** Seeks every partition of {@code topic} assigned to a consumer of this instance; see {@link #seek(Collection, Seek)}. */
+    public CompletableFuture<Map<String, SeekResult>> seek(String topic, Seek to) {
+        return ask(() -> byConsumer(enginesReading(Set.of(topic)), (engine) -> engine.seek(topic, to)));
+    }
+
+    /** Seeks every partition assigned to every consumer of this instance; see {@link #seek(Collection, Seek)}. */
+    public CompletableFuture<Map<String, SeekResult>> seek(Seek to) {
+        return ask(() -> byConsumer(allEngines(), (engine) -> engine.seek(to)));
+    }
+
+    /** Commits what is committable now; completes with the offsets committed. */
+    public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitNow() {
+        return ask(() -> merged(allEngines(), AckflowEngine::commitNow));
+    }
+
+    /**
+     * Commits what is committable now in {@code partitions}; completes with the offsets committed.
+     * Under exactly-once each consumer's open transaction commits whole.
+     */
+    public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitNow(Collection<TopicPartition> partitions) {
+        return ask(() -> merged(enginesReading(topics(partitions)), (engine) -> engine.commitNow(partitions.stream()
+            .filter((partition) -> reads(engine, Set.of(partition.topic()))).toList())));
+    }
+
+    /** Commits what is committable now in the partitions of {@code topic}; completes with the offsets committed. */
+    public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitNow(String topic) {
+        return ask(() -> merged(enginesReading(Set.of(topic)), (engine) -> engine.commitNow(topic)));
     }
 
     private static Set<String> topics(Collection<TopicPartition> partitions) {
@@ -66,37 +120,75 @@ public class AckflowOperations {
         return topics;
     }
 
-    /** Applies {@code action} to the engines that read one of {@code topics}; fails when none does. */
-    private CompletableFuture<Void> onEnginesReading(Set<String> topics,
-            Function<AckflowEngine, CompletableFuture<Void>> action) {
-        List<AckflowEngine> engines = this.registry.getEngines().values().stream()
-            .filter((engine) -> engine.subscriptions().stream().anyMatch((s) -> !Collections.disjoint(s.topics(), topics)))
-            .toList();
-        if (engines.isEmpty()) {
-            return CompletableFuture.failedFuture(new IllegalArgumentException(
-                    "No Ackflow consumer of this application reads " + topics));
-        }
-        return CompletableFuture.allOf(engines.stream().map(action).toArray(CompletableFuture[]::new));
+    private static boolean reads(AckflowEngine engine, Set<String> topics) {
+        return engine.subscriptions().stream().anyMatch((s) -> s.topics().stream().anyMatch(topics::contains));
     }
 
-    /** Commits what is committable now; completes with the offsets committed. */
-    public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitNow() {
-        Collection<AckflowEngine> engines = this.registry.getEngines().values();
-        if (engines.isEmpty()) {
-            return noConsumer();
+    /**
+     * Sends a request: a request that names no consumer, or that a consumer refuses at once (a
+     * topic it does not read), fails its future rather than throwing, as a request a consumer
+     * cannot carry out does.
+     */
+    private static <T> CompletableFuture<T> ask(Supplier<CompletableFuture<T>> request) {
+        try {
+            return request.get();
         }
-        List<CompletableFuture<Map<TopicPartition, OffsetAndMetadata>>> commits = engines.stream()
-            .map(AckflowEngine::commitNow).toList();
-        return CompletableFuture.allOf(commits.toArray(CompletableFuture[]::new)).thenApply((done) -> {
-            Map<TopicPartition, OffsetAndMetadata> all = new HashMap<>();
-            commits.forEach((commit) -> all.putAll(commit.join()));
+        catch (IllegalArgumentException | IllegalStateException ex) {
+            return CompletableFuture.failedFuture(ex);
+        }
+    }
+
+    /**
+     * The consumers that read one of {@code topics}, by name.
+     * @throws IllegalArgumentException when none does
+     */
+    private Map<String, AckflowEngine> enginesReading(Set<String> topics) {
+        Map<String, AckflowEngine> engines = new LinkedHashMap<>();
+        this.registry.getEngines().forEach((name, engine) -> {
+            if (reads(engine, topics)) {
+                engines.put(name, engine);
+            }
+        });
+        if (engines.isEmpty()) {
+            throw new IllegalArgumentException("No Ackflow consumer of this application reads " + topics);
+        }
+        return engines;
+    }
+
+    private Map<String, AckflowEngine> allEngines() {
+        Map<String, AckflowEngine> engines = this.registry.getEngines();
+        if (engines.isEmpty()) {
+            throw new IllegalStateException("No @StreamListener method is registered, so there is no consumer to operate on");
+        }
+        return engines;
+    }
+
+    /** Applies {@code action} to every engine; completes when all did. */
+    private static CompletableFuture<Void> allOf(Map<String, AckflowEngine> engines,
+            Function<AckflowEngine, CompletableFuture<Void>> action) {
+        return CompletableFuture.allOf(engines.values().stream().map(action).toArray(CompletableFuture[]::new));
+    }
+
+    /** Applies {@code action} to every engine; completes with each one's result, by consumer name. */
+    private static <T> CompletableFuture<Map<String, T>> byConsumer(Map<String, AckflowEngine> engines,
+            Function<AckflowEngine, CompletableFuture<T>> action) {
+        Map<String, CompletableFuture<T>> results = new LinkedHashMap<>();
+        engines.forEach((name, engine) -> results.put(name, action.apply(engine)));
+        return CompletableFuture.allOf(results.values().toArray(CompletableFuture[]::new)).thenApply((done) -> {
+            Map<String, T> all = new LinkedHashMap<>();
+            results.forEach((name, result) -> all.put(name, result.join()));
             return all;
         });
     }
 
-    private static <T> CompletableFuture<T> noConsumer() {
-        return CompletableFuture.failedFuture(new IllegalStateException(
-                "No @StreamListener method is registered, so there is no consumer to operate on"));
+    /** Applies {@code action} to every engine; completes with the union of their offsets. */
+    private static CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> merged(Map<String, AckflowEngine> engines,
+            Function<AckflowEngine, CompletableFuture<Map<TopicPartition, OffsetAndMetadata>>> action) {
+        return byConsumer(engines, action).thenApply((byConsumer) -> {
+            Map<TopicPartition, OffsetAndMetadata> all = new HashMap<>();
+            byConsumer.values().forEach(all::putAll);
+            return all;
+        });
     }
 
 }

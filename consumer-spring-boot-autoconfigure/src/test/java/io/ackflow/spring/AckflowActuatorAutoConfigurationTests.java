@@ -11,6 +11,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 import io.ackflow.spring.actuate.AckflowEndpoint;
+import io.ackflow.spring.actuate.AckflowEndpointWebExtension;
 import io.ackflow.spring.actuate.AckflowHealthIndicator;
 import io.ackflow.spring.actuate.AckflowMeterBinder;
 
@@ -68,6 +69,15 @@ class AckflowActuatorAutoConfigurationTests {
     void endpointIsThereWhenExposed() {
         this.contextRunner.withPropertyValues("management.endpoints.web.exposure.include=ackflow")
             .run((context) -> assertThat(context).hasSingleBean(AckflowEndpoint.class));
+    }
+
+    @Test
+    void endpointAnswersItsWritesWithAnHttpStatusWhenExposedOverTheWeb() {
+        this.contextRunner.withPropertyValues("management.endpoints.web.exposure.include=ackflow")
+            .run((context) -> assertThat(context).hasSingleBean(AckflowEndpointWebExtension.class));
+        this.contextRunner.withPropertyValues("management.endpoints.jmx.exposure.include=ackflow", "spring.jmx.enabled=true")
+            .run((context) -> assertThat(context).hasSingleBean(AckflowEndpoint.class)
+                .doesNotHaveBean(AckflowEndpointWebExtension.class));
     }
 
     @Test

@@ -1,11 +1,11 @@
 package io.ackflow.consumer.commit;
 
-import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.LongSupplier;
 import java.util.function.ToIntFunction;
 
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -14,6 +14,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.ackflow.consumer.tracking.Drain;
 import io.ackflow.consumer.tracking.OffsetTracker;
 import io.ackflow.consumer.tracking.TrackedRecord;
 
@@ -29,39 +30,25 @@ public final class AtLeastOnceCommits implements CommitStrategy {
 
     private static final Logger logger = LoggerFactory.getLogger(AtLeastOnceCommits.class);
 
-    /** How often a drain that waits runs the checks of a turn. */
-    static final Duration CHECK_EVERY = Duration.ofMillis(500);
-
-    private static final long CHECK_EVERY_NANOS = CHECK_EVERY.toNanos();
-
     private final Committer committer;
 
     private final CommitPlanner planner;
 
     private final ToIntFunction<Set<TopicPartition>> dropQueued;
 
-    private final Duration drainTimeout;
-
-    private final LongSupplier ticker;
-
-    /** What a turn of the poll loop checks (stuck partitions, the snapshot), run while a drain waits. */
-    private final Runnable whileDraining;
+    /** The revoke's wait for handlers still running. */
+    private final Drain drain;
 
     /**
      * @param dropQueued drops the queued deliveries of the partitions and returns how many it dropped
-     * @param drainTimeout how long a revoke waits for handlers still running
-     * @param ticker nanoseconds for the drain's deadline
-     * @param whileDraining run about every {@link #CHECK_EVERY} while a drain waits, since the poll
-     *        thread runs no turn then: a record that holds the revoke is reported stuck all the same
+     * @param drain how a revoke waits for handlers still running, up to the drain timeout
      */
     public AtLeastOnceCommits(Committer committer, CommitPlanner planner, ToIntFunction<Set<TopicPartition>> dropQueued,
-            Duration drainTimeout, LongSupplier ticker, Runnable whileDraining) {
+            Drain drain) {
         this.committer = committer;
         this.planner = planner;
         this.dropQueued = dropQueued;
-        this.drainTimeout = drainTimeout;
-        this.ticker = ticker;
-        this.whileDraining = whileDraining;
+        this.drain = drain;
     }
 
     @Override
@@ -89,8 +76,8 @@ public final class AtLeastOnceCommits implements CommitStrategy {
     }
 
     @Override
-    public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitNow() {
-        return CompletableFuture.completedFuture(this.committer.commitSync(null));
+    public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitNow(Collection<TopicPartition> scope) {
+        return CompletableFuture.completedFuture(this.committer.commitSync(scope));
     }
 
     @Override
@@ -139,20 +126,14 @@ public final class AtLeastOnceCommits implements CommitStrategy {
 
     /** Waits up to the drain timeout for handlers running on records of {@code partitions}. */
     private boolean drain(Set<TopicPartition> partitions) {
-        long deadline = this.ticker.getAsLong() + this.drainTimeout.toNanos();
-        boolean idle = true;
+        List<OffsetTracker> trackers = new ArrayList<>();
         for (TopicPartition partition : partitions) {
             OffsetTracker tracker = this.planner.tracker(partition);
-            while (tracker != null && !tracker.awaitIdle(Math.min(deadline, this.ticker.getAsLong() + CHECK_EVERY_NANOS),
-                    this.ticker)) {
-                if (this.ticker.getAsLong() - deadline >= 0) {
-                    idle = false;
-                    break;
-                }
-                this.whileDraining.run();
+            if (tracker != null) {
+                trackers.add(tracker);
             }
         }
-        return idle;
+        return this.drain.await(trackers);
     }
 
     @Override

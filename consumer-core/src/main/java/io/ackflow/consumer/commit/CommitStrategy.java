@@ -41,10 +41,12 @@ public interface CommitStrategy {
     void commitDue();
 
     /**
-     * Commits what is committable now.
+     * Commits what is committable now in {@code scope}, the assigned partitions when null.
+     * Exactly-once commits every partition of the open transaction, whatever the scope: a
+     * transaction cannot commit part of itself.
      * @return the offsets committed (empty when nothing moved), completed once they are
      */
-    CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitNow();
+    CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitNow(Collection<TopicPartition> scope);
 
     /**
      * The application asks to read an assigned partition from {@code offset}.

@@ -5,11 +5,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Supplier;
 
+import io.ackflow.consumer.EngineNotRunningException;
+
 /**
  * Actions other threads ask the poll thread to run, since it alone may call the consumer: a
  * commit now, a seek, a pause. {@link #submit} queues the action and wakes the poll; the poll
  * thread runs what is queued at the start of each turn. Once the consumer is closed, what is
- * queued, and what comes later, fails with "the engine has stopped".
+ * queued, and what comes later, fails at once with an {@link EngineNotRunningException}.
  * <p>
  * Threads: {@link #submit} from any thread; {@link #runAll} and {@link #close} on the poll thread.
  */
@@ -17,13 +19,17 @@ final class CommandQueue {
 
     private final Queue<Command<?>> commands = new ConcurrentLinkedQueue<>();
 
+    /** The engine's name, for the failure of what comes too late. */
+    private final String engine;
+
     /** Wakes the poll thread if it is inside {@code poll}. */
     private final Runnable wakeup;
 
     /** Set once the consumer is closed: commands are failed from then on. */
     private volatile boolean closed;
 
-    CommandQueue(Runnable wakeup) {
+    CommandQueue(String engine, Runnable wakeup) {
+        this.engine = engine;
         this.wakeup = wakeup;
     }
 
@@ -58,7 +64,7 @@ final class CommandQueue {
 
     private void failAll() {
         for (Command<?> command; (command = this.commands.poll()) != null;) {
-            command.result.completeExceptionally(new IllegalStateException("The engine has stopped"));
+            command.result.completeExceptionally(new EngineNotRunningException(this.engine, "STOPPED"));
         }
     }
 

@@ -40,6 +40,7 @@ import io.ackflow.consumer.rebalance.RebalanceHandler;
 import io.ackflow.consumer.state.EngineMetrics;
 import io.ackflow.consumer.state.EngineSnapshot;
 import io.ackflow.consumer.state.LivelockDetector;
+import io.ackflow.consumer.tracking.Drain;
 import io.ackflow.consumer.tracking.OffsetTracker;
 import io.ackflow.consumer.tracking.TrackedRecord;
 
@@ -51,8 +52,8 @@ import io.ackflow.consumer.tracking.TrackedRecord;
  * One thread, the <b>poll thread</b>, runs {@link #run} (or, in tests, {@link #runOnce} and
  * {@link #shutdown}) and is the only caller of the {@link Consumer}: poll, commit, pause, close.
  * It alone owns the {@link CommitPlanner} and the trackers' poll-side state. Other threads talk
- * to it only through its {@link CommandQueue} ({@link #call}, {@link #commitNow},
- * {@link #controls}) and {@link #requestStop}, which wake the consumer only while the poll thread
+ * to it only through its {@link CommandQueue} ({@link #controls}, {@link #commitNow}) and
+ * {@link #requestStop}, which wake the consumer only while the poll thread
  * is inside {@code poll}: a wakeup outside it would abort the next {@code commitSync} instead
  * (hence the {@code inPoll} flag). Handler threads reach it only through {@link LoopSignals}
  * (relayed while it is built): an ack, which is counted and wakes the poll when a commit or a
@@ -96,7 +97,7 @@ public final class PollLoop implements Runnable, LoopSignals {
 
     private final RebalanceHandler rebalance;
 
-    private final CommandQueue commands = new CommandQueue(this::wakeupIfPolling);
+    private final CommandQueue commands;
 
     /** Binds the poll thread at its first call and refuses the others' poll-thread-only calls. */
     private final PollThread pollThread = new PollThread();
@@ -140,6 +141,7 @@ public final class PollLoop implements Runnable, LoopSignals {
         this.schedule = new CommitSchedule(config.clock(), config.commitInterval(), config.commitEvery());
         this.committer = new Committer(consumer, this.planner, stats, observer, metrics, System::nanoTime);
         this.consumer = consumer;
+        this.commands = new CommandQueue(name, this::wakeupIfPolling);
         SignalsRelay signals = new SignalsRelay();
         this.conductor = conductorFactory.apply(signals);
         this.config = config;
@@ -149,11 +151,11 @@ public final class PollLoop implements Runnable, LoopSignals {
                 new FlowControl(config.maxInFlight(), config.maxInFlightPerPartition(), config.lowMark()));
         this.livelock = new LivelockDetector(config.commitLivelockSoftTimeout(), stats);
         this.snapshots = new SnapshotPublisher(consumer, this.planner, this.conductor, this.pauses, this.livelock, stats);
+        Drain drain = new Drain(config.rebalanceDrainTimeout(), config.ticker(), this::checkHealth);
         Partitions partitions = new Partitions(consumer, this.planner, this.committer, this.conductor, stats,
-                this.snapshots);
+                this.snapshots, drain);
         this.commits = (transactionalProducer == null)
-                ? new AtLeastOnceCommits(this.committer, this.planner, partitions::dropQueued,
-                        config.rebalanceDrainTimeout(), config.ticker(), this::checkHealth)
+                ? new AtLeastOnceCommits(this.committer, this.planner, partitions::dropQueued, drain)
                 : new TransactionalCommits(transactionalProducer, name, new TransactionalCommits.Parts(consumer,
                         this.planner, this.committer, this.schedule, this.conductor, this.pauses, partitions, stats, observer,
                         metrics, this.clock, config.ticker(), config.rebalanceDrainTimeout(), this::wakeupIfPolling));
@@ -163,7 +165,8 @@ public final class PollLoop implements Runnable, LoopSignals {
                 this.inPoll, () -> this.closing, config.offsetMaps()), rebalanceListeners);
         this.shutdown = new Shutdown(consumer, this.conductor, this.planner, this.commits, this.pauses, this.commands,
                 config.shutdownTimeout(), config.ticker());
-        this.controls = new ApplicationControls(this.commands, this.pauses, this.planner, this.commits, partitions);
+        this.controls = new ApplicationControls(this.commands, this.pauses, this.planner, this.commits,
+                new Seeks(consumer, this.commits, partitions, new SeekOffsets(consumer, offsetMaps)));
         signals.bind(this);
     }
 
@@ -260,7 +263,7 @@ public final class PollLoop implements Runnable, LoopSignals {
         return this.committer.committedOffsets();
     }
 
-    /** Pause, resume and seek for the application. Any thread. */
+    /** Pause, resume, seek and commit now for the application. Any thread. */
     public ApplicationControls controls() {
         return this.controls;
     }
@@ -294,20 +297,11 @@ public final class PollLoop implements Runnable, LoopSignals {
     }
 
     /**
-     * Runs {@code action} on the poll thread at its next turn, waking a blocked poll. Any thread.
-     * @return its result, or its failure; fails when the engine has stopped
-     */
-    public <T> CompletableFuture<T> call(Supplier<T> action) {
-        return this.commands.submit(action);
-    }
-
-    /**
      * Commits what is committable now, synchronously on the poll thread. Any thread.
      * @return the offsets committed (empty when nothing moved), or the commit's failure
      */
     public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitNow() {
-        return this.<CompletableFuture<Map<TopicPartition, OffsetAndMetadata>>>call(this.commits::commitNow)
-            .thenCompose((done) -> done);
+        return this.controls.commitPartitions(null);
     }
 
     /**

@@ -141,9 +141,9 @@ public final class TransactionalCommits implements CommitStrategy {
         }
     }
 
-    /** The open transaction (or one for positions that moved) is committed at a barrier, once its records are acked. */
+    /** The open transaction (or one for positions that moved) is committed whole at a barrier, once its records are acked; {@code scope} cannot narrow it. */
     @Override
-    public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitNow() {
+    public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> commitNow(Collection<TopicPartition> scope) {
         CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> done = new CompletableFuture<>();
         if (!this.transactions.isOpen() && this.phase == TransactionPhase.OPEN && !this.planner.anyMoved()) {
             done.complete(Map.of());

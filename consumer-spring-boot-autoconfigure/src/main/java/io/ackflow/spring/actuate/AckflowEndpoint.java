@@ -7,12 +7,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
-import org.apache.kafka.common.TopicPartition;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.actuate.endpoint.Access;
+import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
@@ -32,14 +34,17 @@ import io.ackflow.spring.StreamListenerRegistry;
  * thread) and why it is paused; per subscription, ordering, concurrency, in-flight and totals.
  * Never a payload or a key: they may hold personal data.
  * <p>
- * Read-only by default. {@code POST /actuator/ackflow/pause} and {@code /resume} with
- * {@code {"topic": "orders", "partition": 3}} (partition optional: the whole topic) pause and
- * resume fetching; they need {@code management.endpoint.ackflow.access=unrestricted}.
+ * Read-only by default. With {@code management.endpoint.ackflow.access=unrestricted},
+ * {@code POST /actuator/ackflow/{pause|resume|seek|commit}} with a JSON body such as
+ * {@code {"topic": "orders", "partitions": "0,1", "to": "timestamp", "timestamp": "2026-12-01T06:00:00Z"}}
+ * does what {@link AckflowOperations} does (see {@link #operate}); over HTTP,
+ * {@link AckflowEndpointWebExtension} answers a bad request with a 400 that says what is wrong.
  */
 @Endpoint(id = "ackflow", defaultAccess = Access.READ_ONLY)
 public class AckflowEndpoint {
 
-    private static final Duration WRITE_TIMEOUT = Duration.ofSeconds(10);
+    /** How long a write waits for the consumers, besides a seek's wait for running handlers. */
+    private static final Duration WRITE_TIMEOUT = Duration.ofSeconds(30);
 
     private final StreamListenerRegistry registry;
 
@@ -58,27 +63,73 @@ public class AckflowEndpoint {
     }
 
     /**
-     * Pauses or resumes a topic, or one partition of it, on the consumers that read it.
-     * @param action {@code pause} or {@code resume}
+     * Pauses, resumes, seeks or commits, on the consumers that read the topic, and waits until
+     * their poll threads have done it: {@code POST /actuator/ackflow/{action}} with a JSON body.
+     * Needs {@code management.endpoint.ackflow.access=unrestricted}.
+     * @param action {@code pause}, {@code resume}, {@code seek} or {@code commit}
+     * @param topic the topic; optional for {@code commit} only (then every partition is committed)
+     * @param partition one partition of the topic
+     * @param partitions some partitions of the topic, separated by commas ({@code "0,1"}: Spring
+     *        Boot reads an endpoint's body as scalar values); without {@code partition} or
+     *        {@code partitions}, every partition of the topic assigned to this instance
+     * @param to for {@code seek}: {@code beginning}, {@code end}, {@code committed}, {@code offset}
+     *        or {@code timestamp}
+     * @param offset for {@code "to": "offset"}: the offset to read next
+     * @param timestamp for {@code "to": "timestamp"}: an ISO-8601 instant or milliseconds since
+     *        1970; each partition is read from its first record at or after it, or from its end
+     * @return what was asked and, for a seek, where each partition is read from next; for a commit,
+     *         the offsets committed
+     * @throws InvalidEndpointRequestException when a field is missing, malformed or does not fit the
+     *         action, or names a topic no consumer reads, or a partition a seek cannot find an offset for
+     * @throws IllegalStateException when a consumer is not running or could not carry it out in time
      */
     @WriteOperation
-    public Map<String, Object> changeFetching(@Selector String action, String topic, @Nullable Integer partition)
-            throws Exception {
-        CompletableFuture<Void> done = switch (action) {
-            case "pause" -> (partition != null) ? this.operations.pause(List.of(new TopicPartition(topic, partition)))
-                    : this.operations.pause(topic);
-            case "resume" -> (partition != null) ? this.operations.resume(List.of(new TopicPartition(topic, partition)))
-                    : this.operations.resume(topic);
-            default -> throw new IllegalArgumentException("Unknown action '" + action + "': use pause or resume");
-        };
-        done.get(WRITE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        Map<String, Object> result = new LinkedHashMap<>();
-        result.put("action", action);
-        result.put("topic", topic);
-        if (partition != null) {
-            result.put("partition", partition);
+    public Map<String, Object> operate(@Selector String action, @Nullable String topic, @Nullable Integer partition,
+            @Nullable String partitions, @Nullable String to, @Nullable Long offset, @Nullable String timestamp) {
+        AckflowWriteRequest request = AckflowWriteRequest.parse(action, topic, partition, partitions, to, offset,
+                timestamp);
+        Duration timeout = writeTimeout();
+        try {
+            return request.send(this.operations).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         }
-        return result;
+        catch (ExecutionException ex) {
+            throw failure(action, ex.getCause());
+        }
+        catch (TimeoutException ex) {
+            throw new IllegalStateException("The consumers did not " + action + " within " + timeout
+                    + "; they may still do it: see GET /actuator/ackflow");
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while waiting for the consumers to " + action, ex);
+        }
+    }
+
+    /**
+     * How long a write waits for the consumers: a seek may wait for running handlers as long as
+     * the longest {@code ackflow.rebalance-drain-timeout}, and then for the broker.
+     */
+    private Duration writeTimeout() {
+        Duration drain = Duration.ZERO;
+        for (AckflowEngine engine : this.registry.getEngines().values()) {
+            Duration timeout = engine.config().rebalanceDrainTimeout();
+            drain = (timeout.compareTo(drain) > 0) ? timeout : drain;
+        }
+        return WRITE_TIMEOUT.plus(drain);
+    }
+
+    /** A request the consumers refused as invalid is the caller's to fix; the rest is the consumers' state. */
+    private static RuntimeException failure(String action, Throwable cause) {
+        while (cause instanceof CompletionException && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        if (cause instanceof IllegalArgumentException) {
+            return new InvalidEndpointRequestException(cause.getMessage(), cause.getMessage());
+        }
+        if (cause instanceof RuntimeException runtime) {
+            return runtime;
+        }
+        return new IllegalStateException("The consumers could not " + action + ": " + cause, cause);
     }
 
     private static Map<String, Object> describe(AckflowEngine engine) {

@@ -5,6 +5,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -119,11 +120,14 @@ class AckflowEndpointBrokerIT {
         assertThat(stuckDetail.get("heldBy").get(0).asString()).isEqualTo("slow");
         assertThat(stuckDetail.get("thread").asString()).isEqualTo(this.handlers.holder.getName());
 
-        HttpResponse<String> pause = this.http.send(HttpRequest.newBuilder(uri("/actuator/ackflow/pause"))
-            .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString("{\"topic\":\"payments\"}")).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(pause.statusCode()).as("writes are off by default").isGreaterThanOrEqualTo(400);
+        for (String write : List.of("pause", "resume", "seek", "commit")) {
+            HttpResponse<String> refused = this.http.send(HttpRequest.newBuilder(uri("/actuator/ackflow/" + write))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"topic\":\"payments\",\"to\":\"beginning\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(refused.statusCode()).as("%s: writes are off by default: %s", write, refused.body()).isEqualTo(404);
+        }
+        assertThat(this.handlers.audited.get()).as("nothing was sought").isEqualTo(20);
 
         HttpResponse<String> meter = get("/actuator/metrics/ackflow.partitions.stuck");
         assertThat(JsonMapper.builder().build().readTree(meter.body()).get("measurements").get(0).get("value").asDouble())
