@@ -1,0 +1,105 @@
+package io.ackflow.consumer.testing;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.kafka.clients.consumer.MockConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.consumer.OffsetCommitCallback;
+import org.apache.kafka.clients.consumer.RetriableCommitFailedException;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.CoordinatorNotAvailableException;
+
+/**
+ * kafka-clients' {@link MockConsumer} with a group coordinator that a test can make unreachable:
+ * while {@link #failCommits} is on, every commit fails without committing (as a real consumer's
+ * do when its coordinator is gone), and the consumer reports in its metrics the
+ * {@code consumer-coordinator-metrics} {@code last-heartbeat-seconds-ago} that the test sets
+ * (-1, "no heartbeat yet", until it does), as a real consumer does with either group protocol.
+ * <p>
+ * Threads: the engine's poll thread calls the consumer; the test thread switches the faults.
+ */
+public final class FaultyCoordinatorConsumer extends MockConsumer<byte[], byte[]> {
+
+    private final Map<MetricName, Metric> metrics;
+
+    private volatile RuntimeException commitFailure;
+
+    private volatile double heartbeatSecondsAgo = -1;
+
+    public FaultyCoordinatorConsumer() {
+        super("earliest");
+        MetricName name = new MetricName("last-heartbeat-seconds-ago", "consumer-coordinator-metrics",
+                "The number of seconds since the last coordinator heartbeat was sent", Map.of("client-id", "test"));
+        this.metrics = Map.of(name, new Metric() {
+
+            @Override
+            public MetricName metricName() {
+                return name;
+            }
+
+            @Override
+            public Object metricValue() {
+                return FaultyCoordinatorConsumer.this.heartbeatSecondsAgo;
+            }
+
+        });
+    }
+
+    /** Assigns the partitions as a group rebalance would, each starting at offset 0. */
+    public void assignAtZero(TopicPartition... partitions) {
+        Map<TopicPartition, Long> beginning = new HashMap<>();
+        for (TopicPartition partition : partitions) {
+            beginning.put(partition, 0L);
+        }
+        updateBeginningOffsets(beginning);
+        rebalance(List.of(partitions));
+    }
+
+    /**
+     * From now on every commit fails as it does when the coordinator cannot be found: with a
+     * {@link RetriableCommitFailedException} caused by a {@link CoordinatorNotAvailableException}.
+     */
+    public void failCommits() {
+        this.commitFailure = new RetriableCommitFailedException(
+                new CoordinatorNotAvailableException("The coordinator is not available."));
+    }
+
+    /** Commits succeed again. */
+    public void commitsSucceed() {
+        this.commitFailure = null;
+    }
+
+    /** What the heartbeat metric reads from now on: whole seconds since the last heartbeat, -1 for none. */
+    public void heartbeatSecondsAgo(double seconds) {
+        this.heartbeatSecondsAgo = seconds;
+    }
+
+    @Override
+    public synchronized Map<MetricName, ? extends Metric> metrics() {
+        return this.metrics;
+    }
+
+    @Override
+    public synchronized void commitAsync(Map<TopicPartition, OffsetAndMetadata> offsets, OffsetCommitCallback callback) {
+        RuntimeException failure = this.commitFailure;
+        if (failure != null && callback != null) {
+            callback.onComplete(offsets, failure);
+            return;
+        }
+        super.commitAsync(offsets, callback);
+    }
+
+    @Override
+    public synchronized void commitSync(Map<TopicPartition, OffsetAndMetadata> offsets) {
+        RuntimeException failure = this.commitFailure;
+        if (failure != null) {
+            throw failure;
+        }
+        super.commitSync(offsets);
+    }
+
+}
