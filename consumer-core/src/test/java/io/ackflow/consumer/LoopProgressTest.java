@@ -11,6 +11,7 @@ import java.util.function.Predicate;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -137,6 +138,23 @@ class LoopProgressTest {
     }
 
     @Test
+    void aCommitTheGroupRefusedWhileRebalancingIsNotAFailure() {
+        startOnTestThread();
+        this.consumer.assignAtZero(P0);
+        addRecords(P0, 3);
+        this.loop.runOnce();
+        this.consumer.failCommits(new RebalanceInProgressException("the group is rebalancing"));
+
+        tick();
+        tick();
+
+        ProgressSnapshot progress = this.loop.snapshot().progress();
+        assertThat(progress.commitFailures()).isZero();
+        assertThat(progress.failingPartitions()).isEmpty();
+        assertThat(this.engine.stats().commitFailures()).as("counted as failures all the same").isEqualTo(2);
+    }
+
+    @Test
     void aFailingPartitionThatIsRevokedNoLongerCounts() {
         startOnTestThread();
         this.consumer.assignAtZero(P0, P1);
@@ -162,6 +180,7 @@ class LoopProgressTest {
         Instant began = this.clock.instant();
         ProgressSnapshot none = this.loop.snapshot().progress();
         assertThat(none.heartbeatsReported()).isTrue();
+        assertThat(none.brokerConnections()).isEqualTo(1);
         assertThat(none.lastHeartbeatAt()).as("the metric reads -1 before the first heartbeat").isNull();
         assertThat(none.withoutHeartbeatFor(began.plusSeconds(4))).as("counted from the start")
             .isEqualTo(Duration.ofSeconds(4));
@@ -191,6 +210,7 @@ class LoopProgressTest {
 
         ProgressSnapshot progress = this.loop.snapshot().progress();
         assertThat(progress.heartbeatsReported()).isFalse();
+        assertThat(progress.brokerConnections()).isEqualTo(-1);
         assertThat(progress.withoutHeartbeatFor(this.clock.instant())).isZero();
     }
 

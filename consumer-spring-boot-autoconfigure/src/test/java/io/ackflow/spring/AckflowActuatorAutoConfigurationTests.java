@@ -75,7 +75,7 @@ class AckflowActuatorAutoConfigurationTests {
                     "spring.kafka.consumer.properties.session.timeout.ms=6000",
                     "ackflow.health.commit-failure-intervals=3")
             .run((context) -> assertThat(context.getBean(AckflowHealthIndicator.class).limits("ackflow"))
-                .isEqualTo(new HealthLimits(Duration.ofMinutes(2), 3, Duration.ofSeconds(6))));
+                .isEqualTo(new HealthLimits(Duration.ofMinutes(2), 3, Duration.ofSeconds(6), Duration.ofMinutes(2))));
     }
 
     @Test

@@ -9,6 +9,7 @@ import java.util.Map;
 
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
 
 /**
  * Which partitions' commits keep failing, and since when. A failed commit (steady-state,
@@ -18,7 +19,10 @@ import org.apache.kafka.common.TopicPartition;
  * come, and its next owner commits it. Once no partition is left, the streak is over.
  * <p>
  * Failed commits are retried at the next deadline, so a failing partition either commits again
- * or keeps failing at every commit interval; how long that has lasted is what health weighs.
+ * or keeps failing at every commit interval; how long that has lasted is what health weighs. A
+ * commit the group refused because it is rebalancing does not count: it goes again once the
+ * rebalance is over, and a rebalance may wait for a slow member for as long as the rebalance
+ * timeout without anything being wrong with this one.
  * <p>
  * Threads: the poll thread alone (commit answers come inside {@code poll}, or in
  * {@code commitSync} on it).
@@ -50,6 +54,9 @@ public final class CommitFailures implements CommitObserver {
         if (failure == null) {
             offsets.keySet().forEach(this.failingSince::remove);
             endIfNoneFails();
+            return;
+        }
+        if (failure instanceof RebalanceInProgressException) {
             return;
         }
         long now = this.clock.millis();

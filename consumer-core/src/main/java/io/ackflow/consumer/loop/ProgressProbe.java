@@ -10,7 +10,8 @@ import io.ackflow.consumer.state.ProgressSnapshot;
  * Takes the {@link ProgressSnapshot} that goes out with each engine snapshot: when the loop
  * began, when poll last returned ({@link Poller}), the commits that keep failing
  * ({@link CommitFailures}) and the last heartbeat to the group coordinator
- * ({@link CoordinatorWatch}, whose metric it reads once per snapshot).
+ * and the connections to brokers ({@link CoordinatorWatch}, whose metrics it reads once per
+ * snapshot).
  * <p>
  * Threads: the poll thread alone.
  */
@@ -46,7 +47,7 @@ final class ProgressProbe {
         return new ProgressSnapshot(instant(this.startedAt), instant(this.poller.lastReturnAt()),
                 this.commitFailures.failures(), instant(this.commitFailures.failingSince()),
                 this.commitFailures.partitions(), this.commitFailures.lastFailure(), this.coordinator.reported(),
-                instant(this.coordinator.lastHeartbeatAt()));
+                instant(this.coordinator.lastHeartbeatAt()), this.coordinator.connections());
     }
 
     private static Instant instant(long millis) {

@@ -30,13 +30,16 @@ import org.apache.kafka.common.TopicPartition;
  * @param lastHeartbeatAt when the consumer last sent a heartbeat to its group coordinator, to
  *        within the half second between two snapshots and never later than it was; null before
  *        the first or when heartbeats are not reported
+ * @param brokerConnections the connections to brokers the consumer held, open or being opened
+ *        (kafka-clients' {@code consumer-metrics connection-count}); -1 when not reported
  */
 public record ProgressSnapshot(Instant startedAt, Instant lastPollAt, int commitFailures, Instant commitsFailingSince,
         List<TopicPartition> failingPartitions, String lastCommitFailure, boolean heartbeatsReported,
-        Instant lastHeartbeatAt) {
+        Instant lastHeartbeatAt, int brokerConnections) {
 
     /** Before the loop began to poll. */
-    public static final ProgressSnapshot NONE = new ProgressSnapshot(null, null, 0, null, List.of(), null, false, null);
+    public static final ProgressSnapshot NONE = new ProgressSnapshot(null, null, 0, null, List.of(), null, false, null,
+            -1);
 
     public ProgressSnapshot {
         failingPartitions = List.copyOf(failingPartitions);

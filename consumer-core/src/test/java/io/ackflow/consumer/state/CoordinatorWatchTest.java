@@ -2,6 +2,7 @@ package io.ackflow.consumer.state;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.DoubleSupplier;
 
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
@@ -11,7 +12,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The last heartbeat read from kafka-clients' whole-second metric: never later than the real
- * send, and closer to it with every reading; unknown without the metric or before the first.
+ * send, and closer to it with every reading; unknown without the metric or before the first. The
+ * connections the consumer holds, read alongside.
  */
 class CoordinatorWatchTest {
 
@@ -20,6 +22,8 @@ class CoordinatorWatchTest {
     private final CoordinatorWatch watch = new CoordinatorWatch(() -> this.metrics);
 
     private double secondsAgo = -1;
+
+    private double connections;
 
     @Test
     void aConsumerWithoutTheMetricDoesNotReportHeartbeats() {
@@ -63,6 +67,22 @@ class CoordinatorWatchTest {
     }
 
     @Test
+    void theConnectionsAreReadAtEachReadingAndUnknownWithoutTheMetric() {
+        this.watch.read(10_000);
+        assertThat(this.watch.connections()).isEqualTo(-1);
+
+        MetricName name = new MetricName("connection-count", "consumer-metrics", "", Map.of("client-id", "c-1"));
+        this.metrics.put(name, metric(name, () -> this.connections));
+        this.connections = 2;
+        this.watch.read(10_500);
+        assertThat(this.watch.connections()).isEqualTo(2);
+
+        this.connections = 0;
+        this.watch.read(11_000);
+        assertThat(this.watch.connections()).isZero();
+    }
+
+    @Test
     void onlyTheCoordinatorGroupsMetricCounts() {
         report("consumer-share-coordinator-metrics");
         this.secondsAgo = 0;
@@ -74,7 +94,11 @@ class CoordinatorWatchTest {
 
     private void report(String group) {
         MetricName name = new MetricName("last-heartbeat-seconds-ago", group, "", Map.of("client-id", "c-1"));
-        this.metrics.put(name, new Metric() {
+        this.metrics.put(name, metric(name, () -> this.secondsAgo));
+    }
+
+    private static Metric metric(MetricName name, DoubleSupplier value) {
+        return new Metric() {
 
             @Override
             public MetricName metricName() {
@@ -83,10 +107,10 @@ class CoordinatorWatchTest {
 
             @Override
             public Object metricValue() {
-                return CoordinatorWatchTest.this.secondsAgo;
+                return value.getAsDouble();
             }
 
-        });
+        };
     }
 
 }

@@ -3,6 +3,7 @@ package io.ackflow.consumer.testing;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.DoubleSupplier;
 
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -18,7 +19,9 @@ import org.apache.kafka.common.errors.CoordinatorNotAvailableException;
  * while {@link #failCommits} is on, every commit fails without committing (as a real consumer's
  * do when its coordinator is gone), and the consumer reports in its metrics the
  * {@code consumer-coordinator-metrics} {@code last-heartbeat-seconds-ago} that the test sets
- * (-1, "no heartbeat yet", until it does), as a real consumer does with either group protocol.
+ * (-1, "no heartbeat yet", until it does) and the {@code consumer-metrics}
+ * {@code connection-count} it sets (1 until it does), as a real consumer does with either group
+ * protocol.
  * <p>
  * Threads: the engine's poll thread calls the consumer; the test thread switches the faults.
  */
@@ -28,25 +31,15 @@ public final class FaultyCoordinatorConsumer extends MockConsumer<byte[], byte[]
 
     private volatile RuntimeException commitFailure;
 
+    private volatile int connections = 1;
+
     private volatile double heartbeatSecondsAgo = -1;
 
     public FaultyCoordinatorConsumer() {
         super("earliest");
-        MetricName name = new MetricName("last-heartbeat-seconds-ago", "consumer-coordinator-metrics",
-                "The number of seconds since the last coordinator heartbeat was sent", Map.of("client-id", "test"));
-        this.metrics = Map.of(name, new Metric() {
-
-            @Override
-            public MetricName metricName() {
-                return name;
-            }
-
-            @Override
-            public Object metricValue() {
-                return FaultyCoordinatorConsumer.this.heartbeatSecondsAgo;
-            }
-
-        });
+        this.metrics = Map.ofEntries(
+                metric("last-heartbeat-seconds-ago", "consumer-coordinator-metrics", () -> this.heartbeatSecondsAgo),
+                metric("connection-count", "consumer-metrics", () -> (double) this.connections));
     }
 
     /** Assigns the partitions as a group rebalance would, each starting at offset 0. */
@@ -64,8 +57,13 @@ public final class FaultyCoordinatorConsumer extends MockConsumer<byte[], byte[]
      * {@link RetriableCommitFailedException} caused by a {@link CoordinatorNotAvailableException}.
      */
     public void failCommits() {
-        this.commitFailure = new RetriableCommitFailedException(
-                new CoordinatorNotAvailableException("The coordinator is not available."));
+        failCommits(new RetriableCommitFailedException(
+                new CoordinatorNotAvailableException("The coordinator is not available.")));
+    }
+
+    /** From now on every commit fails with {@code failure}. */
+    public void failCommits(RuntimeException failure) {
+        this.commitFailure = failure;
     }
 
     /** Commits succeed again. */
@@ -76,6 +74,28 @@ public final class FaultyCoordinatorConsumer extends MockConsumer<byte[], byte[]
     /** What the heartbeat metric reads from now on: whole seconds since the last heartbeat, -1 for none. */
     public void heartbeatSecondsAgo(double seconds) {
         this.heartbeatSecondsAgo = seconds;
+    }
+
+    /** What the connection count reads from now on. */
+    public void connections(int connections) {
+        this.connections = connections;
+    }
+
+    private static Map.Entry<MetricName, Metric> metric(String name, String group, DoubleSupplier value) {
+        MetricName metricName = new MetricName(name, group, "", Map.of("client-id", "test"));
+        return Map.entry(metricName, new Metric() {
+
+            @Override
+            public MetricName metricName() {
+                return metricName;
+            }
+
+            @Override
+            public Object metricValue() {
+                return value.getAsDouble();
+            }
+
+        });
     }
 
     @Override

@@ -21,7 +21,10 @@ import io.ackflow.consumer.state.ProgressSnapshot;
  * from poll for longer than {@link HealthLimits#pollStallTimeout}); {@value #COMMITS_FAILING} for
  * longer than {@link HealthLimits#commitFailureIntervals} commit intervals; the
  * {@value #COORDINATOR_UNREACHABLE} (no heartbeat sent to it for longer than
- * {@link HealthLimits#coordinatorTimeout}). The last three are checked only while the engine
+ * {@link HealthLimits#coordinatorTimeout}, and either no connection to any broker or a silence
+ * longer than a rebalance can explain, {@link HealthLimits#rebalanceTimeout}: under the classic
+ * protocol the healthy members of a group send no heartbeat while their JoinGroup waits for a
+ * slow one, and must not all be DOWN because of it). The last three are checked only while the engine
  * runs, from the snapshot its poll thread published: the poll stall against the engine's clock
  * now (a held poll thread publishes nothing more), the others as of the snapshot. Each reason's
  * details say {@code since} when it began (the last return from poll, the first failed commit,
@@ -61,7 +64,7 @@ final class ConsumerHealth {
             stuckPartitions(snapshot);
             pollStalled(engine, snapshot.progress(), limits.pollStallTimeout());
             commitsFailing(snapshot, limits.commitFailureTimeout(engine.config().commitInterval()));
-            coordinatorUnreachable(snapshot, limits.coordinatorTimeout());
+            coordinatorUnreachable(snapshot, limits.coordinatorTimeout(), limits.rebalanceTimeout());
         }
     }
 
@@ -125,13 +128,17 @@ final class ConsumerHealth {
         }
     }
 
-    private void coordinatorUnreachable(EngineSnapshot snapshot, Duration limit) {
+    private void coordinatorUnreachable(EngineSnapshot snapshot, Duration limit, Duration rebalanceTimeout) {
         ProgressSnapshot progress = snapshot.progress();
         Duration silent = progress.withoutHeartbeatFor(snapshot.takenAt());
-        if (silent.compareTo(limit) > 0) {
+        boolean unexplained = progress.brokerConnections() == 0 || silent.compareTo(rebalanceTimeout) > 0;
+        if (silent.compareTo(limit) > 0 && unexplained) {
             Map<String, Object> coordinator = new LinkedHashMap<>();
             if (!snapshot.groupId().isEmpty()) {
                 coordinator.put("groupId", snapshot.groupId());
+            }
+            if (progress.brokerConnections() >= 0) {
+                coordinator.put("brokerConnections", progress.brokerConnections());
             }
             coordinator.put("since", String.valueOf((progress.lastHeartbeatAt() != null) ? progress.lastHeartbeatAt()
                     : progress.startedAt()));

@@ -49,8 +49,9 @@ class AckflowHealthBrokerIT {
     private static final Duration COMMIT_INTERVAL = Duration.ofMillis(200);
 
     /**
-     * Besides the session timeout and a commit interval: kafka-clients reports the last heartbeat
-     * in whole seconds, and the poll thread publishes what health reads every half second.
+     * Besides the session timeout and a commit interval: the poll thread publishes what health
+     * reads (the heartbeat metric and the connections) every half second, and this test asks
+     * every tenth of a second.
      */
     private static final Duration READING_SLACK = Duration.ofSeconds(1);
 
@@ -119,6 +120,7 @@ class AckflowHealthBrokerIT {
                 Map<String, Object> coordinator = detail(down, "coordinatorUnreachable");
                 assertThat(coordinator.get("groupId")).isEqualTo("health-it");
                 assertThat(coordinator.get("limit")).isEqualTo("PT6S");
+                assertThat(coordinator.get("brokerConnections")).as("no rebalance can explain the silence").isEqualTo(0);
 
                 broker.start(Duration.ofSeconds(120));
                 await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))

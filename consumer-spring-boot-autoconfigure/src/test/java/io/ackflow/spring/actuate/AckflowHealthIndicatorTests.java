@@ -30,8 +30,9 @@ import static org.awaitility.Awaitility.await;
 /**
  * The {@code ackflow} health of an engine that stops making progress, on kafka-clients'
  * MockConsumer with a clock the test moves: a poll thread held in a rebalance listener, commits
- * that keep failing, a group coordinator without heartbeats. Each is DOWN just past its limit,
- * names what it concerns, and is UP again once progress resumes.
+ * that keep failing, a group coordinator without heartbeats (and a classic member whose missing
+ * heartbeats a rebalance may explain). Each is DOWN just past its limit, names what it concerns,
+ * and is UP again once progress resumes.
  */
 class AckflowHealthIndicatorTests {
 
@@ -43,7 +44,9 @@ class AckflowHealthIndicatorTests {
 
     private static final Duration INTERVAL = Duration.ofSeconds(1);
 
-    private static final HealthLimits LIMITS = new HealthLimits(Duration.ofMinutes(1), 3, Duration.ofSeconds(6));
+    /** Under the classic protocol: a rebalance may keep heartbeats away for up to a minute. */
+    private static final HealthLimits LIMITS = new HealthLimits(Duration.ofMinutes(1), 3, Duration.ofSeconds(6),
+            Duration.ofMinutes(1));
 
     private final MutableClock clock = new MutableClock();
 
@@ -55,7 +58,7 @@ class AckflowHealthIndicatorTests {
 
     private AckflowEngine engine;
 
-    private final AckflowHealthIndicator health = new AckflowHealthIndicator(() -> Map.of(CONSUMER, this.engine),
+    private AckflowHealthIndicator health = new AckflowHealthIndicator(() -> Map.of(CONSUMER, this.engine),
             (name) -> LIMITS);
 
     @AfterEach
@@ -114,26 +117,66 @@ class AckflowHealthIndicatorTests {
     }
 
     @Test
-    void aCoordinatorWithoutHeartbeatsIsDownPastTheTimeoutAndUpOnceOneIsSent() {
+    void aCoordinatorWithoutHeartbeatsAndNoBrokerConnectedIsDownPastTheTimeoutAndUpOnceOneIsSent() {
         start();
         step(INTERVAL);
         Instant heartbeat = this.clock.instant().minusMillis(999);
         assertThat(up().getStatus()).isEqualTo(Status.UP);
 
-        // No heartbeat since: kafka-clients' metric reads whole seconds since the last one.
+        // No heartbeat since (kafka-clients' metric reads whole seconds since the last one), no connection.
         this.consumer.heartbeatSecondsAgo(6);
+        this.consumer.connections(0);
         step(Duration.ofMillis(5_001));
         assertThat(this.health.health(true).getStatus()).as("6 s without, not more").isEqualTo(Status.UP);
         // The snapshot, and the heartbeat it read, is published every half second.
         step(Duration.ofMillis(500));
 
         assertThat(consumerDetails(down())).isEqualTo(Map.of("state", "RUNNING",
-                "reasons", List.of("coordinator-unreachable"), "coordinatorUnreachable", Map.of(
-                        "groupId", "dummy.group.id", "since", heartbeat.toString(), "for", "PT6.5S", "limit", "PT6S")));
+                "reasons", List.of("coordinator-unreachable"), "coordinatorUnreachable", Map.of("groupId",
+                        "dummy.group.id", "brokerConnections", 0, "since", heartbeat.toString(), "for", "PT6.5S",
+                        "limit", "PT6S")));
 
         this.consumer.heartbeatSecondsAgo(0);
+        this.consumer.connections(1);
         step(INTERVAL);
         assertThat(consumerDetails(up())).isEqualTo(Map.of("state", "RUNNING"));
+    }
+
+    @Test
+    void aClassicMemberWithoutHeartbeatsButConnectedIsUpForAsLongAsARebalanceMayWait() {
+        start();
+        step(INTERVAL);
+        Instant heartbeat = this.clock.instant().minusMillis(999);
+
+        // Its JoinGroup waits for a slow member: no heartbeat, the connections stay open.
+        this.consumer.heartbeatSecondsAgo(6);
+        step(Duration.ofMillis(5_501));
+        assertThat(this.health.health(true).getStatus()).as("6.5 s: a rebalance may explain it").isEqualTo(Status.UP);
+        this.consumer.heartbeatSecondsAgo(60);
+        step(Duration.ofMillis(53_500));
+        assertThat(this.health.health(true).getStatus()).as("60 s: the rebalance timeout, not more")
+            .isEqualTo(Status.UP);
+        step(Duration.ofMillis(500));
+
+        assertThat(consumerDetails(down())).isEqualTo(Map.of("state", "RUNNING",
+                "reasons", List.of("coordinator-unreachable"), "coordinatorUnreachable", Map.of("groupId",
+                        "dummy.group.id", "brokerConnections", 1, "since", heartbeat.toString(), "for", "PT1M0.5S",
+                        "limit", "PT6S")));
+    }
+
+    @Test
+    void underTheConsumerProtocolASilentCoordinatorIsDownPastTheTimeoutThoughConnected() {
+        this.health = new AckflowHealthIndicator(() -> Map.of(CONSUMER, this.engine),
+                (name) -> new HealthLimits(Duration.ofMinutes(1), 3, Duration.ofSeconds(6), Duration.ZERO));
+        start();
+        step(INTERVAL);
+
+        this.consumer.heartbeatSecondsAgo(6);
+        step(Duration.ofMillis(5_001));
+        assertThat(this.health.health(true).getStatus()).isEqualTo(Status.UP);
+        step(Duration.ofMillis(500));
+
+        assertThat(reasons(down())).containsExactly("coordinator-unreachable");
     }
 
     /**
@@ -198,6 +241,11 @@ class AckflowHealthIndicatorTests {
         Health health = this.health.health(true);
         assertThat(health.getStatus()).isEqualTo(Status.DOWN);
         return health;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<String> reasons(Health health) {
+        return (List<String>) consumerDetails(health).get("reasons");
     }
 
     @SuppressWarnings("unchecked")

@@ -13,7 +13,8 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
  * The health limits of a consumer: {@code ackflow.health.*} when set, else the consumer's own
- * {@code max.poll.interval.ms} and {@code session.timeout.ms}, else the Kafka clients' defaults.
+ * {@code max.poll.interval.ms} and {@code session.timeout.ms}, else the Kafka clients' defaults;
+ * its rebalance timeout from its group protocol.
  */
 class HealthLimitsTests {
 
@@ -22,7 +23,7 @@ class HealthLimitsTests {
     @Test
     void withNothingSetTheLimitsAreTheKafkaClientsDefaults() {
         assertThat(HealthLimits.of(this.health, Map.of()))
-            .isEqualTo(new HealthLimits(Duration.ofMinutes(5), 10, Duration.ofSeconds(45)))
+            .isEqualTo(new HealthLimits(Duration.ofMinutes(5), 10, Duration.ofSeconds(45), Duration.ofMinutes(5)))
             .isEqualTo(HealthLimits.DEFAULTS);
     }
 
@@ -31,15 +32,17 @@ class HealthLimitsTests {
         HealthLimits limits = HealthLimits.of(this.health,
                 Map.of("max.poll.interval.ms", 120_000, "session.timeout.ms", "6000"));
 
-        assertThat(limits).isEqualTo(new HealthLimits(Duration.ofMinutes(2), 10, Duration.ofSeconds(6)));
+        assertThat(limits).isEqualTo(new HealthLimits(Duration.ofMinutes(2), 10, Duration.ofSeconds(6),
+                Duration.ofMinutes(2)));
     }
 
     @Test
-    void underTheConsumerGroupProtocolTheSessionTimeoutIsTheBrokersDefault() {
+    void underTheConsumerGroupProtocolTheSessionTimeoutIsTheBrokersDefaultAndRebalancesDoNotStopHeartbeats() {
         HealthLimits limits = HealthLimits.of(this.health,
-                Map.of("group.protocol", "CONSUMER", "session.timeout.ms", 6000));
+                Map.of("group.protocol", "CONSUMER", "session.timeout.ms", 6000, "max.poll.interval.ms", 120_000));
 
         assertThat(limits.coordinatorTimeout()).isEqualTo(Duration.ofSeconds(45));
+        assertThat(limits.rebalanceTimeout()).isZero();
     }
 
     @Test
@@ -51,7 +54,8 @@ class HealthLimitsTests {
         HealthLimits limits = HealthLimits.of(this.health,
                 Map.of("max.poll.interval.ms", 120_000, "session.timeout.ms", 6000));
 
-        assertThat(limits).isEqualTo(new HealthLimits(Duration.ofSeconds(90), 3, Duration.ofSeconds(20)));
+        assertThat(limits).as("the rebalance timeout stays the consumer's")
+            .isEqualTo(new HealthLimits(Duration.ofSeconds(90), 3, Duration.ofSeconds(20), Duration.ofMinutes(2)));
         assertThat(limits.commitFailureTimeout(Duration.ofMillis(200))).isEqualTo(Duration.ofMillis(600));
     }
 
