@@ -20,7 +20,8 @@ import io.ackflow.spring.actuate.HealthLimits;
 /**
  * Observability of Ackflow, each part when the application has what it needs: {@code ackflow.*}
  * meters with Micrometer, the {@code ackflow} health indicator with Spring Boot's health support
- * (its limits from {@code ackflow.health.*} and each consumer's Kafka settings), and the {@code /actuator/ackflow} endpoint with Spring Boot's actuator.
+ * (its limits from {@code ackflow.health.*} and each consumer's Kafka settings), and the
+ * {@code /actuator/ackflow} endpoint with Spring Boot's actuator.
  */
 @AutoConfiguration(after = AckflowAutoConfiguration.class,
         afterName = { "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
