@@ -84,9 +84,10 @@ class LoopProgressTest {
         CountDownLatch held = new CountDownLatch(1);
         start(holdingOn((partitions) -> partitions.contains(P1), held));
         this.consumer.schedulePollTask(() -> this.consumer.assignAtZero(P0));
-        this.clock.advance(Duration.ofSeconds(1));
+        // The clock stands still until the poll thread is held: every poll returns at this instant.
         Instant lastPoll = this.clock.instant();
-        await().atMost(Duration.ofSeconds(10)).until(() -> lastPoll.equals(this.engine.snapshot().progress().lastPollAt()));
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.engine.snapshot().partition(P0) != null);
+        assertThat(this.engine.snapshot().progress().lastPollAt()).isEqualTo(lastPoll);
 
         this.consumer.schedulePollTask(() -> this.consumer.assignAtZero(P0, P1));
         assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();

@@ -3,6 +3,7 @@ package io.ackflow.consumer.testing;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.DoubleSupplier;
 
 import org.apache.kafka.clients.consumer.MockConsumer;
@@ -32,6 +33,12 @@ public final class FaultyCoordinatorConsumer extends MockConsumer<byte[], byte[]
     private volatile RuntimeException commitFailure;
 
     private volatile int connections = 1;
+
+    /** Commits asked for, failed or not. */
+    private final AtomicInteger commits = new AtomicInteger();
+
+    /** Set while {@code commitSync} runs: MockConsumer's goes through {@code commitAsync}. */
+    private boolean inCommitSync;
 
     private volatile double heartbeatSecondsAgo = -1;
 
@@ -103,23 +110,45 @@ public final class FaultyCoordinatorConsumer extends MockConsumer<byte[], byte[]
         return this.metrics;
     }
 
+    /**
+     * Commits answered so far, failed or not (each counted once its callback has run or
+     * {@code commitSync} has returned): a test waits for the one it expects.
+     */
+    public int commitAttempts() {
+        return this.commits.get();
+    }
+
     @Override
     public synchronized void commitAsync(Map<TopicPartition, OffsetAndMetadata> offsets, OffsetCommitCallback callback) {
-        RuntimeException failure = this.commitFailure;
-        if (failure != null && callback != null) {
-            callback.onComplete(offsets, failure);
-            return;
+        try {
+            RuntimeException failure = this.commitFailure;
+            if (failure != null && callback != null) {
+                callback.onComplete(offsets, failure);
+                return;
+            }
+            super.commitAsync(offsets, callback);
         }
-        super.commitAsync(offsets, callback);
+        finally {
+            if (!this.inCommitSync) {
+                this.commits.incrementAndGet();
+            }
+        }
     }
 
     @Override
     public synchronized void commitSync(Map<TopicPartition, OffsetAndMetadata> offsets) {
-        RuntimeException failure = this.commitFailure;
-        if (failure != null) {
-            throw failure;
+        this.inCommitSync = true;
+        try {
+            RuntimeException failure = this.commitFailure;
+            if (failure != null) {
+                throw failure;
+            }
+            super.commitSync(offsets);
         }
-        super.commitSync(offsets);
+        finally {
+            this.inCommitSync = false;
+            this.commits.incrementAndGet();
+        }
     }
 
 }

@@ -44,6 +44,8 @@ class AckflowHealthIndicatorTests {
 
     private static final Duration INTERVAL = Duration.ofSeconds(1);
 
+    private static final Duration HALF_INTERVAL = INTERVAL.dividedBy(2);
+
     /** Under the classic protocol: a rebalance may keep heartbeats away for up to a minute. */
     private static final HealthLimits LIMITS = new HealthLimits(Duration.ofMinutes(1), 3, Duration.ofSeconds(6),
             Duration.ofMinutes(1));
@@ -72,8 +74,9 @@ class AckflowHealthIndicatorTests {
     @Test
     void aPollThreadHeldInARebalanceListenerIsDownPastTheLimitAndUpOnceItPollsAgain() throws Exception {
         start();
-        step(INTERVAL);
+        // The clock stands still until the poll thread is held: every poll returns at this instant.
         Instant lastPoll = this.clock.instant();
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.engine.snapshot().partition(P0) != null);
         assertThat(consumerDetails(up())).isEqualTo(Map.of("state", "RUNNING"));
 
         this.consumer.schedulePollTask(() -> this.consumer.assignAtZero(P0, P1));
@@ -95,23 +98,23 @@ class AckflowHealthIndicatorTests {
         start();
         await().atMost(Duration.ofSeconds(10)).until(() -> this.engine.stats().acked() == 3);
         this.consumer.failCommits();
-        step(INTERVAL);
-        Instant firstFailure = this.clock.instant();
-        step(INTERVAL);
-        step(INTERVAL);
-        step(INTERVAL);
-        assertThat(this.health.health(true).getStatus()).as("failing for 3 intervals, not more").isEqualTo(Status.UP);
+        step(HALF_INTERVAL);
+        commitStep();
+        Instant firstFailure = this.clock.instant().minus(HALF_INTERVAL);
+        commitStep();
+        commitStep();
+        assertThat(this.health.health(true).getStatus()).as("3 failures, for 2.5 s").isEqualTo(Status.UP);
 
-        step(INTERVAL);
+        commitStep();
 
         assertThat(consumerDetails(down())).isEqualTo(Map.of("state", "RUNNING", "reasons", List.of("commits-failing"),
-                "commitsFailing", Map.of("partitions", List.of("orders-0"), "failures", 5,
-                        "since", firstFailure.toString(), "for", "PT4S", "limit", "PT3S", "lastFailure",
+                "commitsFailing", Map.of("partitions", List.of("orders-0"), "failures", 4,
+                        "since", firstFailure.toString(), "for", "PT3.5S", "limit", "PT3S", "lastFailure",
                         "org.apache.kafka.clients.consumer.RetriableCommitFailedException: Offset commit failed with"
                                 + " a retriable exception. You should retry committing the latest consumed offsets.")));
 
         this.consumer.commitsSucceed();
-        step(INTERVAL);
+        commitStep();
         assertThat(consumerDetails(up())).isEqualTo(Map.of("state", "RUNNING"));
         assertThat(this.consumer.committed(Set.of(P0)).get(P0).offset()).isEqualTo(3);
     }
@@ -224,7 +227,20 @@ class AckflowHealthIndicatorTests {
         }
     }
 
-    /** Moves the clock and waits for the poll thread to publish at the new time (after that turn's commit). */
+    /**
+     * From half a second before a commit deadline: moves the clock to the deadline and waits for
+     * that commit, then half a second on and waits for the snapshot, which shows the commit's
+     * answer. (A snapshot published at the deadline itself may come from a turn that looked at
+     * the clock for its commit before the clock moved.)
+     */
+    private void commitStep() {
+        int attempts = this.consumer.commitAttempts();
+        this.clock.advance(HALF_INTERVAL);
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.consumer.commitAttempts() > attempts);
+        step(HALF_INTERVAL);
+    }
+
+    /** Moves the clock and waits for the poll thread to publish at the new time. */
     private void step(Duration by) {
         this.clock.advance(by);
         Instant now = this.clock.instant();
