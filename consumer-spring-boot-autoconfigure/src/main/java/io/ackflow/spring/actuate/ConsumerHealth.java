@@ -24,9 +24,9 @@ import io.ackflow.consumer.state.ProgressSnapshot;
  * {@link HealthLimits#coordinatorTimeout}, and either no connection to any broker or a silence
  * longer than a rebalance can explain, {@link HealthLimits#rebalanceTimeout}: under the classic
  * protocol the healthy members of a group send no heartbeat while their JoinGroup waits for a
- * slow one, and must not all be DOWN because of it). The last three are checked only while the engine
- * runs, from the snapshot its poll thread published: the poll stall against the engine's clock
- * now (a held poll thread publishes nothing more), the others as of the snapshot. Each reason's
+ * slow one, and must not all be DOWN because of it). The last three are checked only while the
+ * engine runs, from the snapshot its poll thread published: the poll stall against the engine's
+ * clock now (a held poll thread publishes nothing more), the others as of the snapshot. Each reason's
  * details say {@code since} when it began (the last return from poll, the first failed commit,
  * the last heartbeat; the consumer's start when there was none), {@code for} how long and
  * {@code limit} how long is allowed.
