@@ -17,11 +17,13 @@ import io.ackflow.spring.actuate.AckflowEndpoint;
 import io.ackflow.spring.actuate.AckflowEndpointWebExtension;
 import io.ackflow.spring.actuate.AckflowHealthIndicator;
 import io.ackflow.spring.actuate.AckflowMeterBinder;
+import io.ackflow.spring.actuate.HealthLimits;
 
 /**
  * Observability of Ackflow, each part when the application has what it needs: {@code ackflow.*}
- * meters with Micrometer, the {@code ackflow} health indicator with Spring Boot's health support,
- * and the {@code /actuator/ackflow} endpoint with Spring Boot's actuator (with a web extension that
+ * meters with Micrometer, the {@code ackflow} health indicator with Spring Boot's health support
+ * (its limits from {@code ackflow.health.*} and each consumer's Kafka settings), and the
+ * {@code /actuator/ackflow} endpoint with Spring Boot's actuator (with a web extension that
  * answers its write operations with an HTTP status when it is exposed over the web).
  */
 @AutoConfiguration(after = AckflowAutoConfiguration.class,
@@ -53,8 +55,12 @@ public final class AckflowActuatorAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean(name = "ackflowHealthIndicator")
-        AckflowHealthIndicator ackflowHealthIndicator(StreamListenerRegistry registry) {
-            return new AckflowHealthIndicator(registry::getEngines);
+        AckflowHealthIndicator ackflowHealthIndicator(StreamListenerRegistry registry, AckflowProperties properties) {
+            AckflowProperties.Health health = properties.getHealth();
+            // A value out of range fails the start-up, naming its property.
+            HealthLimits.of(health, null);
+            return new AckflowHealthIndicator(registry::getEngines,
+                    (consumer) -> HealthLimits.of(health, registry.consumerConfigs(consumer)));
         }
 
     }

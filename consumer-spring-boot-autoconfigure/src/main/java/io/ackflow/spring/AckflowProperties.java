@@ -105,6 +105,8 @@ public class AckflowProperties {
 
     private final IncompleteOffsets incompleteOffsets = new IncompleteOffsets();
 
+    private final Health health = new Health();
+
     /**
      * What @StreamListener methods do when they fail on a record, unless
      * ackflow.listeners.<id>.errors says otherwise.
@@ -241,6 +243,65 @@ public class AckflowProperties {
 
     public IncompleteOffsets getIncompleteOffsets() {
         return this.incompleteOffsets;
+    }
+
+    public Health getHealth() {
+        return this.health;
+    }
+
+    /**
+     * When the ackflow health indicator reports a consumer DOWN for a lack of progress, besides
+     * a consumer that failed and a partition stuck past commit-livelock-soft-timeout.
+     */
+    public static class Health {
+
+        /**
+         * How long the poll thread may stay away from poll (held in a rebalance listener or a
+         * commit, for example) before the consumer is DOWN. When not set, the consumer's
+         * max.poll.interval.ms (5m unless set), past which Kafka hands its partitions to other
+         * members.
+         */
+        private @Nullable Duration pollStallTimeout;
+
+        /**
+         * Number of commit intervals for which commits may keep failing (no commit of a
+         * partition succeeding since its first failure) before the consumer is DOWN.
+         */
+        private int commitFailureIntervals = 10;
+
+        /**
+         * How long the consumer may go without sending a heartbeat to its group coordinator
+         * (which it sends only while it can reach it) before it is DOWN. When not set, the
+         * consumer's session.timeout.ms (45s unless set); under group.protocol=consumer, where
+         * the session timeout is the broker's group.consumer.session.timeout.ms, 45s, that
+         * setting's default.
+         */
+        private @Nullable Duration coordinatorTimeout;
+
+        public @Nullable Duration getPollStallTimeout() {
+            return this.pollStallTimeout;
+        }
+
+        public void setPollStallTimeout(@Nullable Duration pollStallTimeout) {
+            this.pollStallTimeout = pollStallTimeout;
+        }
+
+        public int getCommitFailureIntervals() {
+            return this.commitFailureIntervals;
+        }
+
+        public void setCommitFailureIntervals(int commitFailureIntervals) {
+            this.commitFailureIntervals = commitFailureIntervals;
+        }
+
+        public @Nullable Duration getCoordinatorTimeout() {
+            return this.coordinatorTimeout;
+        }
+
+        public void setCoordinatorTimeout(@Nullable Duration coordinatorTimeout) {
+            this.coordinatorTimeout = coordinatorTimeout;
+        }
+
     }
 
     /**

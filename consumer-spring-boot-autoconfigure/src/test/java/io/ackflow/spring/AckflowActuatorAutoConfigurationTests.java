@@ -1,5 +1,7 @@
 package io.ackflow.spring;
 
+import java.time.Duration;
+
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
@@ -14,12 +16,14 @@ import io.ackflow.spring.actuate.AckflowEndpoint;
 import io.ackflow.spring.actuate.AckflowEndpointWebExtension;
 import io.ackflow.spring.actuate.AckflowHealthIndicator;
 import io.ackflow.spring.actuate.AckflowMeterBinder;
+import io.ackflow.spring.actuate.HealthLimits;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Each condition of the observability auto-configuration: meters with a {@link MeterRegistry},
- * the health indicator unless turned off, the endpoint when exposed and allowed.
+ * the health indicator unless turned off (its limits from {@code ackflow.health.*} and each
+ * consumer's Kafka settings), the endpoint when exposed and allowed.
  */
 class AckflowActuatorAutoConfigurationTests {
 
@@ -63,6 +67,23 @@ class AckflowActuatorAutoConfigurationTests {
     void healthIndicatorCanBeTurnedOff() {
         this.contextRunner.withPropertyValues("management.health.ackflow.enabled=false")
             .run((context) -> assertThat(context).doesNotHaveBean(AckflowHealthIndicator.class));
+    }
+
+    @Test
+    void healthLimitsComeFromEachConsumersKafkaSettingsUnlessSetUnderAckflowHealth() {
+        this.contextRunner.withUserConfiguration(Listener.class)
+            .withPropertyValues("spring.kafka.consumer.properties.max.poll.interval.ms=120000",
+                    "spring.kafka.consumer.properties.session.timeout.ms=6000",
+                    "ackflow.health.commit-failure-intervals=3")
+            .run((context) -> assertThat(context.getBean(AckflowHealthIndicator.class).limits("ackflow"))
+                .isEqualTo(new HealthLimits(Duration.ofMinutes(2), 3, Duration.ofSeconds(6), Duration.ofMinutes(2))));
+    }
+
+    @Test
+    void aHealthLimitOutOfRangeFailsStartUpNamingItsProperty() {
+        this.contextRunner.withPropertyValues("ackflow.health.coordinator-timeout=0s")
+            .run((context) -> assertThat(context).hasFailed().getFailure().rootCause()
+                .hasMessage("Property 'ackflow.health.coordinator-timeout' must be a positive duration, was PT0S."));
     }
 
     @Test

@@ -54,7 +54,9 @@ class ConfigurationMetadataTests {
                 "ackflow.errors.not-retryable", "ackflow.errors.retry.attempts", "ackflow.errors.retry.delay",
                 "ackflow.errors.retry.multiplier", "ackflow.errors.retry.max-delay", "ackflow.errors.dead-letter.topic",
                 "ackflow.errors.dead-letter.retry-interval", "ackflow.listeners", "ackflow.incomplete-offsets.enabled",
-                "ackflow.incomplete-offsets.max-metadata-bytes", "management.endpoint.ackflow.access",
+                "ackflow.incomplete-offsets.max-metadata-bytes", "ackflow.health.poll-stall-timeout",
+                "ackflow.health.commit-failure-intervals", "ackflow.health.coordinator-timeout",
+                "management.endpoint.ackflow.access",
                 "management.endpoint.ackflow.cache.time-to-live");
         properties.forEach((name, property) -> assertThat(property.path("description").asString())
             .as("description of " + name).isNotBlank());
@@ -75,6 +77,15 @@ class ConfigurationMetadataTests {
         assertThat(properties.get("ackflow.observation-enabled").get("type").asString()).isEqualTo("java.lang.Boolean");
         assertThat(properties.get("ackflow.observation-enabled").has("defaultValue"))
             .as("unset follows spring.kafka.listener.observation-enabled").isFalse();
+        assertThat(properties.get("ackflow.health.commit-failure-intervals").get("defaultValue").asInt()).isEqualTo(10);
+        assertThat(properties.get("ackflow.health.poll-stall-timeout").has("defaultValue"))
+            .as("the consumer's max.poll.interval.ms unless set").isFalse();
+        assertThat(properties.get("ackflow.health.poll-stall-timeout").get("description").asString())
+            .contains("the consumer's max.poll.interval.ms (5m unless set)");
+        assertThat(properties.get("ackflow.health.coordinator-timeout").get("type").asString())
+            .isEqualTo("java.time.Duration");
+        assertThat(properties.get("ackflow.health.coordinator-timeout").get("description").asString())
+            .contains("the consumer's session.timeout.ms (45s unless set)");
         assertThat(properties.get("management.endpoint.ackflow.access").get("defaultValue").asString())
             .as("the endpoint is read-only unless the application allows more").isEqualTo("read_only");
     }

@@ -24,6 +24,8 @@ import org.apache.kafka.common.TopicPartition;
 
 import io.ackflow.benchmarks.chaos.ChaosSettings.Fault;
 import io.ackflow.benchmarks.chaos.app.ChaosConsumerApplication;
+import io.ackflow.consumer.testing.BrokerProcess;
+import io.ackflow.consumer.testing.ChildJvm;
 
 import static org.awaitility.Awaitility.await;
 

@@ -20,6 +20,8 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
+import io.ackflow.consumer.testing.ChildJvm;
+
 /**
  * Reads back what a chaos run left: the input (the truth: which records exist, which are poison
  * pills, each record's key and sequence), the output topic (one record per processing by the

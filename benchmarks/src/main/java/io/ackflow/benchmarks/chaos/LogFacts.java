@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import io.ackflow.consumer.testing.ChildJvm;
+
 /**
  * What the consumer instances' logs say about the run: the stalls they made and whether the
  * engine reported each stalled record as stuck, its stuck-partition warnings in all (a broker

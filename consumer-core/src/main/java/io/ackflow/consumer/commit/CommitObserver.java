@@ -27,4 +27,24 @@ public interface CommitObserver {
     default void afterCommit(Map<TopicPartition, OffsetAndMetadata> offsets, Exception failure) {
     }
 
+    /** Tells this observer, then {@code next}, of each commit. */
+    default CommitObserver andThen(CommitObserver next) {
+        CommitObserver first = this;
+        return new CommitObserver() {
+
+            @Override
+            public void beforeCommit(Map<TopicPartition, OffsetAndMetadata> offsets) {
+                first.beforeCommit(offsets);
+                next.beforeCommit(offsets);
+            }
+
+            @Override
+            public void afterCommit(Map<TopicPartition, OffsetAndMetadata> offsets, Exception failure) {
+                first.afterCommit(offsets, failure);
+                next.afterCommit(offsets, failure);
+            }
+
+        };
+    }
+
 }

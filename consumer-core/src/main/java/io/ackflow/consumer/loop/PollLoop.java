@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
@@ -16,13 +15,13 @@ import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.ackflow.consumer.EngineConfig;
 import io.ackflow.consumer.EngineStats;
 import io.ackflow.consumer.RebalanceListener;
+import io.ackflow.consumer.commit.CommitFailures;
 import io.ackflow.consumer.commit.CommitObserver;
 import io.ackflow.consumer.commit.AtLeastOnceCommits;
 import io.ackflow.consumer.commit.CommitPlanner;
@@ -37,6 +36,7 @@ import io.ackflow.consumer.flow.FlowControl;
 import io.ackflow.consumer.flow.PauseController;
 import io.ackflow.consumer.flow.PauseReason;
 import io.ackflow.consumer.rebalance.RebalanceHandler;
+import io.ackflow.consumer.state.CoordinatorWatch;
 import io.ackflow.consumer.state.EngineMetrics;
 import io.ackflow.consumer.state.EngineSnapshot;
 import io.ackflow.consumer.state.LivelockDetector;
@@ -55,7 +55,7 @@ import io.ackflow.consumer.tracking.TrackedRecord;
  * to it only through its {@link CommandQueue} ({@link #controls}, {@link #commitNow}) and
  * {@link #requestStop}, which wake the consumer only while the poll thread
  * is inside {@code poll}: a wakeup outside it would abort the next {@code commitSync} instead
- * (hence the {@code inPoll} flag). Handler threads reach it only through {@link LoopSignals}
+ * (hence the {@link Poller}'s flag). Handler threads reach it only through {@link LoopSignals}
  * (relayed while it is built): an ack, which is counted and wakes the poll when a commit or a
  * resume is due; a stop asked by a recovery; an exactly-once abort. A poll never blocks past the next commit deadline ({@link CommitSchedule}), so
  * commits are on time without a second thread touching the consumer.
@@ -107,7 +107,8 @@ public final class PollLoop implements Runnable, LoopSignals {
     /** Set while the consumer closes: the revoke it runs must not drain again. Poll thread only. */
     private volatile boolean closing;
 
-    private final AtomicBoolean inPoll = new AtomicBoolean();
+    /** The consumer's poll, the flag that lets other threads wake only a poll, and its last return. */
+    private final Poller poller;
 
     private final CommitSchedule schedule;
 
@@ -138,8 +139,11 @@ public final class PollLoop implements Runnable, LoopSignals {
         // At a barrier every record is acked, so there is never a gap for an offset map to describe.
         boolean offsetMaps = config.offsetMaps() && transactionalProducer == null;
         this.planner = new CommitPlanner(offsetMaps ? new OffsetMapCodec(config.offsetMapMaxBytes()) : null, stats);
+        this.poller = new Poller(consumer, config.clock());
+        CommitFailures commitFailures = new CommitFailures(this.planner, config.clock());
+        CommitObserver observers = commitFailures.andThen(observer);
         this.schedule = new CommitSchedule(config.clock(), config.commitInterval(), config.commitEvery());
-        this.committer = new Committer(consumer, this.planner, stats, observer, metrics, System::nanoTime);
+        this.committer = new Committer(consumer, this.planner, stats, observers, metrics, System::nanoTime);
         this.consumer = consumer;
         this.commands = new CommandQueue(name, this::wakeupIfPolling);
         SignalsRelay signals = new SignalsRelay();
@@ -150,19 +154,20 @@ public final class PollLoop implements Runnable, LoopSignals {
         this.pauses = new PauseController(consumer,
                 new FlowControl(config.maxInFlight(), config.maxInFlightPerPartition(), config.lowMark()));
         this.livelock = new LivelockDetector(config.commitLivelockSoftTimeout(), stats);
-        this.snapshots = new SnapshotPublisher(consumer, this.planner, this.conductor, this.pauses, this.livelock, stats);
+        this.snapshots = new SnapshotPublisher(consumer, this.planner, this.conductor, this.pauses, this.livelock, stats,
+                new ProgressProbe(this.poller, commitFailures, new CoordinatorWatch(consumer::metrics)));
         Drain drain = new Drain(config.rebalanceDrainTimeout(), config.ticker(), this::checkHealth);
         Partitions partitions = new Partitions(consumer, this.planner, this.committer, this.conductor, stats,
                 this.snapshots, drain);
         this.commits = (transactionalProducer == null)
                 ? new AtLeastOnceCommits(this.committer, this.planner, partitions::dropQueued, drain)
                 : new TransactionalCommits(transactionalProducer, name, new TransactionalCommits.Parts(consumer,
-                        this.planner, this.committer, this.schedule, this.conductor, this.pauses, partitions, stats, observer,
+                        this.planner, this.committer, this.schedule, this.conductor, this.pauses, partitions, stats, observers,
                         metrics, this.clock, config.ticker(), config.rebalanceDrainTimeout(), this::wakeupIfPolling));
         this.rebalance = new RebalanceHandler(new RebalanceHandler.Parts(consumer, this.planner, this.committer,
                 this.schedule, this.commits, this.conductor, this.pauses, this.livelock,
                 partitions,
-                this.inPoll, () -> this.closing, config.offsetMaps()), rebalanceListeners);
+                this.poller.inPoll(), () -> this.closing, config.offsetMaps()), rebalanceListeners);
         this.shutdown = new Shutdown(consumer, this.conductor, this.planner, this.commits, this.pauses, this.commands,
                 config.shutdownTimeout(), config.ticker());
         this.controls = new ApplicationControls(this.commands, this.pauses, this.planner, this.commits,
@@ -201,6 +206,7 @@ public final class PollLoop implements Runnable, LoopSignals {
         this.pollThread.check("subscribe");
         this.consumer.subscribe(this.conductor.topics(), this.rebalance);
         this.schedule.restart();
+        this.snapshots.started(this.clock.millis());
     }
 
     /**
@@ -224,7 +230,7 @@ public final class PollLoop implements Runnable, LoopSignals {
             timeout = Math.min(timeout, FLOW_RECHECK_MILLIS);
         }
         timeout = Math.min(timeout, this.commits.untilResume(now));
-        ConsumerRecords<byte[], byte[]> records = poll(Duration.ofMillis(timeout));
+        ConsumerRecords<byte[], byte[]> records = this.poller.poll(Duration.ofMillis(timeout));
         dispatch(records);
         commitIfDue();
         this.acksToResume.set(this.pauses.applyFlowControl(this.planner.trackers()));
@@ -255,7 +261,7 @@ public final class PollLoop implements Runnable, LoopSignals {
      */
     public void shutdown() {
         this.pollThread.check("shutdown");
-        this.shutdown.run(this.failure::get, this::poll, () -> this.closing = true);
+        this.shutdown.run(this.failure::get, this.poller::poll, () -> this.closing = true);
     }
 
     /** The last committed offset of each assigned partition that had a commit. Any thread. */
@@ -329,23 +335,7 @@ public final class PollLoop implements Runnable, LoopSignals {
     }
 
     private void wakeupIfPolling() {
-        if (this.inPoll.get()) {
-            this.consumer.wakeup();
-        }
-    }
-
-    private ConsumerRecords<byte[], byte[]> poll(Duration timeout) {
-        this.inPoll.set(true);
-        try {
-            return this.consumer.poll(timeout);
-        }
-        catch (WakeupException woken) {
-            // A command, a stop or commitEvery acks are waiting; the caller's turn handles them.
-            return ConsumerRecords.empty();
-        }
-        finally {
-            this.inPoll.set(false);
-        }
+        this.poller.wakeupIfPolling();
     }
 
     private void dispatch(ConsumerRecords<byte[], byte[]> records) {

@@ -25,13 +25,14 @@ import io.ackflow.consumer.tracking.TrackedRecord;
 
 /**
  * Publishes what the poll thread knows, as an immutable {@link EngineSnapshot}, every half
- * second and at once after a rebalance or a rewind: per partition its offsets, in-flight count,
- * first unacked record with who holds it and on which thread, stuck or not, pause reasons; per
- * subscription its settings and totals. Health, the endpoint and meters read it from any thread;
- * none of them ever calls the consumer.
+ * second, at once after a rebalance or a rewind, and when the loop begins to poll: per partition
+ * its offsets, in-flight count, first unacked record with who holds it and on which thread, stuck
+ * or not, pause reasons; per subscription its settings and totals; the loop's progress (its last
+ * poll, failing commits, last heartbeat, see {@link ProgressProbe}). Health, the endpoint and
+ * meters read it from any thread; none of them ever calls the consumer.
  * <p>
- * Threads: {@link #publishIfDue} and {@link #publishSoon} on the poll thread; {@link #snapshot}
- * from any thread.
+ * Threads: {@link #started}, {@link #publishIfDue} and {@link #publishSoon} on the poll thread;
+ * {@link #snapshot} from any thread.
  */
 final class SnapshotPublisher {
 
@@ -49,24 +50,37 @@ final class SnapshotPublisher {
 
     private final EngineStats stats;
 
+    private final ProgressProbe progress;
+
     private volatile EngineSnapshot snapshot = EngineSnapshot.EMPTY;
 
     /** When the snapshot is next published (clock millis). Poll thread. */
     private long nextAt = Long.MIN_VALUE;
 
     SnapshotPublisher(Consumer<byte[], byte[]> consumer, CommitPlanner planner, Conductor conductor,
-            PauseController pauses, LivelockDetector livelock, EngineStats stats) {
+            PauseController pauses, LivelockDetector livelock, EngineStats stats, ProgressProbe progress) {
         this.consumer = consumer;
         this.planner = planner;
         this.conductor = conductor;
         this.pauses = pauses;
         this.livelock = livelock;
         this.stats = stats;
+        this.progress = progress;
     }
 
     /** The snapshot last published. Any thread. */
     EngineSnapshot snapshot() {
         return this.snapshot;
+    }
+
+    /**
+     * The loop begins to poll at {@code now}: published at once, so that a poll thread held in
+     * its first poll (in the first assignment's callbacks) shows from when it waits. Poll thread.
+     */
+    void started(long now) {
+        this.progress.started(now);
+        publishSoon();
+        publishIfDue(now);
     }
 
     /** Publishes at the next turn rather than at the usual interval. Poll thread. */
@@ -113,7 +127,7 @@ final class SnapshotPublisher {
             member = group.memberId();
         }
         this.snapshot = new EngineSnapshot(Instant.ofEpochMilli(now), groupId, generation, member,
-                List.copyOf(partitions), List.copyOf(subscriptions));
+                List.copyOf(partitions), List.copyOf(subscriptions), this.progress.take(now));
         this.nextAt = now + EVERY_MILLIS;
     }
 

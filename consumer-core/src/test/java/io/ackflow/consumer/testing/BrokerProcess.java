@@ -1,4 +1,4 @@
-package io.ackflow.benchmarks.chaos;
+package io.ackflow.consumer.testing;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -22,8 +22,13 @@ import static org.awaitility.Awaitility.await;
  * 127.0.0.1, from the Kafka server classes on this JVM's class path. Its ports and data
  * directory are chosen once, so a broker killed with SIGKILL restarts on the same log, the same
  * committed offsets and the same address.
+ * <p>
+ * Broker tests that stop and restart the broker use it (consumer-core's test-jar), and so does
+ * the chaos harness of the benchmarks module. The Kafka server classes ({@code kafka.Kafka},
+ * {@code kafka.tools.StorageTool}) come with spring-kafka-test. The thread that owns a
+ * {@code BrokerProcess} is the only one that starts and stops it.
  */
-final class BrokerProcess {
+public final class BrokerProcess {
 
     private final Path dir;
 
@@ -33,7 +38,7 @@ final class BrokerProcess {
 
     private final ChildJvm jvm;
 
-    BrokerProcess(Path dir, int partitions) throws IOException {
+    public BrokerProcess(Path dir, int partitions) throws IOException {
         this.dir = dir;
         this.port = freePort();
         this.controllerPort = freePort();
@@ -93,20 +98,20 @@ final class BrokerProcess {
         return Uuid.randomUuid().toString();
     }
 
-    String bootstrap() {
+    public String bootstrap() {
         return "127.0.0.1:" + this.port;
     }
 
-    Path dataDir() {
+    public Path dataDir() {
         return this.dir.resolve("data");
     }
 
-    ChildJvm jvm() {
+    public ChildJvm jvm() {
         return this.jvm;
     }
 
     /** Starts the broker and waits until it answers a metadata request. */
-    void start(Duration timeout) throws IOException {
+    public void start(Duration timeout) throws IOException {
         this.jvm.start();
         await("broker " + bootstrap()).atMost(timeout).pollInterval(Duration.ofMillis(200))
             .ignoreExceptionsMatching((ex) -> !(ex instanceof IllegalStateException))
@@ -123,7 +128,7 @@ final class BrokerProcess {
             });
     }
 
-    Admin admin() {
+    public Admin admin() {
         return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap(),
                 AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000));
     }

@@ -1,4 +1,4 @@
-package io.ackflow.benchmarks.chaos;
+package io.ackflow.consumer.testing;
 
 import java.io.File;
 import java.io.IOException;
@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
  * harness's thread that owns a {@code ChildJvm} is the only one that starts and stops it; {@link #destroyNow}
  * is safe from a shutdown hook.
  */
-final class ChildJvm {
+public final class ChildJvm {
 
     private final String name;
 
@@ -24,7 +24,7 @@ final class ChildJvm {
 
     private int starts;
 
-    ChildJvm(String name, String heap, String mainClass, List<String> args, Path log) {
+    public ChildJvm(String name, String heap, String mainClass, List<String> args, Path log) {
         this.name = name;
         this.log = log;
         List<String> command = new ArrayList<>();
@@ -42,25 +42,25 @@ final class ChildJvm {
      * This JVM's class path. Surefire and Failsafe may start the test JVM from a manifest-only jar;
      * they then hand the real class path in {@code surefire.test.class.path}.
      */
-    static String classPath() {
+    public static String classPath() {
         String tests = System.getProperty("surefire.test.class.path");
         return (tests != null && !tests.isBlank()) ? tests : System.getProperty("java.class.path");
     }
 
-    String name() {
+    public String name() {
         return this.name;
     }
 
-    Path log() {
+    public Path log() {
         return this.log;
     }
 
     /** Times it was started. */
-    int starts() {
+    public int starts() {
         return this.starts;
     }
 
-    void start() throws IOException {
+    public void start() throws IOException {
         if (isAlive()) {
             throw new IllegalStateException(this.name + " is already running");
         }
@@ -71,18 +71,18 @@ final class ChildJvm {
             .start();
     }
 
-    boolean isAlive() {
+    public boolean isAlive() {
         Process p = this.process;
         return p != null && p.isAlive();
     }
 
-    long pid() {
+    public long pid() {
         Process p = this.process;
         return (p != null) ? p.pid() : -1;
     }
 
     /** SIGKILL, then wait for the process to be gone. */
-    void kill() throws InterruptedException {
+    public void kill() throws InterruptedException {
         Process p = this.process;
         if (p != null) {
             p.destroyForcibly();
@@ -95,7 +95,7 @@ final class ChildJvm {
      * process still alive then is killed.
      * @return whether it exited by itself within the timeout
      */
-    boolean stop(long timeoutSeconds) throws InterruptedException {
+    public boolean stop(long timeoutSeconds) throws InterruptedException {
         Process p = this.process;
         if (p == null || !p.isAlive()) {
             return true;
@@ -109,13 +109,13 @@ final class ChildJvm {
     }
 
     /** Exit code of the last run, or null while it runs or before it ran. */
-    Integer exitCode() {
+    public Integer exitCode() {
         Process p = this.process;
         return (p != null && !p.isAlive()) ? p.exitValue() : null;
     }
 
     /** For shutdown hooks and failures: SIGKILL without asking questions. */
-    void destroyNow() {
+    public void destroyNow() {
         Process p = this.process;
         if (p != null && p.isAlive()) {
             p.destroyForcibly();
