@@ -30,9 +30,11 @@ import java.util.Map;
  * @param parallelConsumer whether Parallel Consumer runs
  * @param textRecords records of each text topic
  * @param jsonRecords records of each JSON topic
+ * @param inFlightBounds the low and high in-flight bounds of the memory probe
  */
 record Plan(String mode, int rounds, double warmup, double cpuWindow, double latencyWindow, List<Workload> workloads,
-        List<Integer> keys, List<Integer> concurrencies, boolean parallelConsumer, int textRecords, int jsonRecords) {
+        List<Integer> keys, List<Integer> concurrencies, boolean parallelConsumer, int textRecords, int jsonRecords,
+        int[] inFlightBounds) {
 
     static final int PARTITIONS = 6;
 
@@ -40,11 +42,12 @@ record Plan(String mode, int rounds, double warmup, double cpuWindow, double lat
         String mode = args.getOrDefault("mode", "quick");
         Plan plan = switch (mode) {
             case "quick" -> new Plan(mode, 3, 1, 3, 2, List.of(Workload.NOOP, Workload.JSON, Workload.FANOUT2,
-                    Workload.FANOUT4, Workload.ASYNC5), List.of(10_000), List.of(100), false, 8_000_000, 2_500_000);
+                    Workload.FANOUT4, Workload.ASYNC5), List.of(10_000), List.of(100), false, 8_000_000, 2_500_000,
+                    new int[] { 20_000, 80_000 });
             case "full" -> new Plan(mode, 3, 2, 3, 3, List.of(Workload.values()), List.of(10, 10_000),
-                    List.of(100, 1000), true, 8_000_000, 2_500_000);
+                    List.of(100, 1000), true, 8_000_000, 2_500_000, new int[] { 20_000, 80_000 });
             case "smoke" -> new Plan(mode, 2, 0.3, 0.5, 0.5, List.of(Workload.NOOP, Workload.JSON, Workload.FANOUT4,
-                    Workload.ASYNC5), List.of(10_000), List.of(100), true, 400_000, 100_000);
+                    Workload.ASYNC5), List.of(10_000), List.of(100), true, 400_000, 100_000, new int[] { 2_000, 8_000 });
             default -> throw new IllegalArgumentException("mode is quick, full or smoke, not '" + mode + "'");
         };
         return plan.with(args);
@@ -58,7 +61,8 @@ record Plan(String mode, int rounds, double warmup, double cpuWindow, double lat
         return new Plan(this.mode, Integer.parseInt(args.getOrDefault("rounds", String.valueOf(this.rounds))),
                 Double.parseDouble(args.getOrDefault("warmup", String.valueOf(this.warmup))),
                 Double.parseDouble(args.getOrDefault("window", String.valueOf(this.cpuWindow))), this.latencyWindow,
-                chosen, this.keys, this.concurrencies, this.parallelConsumer, this.textRecords, this.jsonRecords);
+                chosen, this.keys, this.concurrencies, this.parallelConsumer, this.textRecords, this.jsonRecords,
+                this.inFlightBounds);
     }
 
     /**

@@ -15,8 +15,8 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * The results file: JSON lines in {@code <dir>/<start time>-<mode>.jsonl}. The first line
  * ({@code "type":"run"}) holds the command, the plan and the machine; then one line per arm per
- * round with the raw figures ({@code "round"}) and one per table row ({@code "summary"}). Every
- * line repeats the run's start time,
+ * round with the raw figures ({@code "round"}), one per table row ({@code "summary"}) and one
+ * per in-flight memory measurement ({@code "inflight"}). Every line repeats the run's start time,
  * JDK, cores and CPU so that lines from many files can be filtered together.
  */
 final class ResultsLog {
@@ -91,6 +91,18 @@ final class ResultsLog {
         line.put("p99_ms_median", row.p99Millis());
         line.put("stop_s_max", row.maxStopSeconds());
         line.put("notes", row.notes());
+        write(line);
+    }
+
+    void inFlight(InFlightMemory.Result result) throws IOException {
+        Map<String, Object> line = line("inflight");
+        line.put("arm", "ackflow");
+        line.put("ordering", result.ordering());
+        line.put("keys", result.keys());
+        line.put("concurrency", result.concurrency());
+        line.put("low", result.low());
+        line.put("high", result.high());
+        line.put("bytes_per_in_flight_record", Double.isNaN(result.bytesPerRecord()) ? null : result.bytesPerRecord());
         write(line);
     }
 

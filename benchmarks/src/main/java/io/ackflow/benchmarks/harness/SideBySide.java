@@ -17,13 +17,14 @@ import io.ackflow.benchmarks.BenchmarkArgs;
 /**
  * The side-by-side harness: every arm reads the same pre-produced records from the same broker,
  * cell by cell (a workload on one key count), in interleaved rounds; prints a markdown table per
- * cell and all of them at the end, and writes JSON
+ * cell and all of them at the end, then Ackflow's bytes per in-flight record, and writes JSON
  * lines to {@code <results>/<start time>-<mode>.jsonl}. Started by {@code benchmarks/run}, which
  * starts the broker as its own process. See {@link Plan} for what each mode runs and
  * {@link ArmRun} for how one run is measured.
  * <p>
  * Arguments: {@code bootstrap=host:port mode=quick|full|smoke results=dir command=<as typed>},
- * optionally {@code rounds=}, {@code warmup=}, {@code window=} and {@code workloads=noop,json}.
+ * optionally {@code rounds=}, {@code warmup=}, {@code window=}, {@code workloads=noop,json}
+ * and {@code inflight=no|only} (skip the in-flight memory probe, or run nothing else).
  */
 public final class SideBySide {
 
@@ -59,11 +60,14 @@ public final class SideBySide {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, this.bootstrap))) {
             Map<String, Topic> topics = produce(new TopicData(this.bootstrap, admin));
             ArmRun runner = new ArmRun(this.bootstrap, admin, logs);
-            warmUp(runner, topics);
+            boolean cells = !this.args.getOrDefault("inflight", "yes").equals("only");
+            if (cells) {
+                warmUp(runner, topics);
+            }
             Table table = new Table(System.out);
             Rounds rounds = new Rounds(runner, log, this.plan);
             List<Summary> rows = new ArrayList<>();
-            for (Workload workload : this.plan.workloads()) {
+            for (Workload workload : cells ? this.plan.workloads() : List.<Workload>of()) {
                 for (int keys : this.plan.keys()) {
                     System.out.printf(Locale.ROOT, "%n### %s, %,d keys%n", workload.label, keys);
                     List<Summary> cell = rounds.run(workload, topics.get(key(workload.payload, keys)));
@@ -71,9 +75,14 @@ public final class SideBySide {
                     rows.addAll(cell);
                 }
             }
+            List<InFlightMemory.Result> memory = inFlight(topics, log);
             if (!rows.isEmpty()) {
                 System.out.println("## All rows");
                 table.print(rows);
+            }
+            if (!memory.isEmpty()) {
+                System.out.println("## Bytes per in-flight record");
+                table.printInFlight(memory);
             }
         }
         System.out.printf(Locale.ROOT, "results: %s (%.1f minutes)%n", log.file(), (System.nanoTime() - started) / 60e9);
@@ -106,6 +115,31 @@ public final class SideBySide {
                 }
             }
         }
+    }
+
+    /** Ackflow's bytes per in-flight record, for each ordering, key count and concurrency, on the text topics. */
+    private List<InFlightMemory.Result> inFlight(Map<String, Topic> topics, ResultsLog log) throws Exception {
+        List<InFlightMemory.Result> results = new ArrayList<>();
+        if (this.args.getOrDefault("inflight", "yes").equals("no") || !this.plan.payloads().contains(Payload.TEXT)) {
+            return results;
+        }
+        InFlightMemory memory = new InFlightMemory(this.bootstrap);
+        int[] bounds = this.plan.inFlightBounds();
+        for (int keys : this.plan.keys()) {
+            for (int concurrency : this.plan.concurrencies()) {
+                for (String ordering : List.of("PARTITION", "KEY", "UNORDERED")) {
+                    InFlightMemory.Result result = memory.measure(topics.get(key(Payload.TEXT, keys)), ordering,
+                            concurrency, bounds[0], bounds[1]);
+                    System.out.printf(Locale.ROOT, "in flight  ackflow %-9s k=%-6d C=%-5d %,7d -> %,7d records, "
+                            + "%.1f -> %.1f MB: %,.0f bytes per record%n", ordering, keys, concurrency,
+                            result.low().inFlight(), result.high().inFlight(), result.low().heapBytes() / 1048576.0,
+                            result.high().heapBytes() / 1048576.0, result.bytesPerRecord());
+                    log.inFlight(result);
+                    results.add(result);
+                }
+            }
+        }
+        return results;
     }
 
     private static String key(Payload payload, int keys) {

@@ -39,4 +39,20 @@ final class Table {
         this.out.flush();
     }
 
+    void printInFlight(List<InFlightMemory.Result> rows) {
+        this.out.println();
+        this.out.println("| arm | ordering | keys | C | bound | in flight | heap over idle MB | bound | in flight "
+                + "| heap over idle MB | bytes per in-flight record |");
+        this.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
+        for (InFlightMemory.Result row : rows) {
+            this.out.println(String.format(Locale.ROOT, "| ackflow | %s | %,d | %,d | %,d | %,d | %.1f | %,d | %,d | %.1f | %s |",
+                    row.ordering(), row.keys(), row.concurrency(), row.low().bound(), row.low().inFlight(),
+                    row.low().heapBytes() / 1048576.0, row.high().bound(), row.high().inFlight(),
+                    row.high().heapBytes() / 1048576.0,
+                    Double.isNaN(row.bytesPerRecord()) ? "-" : String.format(Locale.ROOT, "%,.0f", row.bytesPerRecord())));
+        }
+        this.out.println();
+        this.out.flush();
+    }
+
 }
