@@ -24,8 +24,12 @@ interface Arm {
      */
     boolean isPollThread(String threadName);
 
-    /** Whether one thread owns all the arm's consumers, so that 1 / its cost per record is one consumer's ceiling. */
-    default boolean singleConsumer() {
+    /**
+     * Whether one poll thread does all that a record needs before its handlers, so that 1 / its
+     * CPU per record is the most one consumer can feed: false when the work is spread over
+     * several consumers or the dispatch runs on another thread.
+     */
+    default boolean hasCeiling() {
         return true;
     }
 

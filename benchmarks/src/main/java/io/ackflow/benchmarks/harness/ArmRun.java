@@ -81,7 +81,7 @@ final class ArmRun {
         HeapWatch heap = HeapWatch.get();
         return new RunResult(variant, round, position, load, (firstAt - startedAt) / 1e9, recordsAtEnd - recordsAtStart,
                 (windowEnd - windowStart) / 1e9, recordsAtEnd >= total, ThreadCpu.between(pollAtStart, pollAtEnd),
-                pollThreads.names(), arm.singleConsumer(), processAtEnd - processAtStart, heap.peakMb(), heap.liveMb(),
+                pollThreads.names(), arm.hasCeiling(), processAtEnd - processAtStart, heap.peakMb(), heap.liveMb(),
                 heap.collections(), heap.pauseMillis(), probe.p50Millis(), probe.p99Millis(), stopSeconds, clean,
                 committed.values().stream().mapToLong(Long::longValue).sum(), completions.missingBelow(committed),
                 completions.duplicates(), completions.badValues(), this.logs.warnings(), this.logs.first());

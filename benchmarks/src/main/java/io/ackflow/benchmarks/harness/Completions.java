@@ -45,10 +45,6 @@ final class Completions {
         this.probe = probe;
     }
 
-    int handlers() {
-        return this.handlers;
-    }
-
     /** What a handler calls before running: the time it started for a sampled record, else 0. */
     static long started(long offset) {
         return (offset % SAMPLE_EVERY == 0) ? System.nanoTime() : 0;

@@ -64,4 +64,10 @@ final class ParallelConsumerArm implements Arm {
         return threadName.equals(POLL_THREAD);
     }
 
+    /** Its dispatch runs on a second thread, {@code pc-control}, so the poll thread alone is no ceiling. */
+    @Override
+    public boolean hasCeiling() {
+        return false;
+    }
+
 }

@@ -16,7 +16,7 @@ import java.util.Set;
  * @param exhausted whether the window ended because the topic had no records left
  * @param pollCpuNanos CPU time of the poll threads in the window
  * @param pollThreads names of the threads counted as poll threads
- * @param singleConsumer whether one thread owns the arm's only consumer
+ * @param hasCeiling whether 1 / poll CPU per record is the ceiling of one consumer (see {@link Arm#hasCeiling})
  * @param processCpuNanos CPU time of the whole harness process in the window (the broker is another process)
  * @param peakHeapMb the most heap used, just before a collection
  * @param liveHeapMb the most heap still used just after a collection
@@ -35,13 +35,11 @@ import java.util.Set;
  */
 record RunResult(Variant variant, int round, int position, double loadAverage, double startSeconds,
         long windowRecords, double windowSeconds, boolean exhausted, long pollCpuNanos, Set<String> pollThreads,
-        boolean singleConsumer, long processCpuNanos, double peakHeapMb, double liveHeapMb, long collections,
+        boolean hasCeiling, long processCpuNanos, double peakHeapMb, double liveHeapMb, long collections,
         long collectionMillis, double p50Millis, double p99Millis, double stopSeconds, boolean stopClean,
         long committedRecords, long missing, long duplicates, long badValues, long warnings, String firstWarning) {
 
-    /** Windows shorter than this and with fewer records than {@link #MIN_RECORDS} are flagged. */
-    static final double MIN_SECONDS = 3.0;
-
+    /** A window shorter than planned is flagged unless it holds at least this many records. */
     static final long MIN_RECORDS = 2_000_000;
 
     double recordsPerSecond() {
@@ -56,7 +54,7 @@ record RunResult(Variant variant, int round, int position, double loadAverage, d
         return (this.windowRecords == 0) ? 0 : (double) this.processCpuNanos / this.windowRecords;
     }
 
-    /** Whether the window met neither the time nor the record minimum. */
+    /** Whether the window met neither the planned length nor the record minimum. */
     boolean shortWindow(double minSeconds) {
         return this.windowSeconds < minSeconds - 0.05 && this.windowRecords < MIN_RECORDS;
     }

@@ -69,7 +69,7 @@ final class SpringKafkaArm implements Arm {
     }
 
     @Override
-    public boolean singleConsumer() {
+    public boolean hasCeiling() {
         return false;
     }
 

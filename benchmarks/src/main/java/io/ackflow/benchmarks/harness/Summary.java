@@ -52,10 +52,10 @@ record Summary(Workload workload, int keys, Variant variant, List<RunResult> run
         return median(RunResult::processNanosPerRecord);
     }
 
-    /** Records/s one consumer could feed if its poll thread had a core to itself; 0 when several consumers share the work. */
+    /** Records/s one consumer could feed if its poll thread had a core to itself; 0 when the arm has no such figure. */
     double ceiling() {
         double poll = pollNanos();
-        return (poll <= 0 || !this.runs.get(0).singleConsumer()) ? 0 : 1e9 / poll;
+        return (poll <= 0 || !this.runs.get(0).hasCeiling()) ? 0 : 1e9 / poll;
     }
 
     double peakHeapMb() {
