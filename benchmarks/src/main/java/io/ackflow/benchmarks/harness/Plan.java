@@ -16,8 +16,9 @@ import java.util.Map;
  * <li>{@code full}: every workload with 10 and 10,000 keys, C = 100 and 1000, Parallel Consumer too.
  * <li>{@code smoke}: a plumbing check of every arm with windows too short for figures.
  * </ul>
- * Arguments {@code rounds=}, {@code warmup=}, {@code window=} and {@code workloads=} (labels,
- * comma-separated) override the mode's.
+ * Arguments {@code rounds=}, {@code warmup=}, {@code window=} (the CPU-bound window),
+ * {@code workloads=} (labels, comma-separated) and {@code arms=} (names, comma-separated; the
+ * plain loop always runs, as every ratio's denominator) override the mode's.
  *
  * @param mode quick, full or smoke
  * @param rounds rounds per cell
@@ -31,10 +32,11 @@ import java.util.Map;
  * @param textRecords records of each text topic
  * @param jsonRecords records of each JSON topic
  * @param inFlightBounds the low and high in-flight bounds of the memory probe
+ * @param arms the arms that run besides the plain loop, empty for all of the mode's
  */
 record Plan(String mode, int rounds, double warmup, double cpuWindow, double latencyWindow, List<Workload> workloads,
         List<Integer> keys, List<Integer> concurrencies, boolean parallelConsumer, int textRecords, int jsonRecords,
-        int[] inFlightBounds) {
+        int[] inFlightBounds, List<String> arms) {
 
     static final int PARTITIONS = 6;
 
@@ -42,12 +44,14 @@ record Plan(String mode, int rounds, double warmup, double cpuWindow, double lat
         String mode = args.getOrDefault("mode", "quick");
         Plan plan = switch (mode) {
             case "quick" -> new Plan(mode, 3, 1, 3, 2, List.of(Workload.NOOP, Workload.JSON, Workload.FANOUT2,
-                    Workload.FANOUT4, Workload.ASYNC5), List.of(10_000), List.of(100), false, 8_000_000, 2_500_000,
-                    new int[] { 20_000, 80_000 });
+                    Workload.FANOUT4, Workload.ASYNC5), List.of(10_000), List.of(100), false, 16_000_000, 2_500_000,
+                    new int[] { 20_000, 80_000 }, List.of());
             case "full" -> new Plan(mode, 3, 2, 3, 3, List.of(Workload.values()), List.of(10, 10_000),
-                    List.of(100, 1000), true, 8_000_000, 2_500_000, new int[] { 20_000, 80_000 });
+                    List.of(100, 1000), true, 16_000_000, 2_500_000, new int[] { 20_000, 80_000 },
+                    List.of());
             case "smoke" -> new Plan(mode, 2, 0.3, 0.5, 0.5, List.of(Workload.NOOP, Workload.JSON, Workload.FANOUT4,
-                    Workload.ASYNC5), List.of(10_000), List.of(100), true, 400_000, 100_000, new int[] { 2_000, 8_000 });
+                    Workload.ASYNC5), List.of(10_000), List.of(100), true, 400_000, 100_000, new int[] { 2_000, 8_000 },
+                    List.of());
             default -> throw new IllegalArgumentException("mode is quick, full or smoke, not '" + mode + "'");
         };
         return plan.with(args);
@@ -58,11 +62,15 @@ record Plan(String mode, int rounds, double warmup, double cpuWindow, double lat
         if (args.containsKey("workloads")) {
             chosen = Arrays.stream(args.get("workloads").split(",")).map(String::trim).map(Workload::of).toList();
         }
+        List<String> arms = this.arms;
+        if (args.containsKey("arms")) {
+            arms = Arrays.stream(args.get("arms").split(",")).map(String::trim).toList();
+        }
         return new Plan(this.mode, Integer.parseInt(args.getOrDefault("rounds", String.valueOf(this.rounds))),
                 Double.parseDouble(args.getOrDefault("warmup", String.valueOf(this.warmup))),
                 Double.parseDouble(args.getOrDefault("window", String.valueOf(this.cpuWindow))), this.latencyWindow,
                 chosen, this.keys, this.concurrencies, this.parallelConsumer, this.textRecords, this.jsonRecords,
-                this.inFlightBounds);
+                this.inFlightBounds, arms);
     }
 
     /**
@@ -83,6 +91,7 @@ record Plan(String mode, int rounds, double warmup, double cpuWindow, double lat
                 variants.add(new Variant("ackflow", ordering, concurrency));
             }
         }
+        variants.removeIf((variant) -> !variant.plain() && !this.arms.isEmpty() && !this.arms.contains(variant.arm()));
         return variants;
     }
 
