@@ -1,214 +1,149 @@
 package io.ackflow.benchmarks.harness;
 
-import java.io.IOException;
-import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.common.utils.AppInfoParser;
 
 import io.ackflow.benchmarks.BenchmarkArgs;
 
 /**
- * The side-by-side harness: every arm reads the same pre-produced records from the same broker
- * in one run, for each workload, key count and concurrency; prints a table and appends one JSON
- * line per run to {@code results/<timestamp>.jsonl}. Started by {@code benchmarks/run}, which
- * starts the broker as its own process.
+ * The side-by-side harness: every arm reads the same pre-produced records from the same broker,
+ * cell by cell (a workload on one key count), in interleaved rounds; prints a markdown table per
+ * cell and all of them at the end, then Ackflow's bytes per in-flight record, and writes JSON
+ * lines to {@code <results>/<start time>-<mode>.jsonl}. Started by {@code benchmarks/run}, which
+ * starts the broker as its own process. See {@link Plan} for what each mode runs and
+ * {@link ArmRun} for how one run is measured.
  * <p>
- * Arguments: {@code bootstrap=host:port mode=quick|full results=dir}.
+ * Arguments: {@code bootstrap=host:port mode=quick|full|smoke results=dir command=<as typed>},
+ * optionally {@code rounds=}, {@code warmup=}, {@code window=}, {@code workloads=noop,json}
+ * and {@code inflight=no|only} (skip the in-flight memory probe, or run nothing else).
  */
 public final class SideBySide {
 
-    private static final int PARTITIONS = 6;
-
-    private static final int VALUE_BYTES = 100;
-
     private final String bootstrap;
 
-    private final boolean full;
+    private final Plan plan;
 
-    private final Path resultsFile;
+    private final Map<String, String> args;
 
-    private final Map<String, Double> plainRates = new HashMap<>();
-
-    private int runs;
-
-    private SideBySide(Map<String, String> args) throws IOException {
+    private SideBySide(Map<String, String> args) {
         this.bootstrap = require(args, "bootstrap");
-        this.full = args.getOrDefault("mode", "quick").equals("full");
-        Path dir = Path.of(args.getOrDefault("results", "benchmarks/results"));
-        Files.createDirectories(dir);
-        this.resultsFile = dir.resolve(Instant.now().toString().replace(':', '-') + "-" + (this.full ? "full" : "quick")
-                + ".jsonl");
+        this.plan = Plan.of(args);
+        this.args = args;
     }
 
     public static void main(String[] argv) throws Exception {
         Map<String, String> args = BenchmarkArgs.parse(argv);
+        args.putIfAbsent("command", "SideBySide " + String.join(" ", argv));
         new SideBySide(args).run();
         System.exit(0);
     }
 
     private void run() throws Exception {
-        int[] keyCounts = this.full ? new int[] { 10, 10_000 } : new int[] { 10_000 };
-        int[] concurrencies = this.full ? new int[] { 100, 1000 } : new int[] { 100 };
-        List<Workload> workloads = this.full ? List.of(Workload.values())
-                : List.of(Workload.NOOP, Workload.ASYNC5, Workload.FANOUT2);
-        int records = this.full ? 1_000_000 : 300_000;
-        long seconds = this.full ? 12 : 6;
-        for (int keys : keyCounts) {
-            produce("bench-k" + keys, keys, records);
-        }
-        // Warm-up, not recorded: the JIT compiles the client's and each arm's hot paths first.
-        String warmTopic = "bench-k" + keyCounts[keyCounts.length - 1];
-        for (Arm arm : List.<Arm>of(new PlainArm(), new SpringKafkaArm(), new ParallelConsumerArm(), new AckflowArm())) {
-            measure(arm, warmTopic, Workload.NOOP, arm instanceof PlainArm ? "" : "KEY", 100, 0, records, seconds, false);
-        }
-        this.plainRates.clear();
-        System.out.printf("%-18s %-10s %-8s %6s %5s %12s %8s %8s %9s %7s %7s%n", "arm", "ordering", "workload",
-                "keys", "C", "records/s", "p50 ms", "p99 ms", "heap MB", "x plain", "x limit");
-        for (Workload workload : workloads) {
-            for (int keys : keyCounts) {
-                String topic = "bench-k" + keys;
-                measure(new PlainArm(), topic, workload, "", 1, keys, records, seconds);
-                measure(new SpringKafkaArm(), topic, workload, "PARTITION", PARTITIONS, keys, records, seconds);
-                for (int c : concurrencies) {
-                    for (String ordering : List.of("KEY", "UNORDERED")) {
-                        measure(new ParallelConsumerArm(), topic, workload, ordering, c, keys, records, seconds);
-                    }
-                    for (String ordering : List.of("PARTITION", "KEY", "UNORDERED")) {
-                        measure(new AckflowArm(), topic, workload, ordering, c, keys, records, seconds);
-                    }
+        long started = System.nanoTime();
+        ResultsLog log = new ResultsLog(Path.of(this.args.getOrDefault("results", "benchmarks/results")), this.plan.mode());
+        log.header(this.args.get("command"), this.plan);
+        System.out.println(Machine.summary());
+        System.out.printf(Locale.ROOT, "%s: %d rounds; CPU-bound arms %.1f s of warm-up and %.1f s measured, "
+                + "latency-bound %.1f s measured%n", this.plan.mode(), this.plan.rounds(), this.plan.warmup(),
+                this.plan.cpuWindow(), this.plan.latencyWindow());
+        LogWatch logs = LogWatch.install();
+        HeapWatch.get();
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, this.bootstrap))) {
+            Map<String, Topic> topics = produce(new TopicData(this.bootstrap, admin));
+            ArmRun runner = new ArmRun(this.bootstrap, admin, logs);
+            boolean cells = !this.args.getOrDefault("inflight", "yes").equals("only");
+            if (cells) {
+                warmUp(runner, topics);
+            }
+            Table table = new Table(System.out);
+            Rounds rounds = new Rounds(runner, log, this.plan);
+            List<Summary> rows = new ArrayList<>();
+            for (Workload workload : cells ? this.plan.workloads() : List.<Workload>of()) {
+                for (int keys : this.plan.keys()) {
+                    System.out.printf(Locale.ROOT, "%n### %s, %,d keys%n", workload.label, keys);
+                    List<Summary> cell = rounds.run(workload, topics.get(key(workload.payload, keys)));
+                    table.print(cell);
+                    rows.addAll(cell);
                 }
             }
+            List<InFlightMemory.Result> memory = inFlight(topics, log);
+            if (!rows.isEmpty()) {
+                System.out.println("## All rows");
+                table.print(rows);
+            }
+            if (!memory.isEmpty()) {
+                System.out.println("## Bytes per in-flight record");
+                table.printInFlight(memory);
+            }
         }
-        System.out.println("results: " + this.resultsFile);
+        System.out.printf(Locale.ROOT, "results: %s (%.1f minutes)%n", log.file(), (System.nanoTime() - started) / 60e9);
     }
 
-    private void measure(Arm arm, String topic, Workload workload, String ordering, int concurrency, int keys,
-            int records, long seconds) throws Exception {
-        measure(arm, topic, workload, ordering, concurrency, keys, records, seconds, true);
-    }
-
-    private void measure(Arm arm, String topic, Workload workload, String ordering, int concurrency, int keys,
-            int records, long seconds, boolean recorded) throws Exception {
-        System.gc();
-        Spec spec = new Spec(this.bootstrap, topic, "bench-" + (++this.runs) + "-" + System.nanoTime(), workload,
-                ordering, concurrency, PARTITIONS);
-        Probe probe = new Probe(records);
-        arm.start(spec, probe);
-        long done = probe.await(seconds);
-        double rate = probe.recordsPerSecond();
-        double heap = Probe.peakHeapMb();
-        double cpu = probe.cpuMicrosPerRecord();
-        arm.stop();
-        if (!recorded) {
-            return;
+    private Map<String, Topic> produce(TopicData data) throws Exception {
+        Map<String, Topic> topics = new HashMap<>();
+        for (int keys : this.plan.keys()) {
+            for (Payload payload : this.plan.payloads()) {
+                topics.put(key(payload, keys), data.produce(payload, keys, this.plan.records(payload), Plan.PARTITIONS));
+            }
         }
-        String plainKey = workload.label + "/" + keys;
-        if (arm instanceof PlainArm) {
-            this.plainRates.put(plainKey, rate);
-        }
-        double plain = this.plainRates.getOrDefault(plainKey, rate);
-        double limit = limit(arm, workload, ordering, concurrency, keys, plain);
-        System.out.printf(Locale.ROOT, "%-18s %-10s %-8s %6d %5d %,12.0f %8.2f %8.2f %9.0f %7.2f %7.2f%s%n",
-                arm.name(), ordering, workload.label, keys, concurrency, rate, probe.p50Millis(), probe.p99Millis(), heap,
-                rate / plain, rate / limit, (done < 2) ? "  (no records)" : "");
-        String json = String.format(Locale.ROOT, "{\"arm\":\"%s\",\"ordering\":\"%s\",\"workload\":\"%s\",\"keys\":%d,"
-                + "\"concurrency\":%d,\"records\":%d,\"records_per_s\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
-                + "\"peak_heap_mb\":%.1f,\"cpu_us_per_record\":%.3f,\"ratio_to_plain\":%.3f,\"ratio_to_limit\":%.3f,"
-                + "\"limit_records_per_s\":%.1f,\"jdk\":\"%s\",\"kafka\":\"%s\",\"cpu\":\"%s\",\"cores\":%d,"
-                + "\"partitions\":%d,\"value_bytes\":%d,\"time\":\"%s\"}",
-                arm.name(), ordering, workload.label, keys, concurrency, done, rate, probe.p50Millis(), probe.p99Millis(),
-                heap, cpu, rate / plain, rate / limit, limit, System.getProperty("java.version"),
-                AppInfoParser.getVersion(), cpuModel(), Runtime.getRuntime().availableProcessors(), PARTITIONS,
-                VALUE_BYTES, Instant.now());
-        try (PrintWriter out = new PrintWriter(Files.newBufferedWriter(this.resultsFile, StandardCharsets.UTF_8,
-                StandardOpenOption.CREATE, StandardOpenOption.APPEND))) {
-            out.println(json);
-        }
+        return topics;
     }
 
     /**
-     * The theoretical limit: the plain loop for a no-op handler; for a handler of S ms, the
-     * records that can be in progress at once (min of concurrency and keys under KEY order, the
-     * partitions under PARTITION order, one for the plain loop) divided by S.
+     * Not recorded: each arm once, so that the JIT has compiled the client's and each arm's hot
+     * paths (and Jackson's, when a workload reads JSON) before the first round.
      */
-    private static double limit(Arm arm, Workload workload, String ordering, int concurrency, int keys, double plain) {
-        if (workload.serviceMillis == 0) {
-            return plain;
-        }
-        int parallel = switch (ordering) {
-            case "KEY" -> Math.min(concurrency, keys);
-            case "PARTITION" -> Math.min(concurrency, PARTITIONS);
-            case "UNORDERED" -> concurrency;
-            default -> 1;
-        };
-        return parallel * 1000.0 / workload.serviceMillis;
-    }
-
-    private void produce(String topic, int keys, int records) throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, this.bootstrap))) {
-            Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
-            if (!existing.contains(topic)) {
-                admin.createTopics(List.of(new NewTopic(topic, PARTITIONS, (short) 1))).all().get(30, TimeUnit.SECONDS);
-            }
-        }
-        char[] fill = new char[VALUE_BYTES];
-        Arrays.fill(fill, 'x');
-        String value = new String(fill);
-        Map<String, Object> props = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, this.bootstrap,
-                ProducerConfig.LINGER_MS_CONFIG, 20, ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024,
-                ProducerConfig.ACKS_CONFIG, "1");
-        long start = System.nanoTime();
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(props, new StringSerializer(),
-                new StringSerializer())) {
-            List<Future<?>> last = new ArrayList<>();
-            for (int i = 0; i < records; i++) {
-                Future<?> sent = producer.send(new ProducerRecord<>(topic, "key-" + (i % keys), value));
-                if (i >= records - 1000) {
-                    last.add(sent);
-                }
-            }
-            producer.flush();
-            for (Future<?> sent : last) {
-                sent.get(60, TimeUnit.SECONDS);
-            }
-        }
-        System.out.printf("produced %,d records over %,d keys to %s in %.1f s%n", records, keys, topic,
-                (System.nanoTime() - start) / 1e9);
-    }
-
-    private static String cpuModel() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("model name")) {
-                    return line.substring(line.indexOf(':') + 1).trim().replace("\"", "'");
+    private void warmUp(ArmRun runner, Map<String, Topic> topics) throws Exception {
+        Set<String> arms = new LinkedHashSet<>();
+        for (Variant variant : this.plan.variants()) {
+            if (arms.add(variant.arm())) {
+                for (Payload payload : this.plan.payloads()) {
+                    Workload workload = (payload == Payload.JSON) ? Workload.JSON : Workload.FANOUT2;
+                    Topic topic = topics.get(key(payload, this.plan.keys().get(this.plan.keys().size() - 1)));
+                    RunResult run = runner.run(variant, workload, topic, this.plan.warmup(), 1, 0, 0);
+                    System.out.printf(Locale.ROOT, "warm-up %-8s %-34s %,11.0f records/s%n", workload.label, variant,
+                            run.recordsPerSecond());
                 }
             }
         }
-        catch (IOException ex) {
-            // not Linux: leave it unknown
+    }
+
+    /** Ackflow's bytes per in-flight record, for each ordering, key count and concurrency, on the text topics. */
+    private List<InFlightMemory.Result> inFlight(Map<String, Topic> topics, ResultsLog log) throws Exception {
+        List<InFlightMemory.Result> results = new ArrayList<>();
+        if (this.args.getOrDefault("inflight", "yes").equals("no") || !this.plan.payloads().contains(Payload.TEXT)) {
+            return results;
         }
-        return "unknown";
+        InFlightMemory memory = new InFlightMemory(this.bootstrap);
+        int[] bounds = this.plan.inFlightBounds();
+        for (int keys : this.plan.keys()) {
+            for (int concurrency : this.plan.concurrencies()) {
+                for (String ordering : List.of("PARTITION", "KEY", "UNORDERED")) {
+                    InFlightMemory.Result result = memory.measure(topics.get(key(Payload.TEXT, keys)), ordering,
+                            concurrency, bounds[0], bounds[1]);
+                    System.out.printf(Locale.ROOT, "in flight  ackflow %-9s k=%-6d C=%-5d %,7d -> %,7d records, "
+                            + "%.1f -> %.1f MB: %,.0f bytes per record%n", ordering, keys, concurrency,
+                            result.low().inFlight(), result.high().inFlight(), result.low().heapBytes() / 1048576.0,
+                            result.high().heapBytes() / 1048576.0, result.bytesPerRecord());
+                    log.inFlight(result);
+                    results.add(result);
+                }
+            }
+        }
+        return results;
+    }
+
+    private static String key(Payload payload, int keys) {
+        return payload.label + "/" + keys;
     }
 
     private static String require(Map<String, String> args, String name) {

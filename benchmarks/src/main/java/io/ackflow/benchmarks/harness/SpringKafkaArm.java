@@ -12,13 +12,16 @@ import org.springframework.kafka.listener.MessageListener;
 
 /**
  * spring-kafka as its users run it: a concurrent listener container with one consumer thread
- * per partition ({@code concurrency} = partitions), records handled in turn on each; for two
- * handlers per record, two containers in two consumer groups. An asynchronous handler is waited
- * for on the listener thread, since the record is acked when the listener returns.
+ * per partition ({@code concurrency} = partitions), records handled in turn on each, the value
+ * read by the consumer's deserializer; for N handlers per record, N containers in N consumer
+ * groups. An asynchronous handler is waited for on the listener thread, since the record is
+ * acked when the listener returns. The container threads own the consumers and run the handlers.
  */
 final class SpringKafkaArm implements Arm {
 
-    private final List<ConcurrentMessageListenerContainer<String, String>> containers = new ArrayList<>();
+    private static final String BEAN_PREFIX = "bench-sk-";
+
+    private final List<ConcurrentMessageListenerContainer<String, Object>> containers = new ArrayList<>();
 
     @Override
     public String name() {
@@ -26,35 +29,57 @@ final class SpringKafkaArm implements Arm {
     }
 
     @Override
-    public void start(Spec spec, Probe probe) {
-        FanOutCounter counter = new FanOutCounter(spec.workload().handlers, probe);
-        for (int h = 0; h < spec.workload().handlers; h++) {
-            DefaultKafkaConsumerFactory<String, String> factory = new DefaultKafkaConsumerFactory<>(
-                    spec.consumerProperties("-" + h), new StringDeserializer(), new StringDeserializer());
+    public void start(Spec spec, Completions completions) {
+        Workload workload = spec.workload();
+        for (int h = 0; h < workload.handlers; h++) {
+            int handler = h;
+            DefaultKafkaConsumerFactory<String, Object> factory = new DefaultKafkaConsumerFactory<>(
+                    spec.consumerProperties("-" + h), new StringDeserializer(), workload.payload.deserializer());
             ContainerProperties properties = new ContainerProperties(spec.topic());
-            properties.setMessageListener((MessageListener<String, String>) (ConsumerRecord<String, String> record) -> {
-                long startedAt = System.nanoTime();
+            properties.setMessageListener((MessageListener<String, Object>) (ConsumerRecord<String, Object> record) -> {
+                long startedAt = Completions.started(record.offset());
                 try {
-                    spec.workload().runBlocking();
+                    workload.runBlocking();
                 }
                 catch (InterruptedException ex) {
                     Thread.currentThread().interrupt();
                 }
-                counter.done(record.partition(), record.offset(), startedAt);
+                completions.handled(handler, record.partition(), record.offset(), record.value(), startedAt);
             });
-            ConcurrentMessageListenerContainer<String, String> container = new ConcurrentMessageListenerContainer<>(
+            ConcurrentMessageListenerContainer<String, Object> container = new ConcurrentMessageListenerContainer<>(
                     factory, properties);
             container.setConcurrency(spec.partitions());
-            container.setBeanName("bench-" + h);
+            container.setBeanName(BEAN_PREFIX + h);
             container.start();
             this.containers.add(container);
         }
     }
 
     @Override
-    public void stop() {
+    public boolean stop() {
         this.containers.forEach(ConcurrentMessageListenerContainer::stop);
         this.containers.clear();
+        return true;
+    }
+
+    /** The container threads, named {@code <bean>-<n>-C-<m>}. */
+    @Override
+    public boolean isPollThread(String threadName) {
+        return threadName.startsWith(BEAN_PREFIX);
+    }
+
+    @Override
+    public boolean hasCeiling() {
+        return false;
+    }
+
+    @Override
+    public List<String> groups(Spec spec) {
+        List<String> groups = new ArrayList<>();
+        for (int h = 0; h < spec.workload().handlers; h++) {
+            groups.add(spec.group() + "-" + h);
+        }
+        return groups;
     }
 
 }

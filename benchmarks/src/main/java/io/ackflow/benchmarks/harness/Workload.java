@@ -6,19 +6,25 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * What a handler does with a record: nothing ({@code noop}), block 5 ms ({@code sleep5}), return
- * a future that a scheduler completes 5 ms later ({@code async5}), or two no-op handlers per
- * record ({@code fanout2}).
+ * What a handler does with a record: nothing ({@code noop}); nothing with a 1 KB JSON value read
+ * into {@link Order} ({@code json}); block 5 ms ({@code sleep5}); return a future that a
+ * scheduler completes 5 ms later ({@code async5}); or two or four no-op handlers per record
+ * ({@code fanout2}, {@code fanout4}). The first four are CPU-bound: the consumer is the limit. The
+ * 5 ms ones are latency-bound: the limit is how many records can wait at once.
  */
 enum Workload {
 
-    NOOP("noop", 0, 1),
+    NOOP("noop", 0, 1, Payload.TEXT),
 
-    SLEEP5("sleep5", 5, 1),
+    JSON("json", 0, 1, Payload.JSON),
 
-    ASYNC5("async5", 5, 1),
+    FANOUT2("fanout2", 0, 2, Payload.TEXT),
 
-    FANOUT2("fanout2", 0, 2);
+    FANOUT4("fanout4", 0, 4, Payload.TEXT),
+
+    SLEEP5("sleep5", 5, 1, Payload.TEXT),
+
+    ASYNC5("async5", 5, 1, Payload.TEXT);
 
     private static final ScheduledExecutorService timer = Executors.newScheduledThreadPool(2, (runnable) -> {
         Thread thread = new Thread(runnable, "bench-timer");
@@ -28,16 +34,25 @@ enum Workload {
 
     final String label;
 
-    /** Service time per record in milliseconds (0 for no-op). */
+    /** Service time per record in milliseconds (0 for the CPU-bound ones). */
     final int serviceMillis;
 
     /** Handlers per record. */
     final int handlers;
 
-    Workload(String label, int serviceMillis, int handlers) {
+    /** What the records hold. */
+    final Payload payload;
+
+    Workload(String label, int serviceMillis, int handlers, Payload payload) {
         this.label = label;
         this.serviceMillis = serviceMillis;
         this.handlers = handlers;
+        this.payload = payload;
+    }
+
+    /** Whether the consumer's CPU is the limit, rather than the handler's service time. */
+    boolean cpuBound() {
+        return this.serviceMillis == 0;
     }
 
     /** Runs the handler blocking: no-op or sleep; async waits for its future. */
