@@ -43,11 +43,13 @@ class SampleApplicationIT {
                     "kafka_consumer_fetch_manager_records_consumed_total");
         }
         assertThat(engine.state()).isEqualTo(EngineState.STOPPED);
-        assertThat(engine.stats().acked()).as("every order received was finished by both before the stop")
-            .isEqualTo(engine.stats().received());
+        // The stop starts no queued record: those received but not acked are read again on the next start.
+        assertThat(engine.stats().acked()).isLessThanOrEqualTo(engine.stats().received());
         assertThat(engine.stats().failed()).as("declined orders only, each dead-lettered")
             .isEqualTo(engine.stats().deadLettered());
-        assertThat(engine.stats().handled() + engine.stats().failed()).isEqualTo(2 * engine.stats().received());
+        assertThat(engine.stats().handled() + engine.stats().failed()).as("each acked order finished by both handlers")
+            .isGreaterThanOrEqualTo(2 * engine.stats().acked())
+            .isLessThanOrEqualTo(2 * engine.stats().received());
     }
 
     private static String get(String url) throws Exception {
