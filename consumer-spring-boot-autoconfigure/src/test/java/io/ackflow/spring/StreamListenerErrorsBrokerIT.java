@@ -2,21 +2,16 @@ package io.ackflow.spring;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RecordDeserializationException;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -169,25 +164,8 @@ class StreamListenerErrorsBrokerIT {
         return java.nio.ByteBuffer.wrap(record.headers().lastHeader(name).value()).getLong();
     }
 
-    /** Every record of {@code topic}, reading until {@code expected} arrived and then a little longer for extras. */
     private static List<ConsumerRecord<byte[], byte[]>> readAll(String topic, int expected) {
-        Map<String, Object> props = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
-                ConsumerConfig.GROUP_ID_CONFIG, "verify-" + topic, ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
-                new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(topic));
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            int emptyPollsAfterAll = 0;
-            while (System.nanoTime() < deadline && emptyPollsAfterAll < 3) {
-                var batch = consumer.poll(Duration.ofMillis(500));
-                batch.forEach(records::add);
-                if (records.size() >= expected && batch.isEmpty()) {
-                    emptyPollsAfterAll++;
-                }
-            }
-        }
-        return records;
+        return TopicReader.readAll(broker.bootstrapServers(), topic, expected);
     }
 
     static class PaymentDeclinedException extends RuntimeException {
