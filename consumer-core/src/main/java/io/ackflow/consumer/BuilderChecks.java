@@ -74,6 +74,11 @@ final class BuilderChecks {
                 throw new IllegalArgumentException("Engine '" + name + "': subscription id '"
                         + subscription.id() + "' is used twice; ids must be unique");
             }
+            if (subscription.isBatch() && config.exactlyOnce()) {
+                throw new IllegalArgumentException("Engine '" + name + "': subscription '" + subscription.id()
+                        + "' has a batch handler, which processingGuarantee EXACTLY_ONCE does not support;"
+                        + " use a record handler or AT_LEAST_ONCE");
+            }
         }
         Map<String, Integer> perTopic = new HashMap<>();
         for (Subscription<?, ?> subscription : subscriptions) {
