@@ -72,7 +72,7 @@ public class AckflowProperties {
 
     /**
      * Concurrency of @StreamListener methods that do not set their own: the most records one
-     * handler processes at once.
+     * handler processes at once (for a batch listener, the most batches).
      */
     private int concurrency = 16;
 
