@@ -3,7 +3,7 @@ package io.ackflow.benchmarks.harness;
 /**
  * One column of the comparison: an arm with its ordering and concurrency.
  *
- * @param arm plain, spring-kafka, parallel-consumer or ackflow
+ * @param arm plain, spring-kafka, parallel-consumer, ackflow or ackflow-batch
  * @param ordering PARTITION, KEY or UNORDERED; "-" for the plain loop
  * @param concurrency handlers at once (the partitions for spring-kafka, 1 for the plain loop)
  */
@@ -11,12 +11,16 @@ record Variant(String arm, String ordering, int concurrency) {
 
     static final String PLAIN = "plain";
 
+    /** Ackflow with batch handlers: runs only when asked for with {@code arms=ackflow-batch}. */
+    static final String BATCH = "ackflow-batch";
+
     Arm create() {
         return switch (this.arm) {
             case PLAIN -> new PlainArm();
             case "spring-kafka" -> new SpringKafkaArm();
             case "parallel-consumer" -> new ParallelConsumerArm();
             case "ackflow" -> new AckflowArm();
+            case BATCH -> new AckflowBatchArm();
             default -> throw new IllegalArgumentException("Unknown arm '" + this.arm + "'");
         };
     }
@@ -28,7 +32,8 @@ record Variant(String arm, String ordering, int concurrency) {
     /**
      * The most records per second a handler of {@code serviceMillis} allows: the records that can
      * wait at once (min of concurrency and keys under KEY order, the partitions under PARTITION
-     * order, the concurrency unordered, one for the plain loop) divided by the service time.
+     * order, the concurrency unordered, one for the plain loop) divided by the service time; for
+     * the batch arm, whose service time is per batch, times the records of a full batch.
      */
     double limit(int serviceMillis, int keys, int partitions) {
         int parallel = switch (this.ordering) {
@@ -37,7 +42,8 @@ record Variant(String arm, String ordering, int concurrency) {
             case "UNORDERED" -> this.concurrency;
             default -> 1;
         };
-        return parallel * 1000.0 / serviceMillis;
+        int perCall = this.arm.equals(BATCH) ? AckflowBatchArm.MAX_RECORDS : 1;
+        return parallel * perCall * 1000.0 / serviceMillis;
     }
 
     @Override
