@@ -3,6 +3,7 @@ package io.ackflow.consumer.dispatch;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 import io.ackflow.consumer.failure.RetryBackOff;
+import io.ackflow.consumer.state.HandlerRun;
 import io.ackflow.consumer.tracking.TrackedRecord;
 
 /**
@@ -41,6 +42,20 @@ final class Delivery {
 
     /** The thread its handler was last called on, null before. */
     volatile Thread thread;
+
+    /**
+     * Set by the lane scheduler once the delivery is done, halted or abandoned: it no longer runs
+     * on its record. Read by any thread for the diagnostics.
+     */
+    volatile boolean over;
+
+    /**
+     * The delivery of the same record to the subscription at the next holder index, or null: the
+     * conductor chains a record's deliveries and attaches the first to the record, so the
+     * diagnostics find the handler running on a record without a lookup table. Set on the poll
+     * thread before the record is attached.
+     */
+    Delivery nextOfRecord;
 
     /** When the current handler call started ({@link System#nanoTime()}). */
     long attemptStartedNanos;
@@ -109,6 +124,27 @@ final class Delivery {
             }
             this.resumedRecovery = null;
         }
+    }
+
+    /**
+     * The handler of the subscription at {@code holderIndex} running on {@code record} (called and
+     * not done; waiting for a retry counts), named {@code subscriptionId}; null when it has not
+     * been called, is done, or the record's deliveries were not attached. Any thread.
+     */
+    static HandlerRun runningOn(TrackedRecord record, int holderIndex, String subscriptionId) {
+        Delivery delivery = (record.attachment() instanceof Delivery first) ? first : null;
+        while (delivery != null && delivery.holderIndex != holderIndex) {
+            delivery = delivery.nextOfRecord;
+        }
+        if (delivery == null || delivery.over) {
+            return null;
+        }
+        long startedAt = delivery.startedAt;
+        if (startedAt == 0) {
+            return null;
+        }
+        Thread thread = delivery.thread;
+        return new HandlerRun(subscriptionId, startedAt, (thread != null) ? thread.getName() : "?");
     }
 
     private Object resolve() {
