@@ -78,13 +78,13 @@ final class LaneScheduler {
             Delivery delivery = deliveries.get(i);
             Lane lane = this.lanes.laneFor(delivery);
             delivery.lane = lane;
-            lane.queue.addLast(delivery);
+            lane.add(delivery);
             makeReady(lane);
         }
         List<Delivery> starts = null;
         for (Delivery start; (start = takeReady()) != null;) {
             if (starts == null) {
-                starts = new ArrayList<>();
+                starts = new ArrayList<>(Math.min(deliveries.size(), this.concurrency - this.running + 1));
             }
             starts.add(start);
         }
@@ -185,7 +185,7 @@ final class LaneScheduler {
     synchronized int dropQueued(Set<TopicPartition> partitions) {
         int dropped = this.lanes.dropQueued(partitions);
         this.ready.removeIf((lane) -> {
-            if (lane.queue.isEmpty()) {
+            if (lane.isQueueEmpty()) {
                 lane.inReady = false;
                 return true;
             }
@@ -220,7 +220,7 @@ final class LaneScheduler {
             return null;
         }
         lane.inReady = false;
-        Delivery next = lane.queue.pollFirst();
+        Delivery next = lane.poll();
         lane.active++;
         this.running++;
         next.tracked.taken();
@@ -239,7 +239,7 @@ final class LaneScheduler {
     /** Gives back a slot of {@code lane}: it is ready again if it has queued work, dropped if idle. */
     private void freeLane(Lane lane) {
         lane.active--;
-        if (!lane.queue.isEmpty()) {
+        if (!lane.isQueueEmpty()) {
             makeReady(lane);
         }
         else {
