@@ -1,5 +1,8 @@
 package io.ackflow.consumer.dispatch;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 import io.ackflow.consumer.failure.RetryBackOff;
@@ -14,6 +17,24 @@ import io.ackflow.consumer.tracking.TrackedRecord;
  * attempt state needs no lock.
  */
 final class Delivery {
+
+    private static final VarHandle STARTED_AT;
+
+    private static final VarHandle THREAD;
+
+    private static final VarHandle OVER;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            STARTED_AT = lookup.findVarHandle(Delivery.class, "startedAt", long.class);
+            THREAD = lookup.findVarHandle(Delivery.class, "thread", Thread.class);
+            OVER = lookup.findVarHandle(Delivery.class, "over", boolean.class);
+        }
+        catch (ReflectiveOperationException ex) {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
 
     final TrackedRecord tracked;
 
@@ -124,6 +145,31 @@ final class Delivery {
             }
             this.resumedRecovery = null;
         }
+    }
+
+    /**
+     * Its handler is being called on {@code thread}; the first call also sets {@link #startedAt}
+     * to {@code nowMillis}. The thread running this delivery. Release stores: the diagnostics
+     * that read them on another thread need no fence on the handler's path.
+     */
+    void called(Thread thread, long nowMillis) {
+        THREAD.setRelease(this, thread);
+        if ((long) STARTED_AT.getOpaque(this) == 0) {
+            STARTED_AT.setRelease(this, nowMillis);
+        }
+    }
+
+    /**
+     * Whether its handler was called before on this delivery (a delivery that an exactly-once
+     * abort brought back with its attempts counts as not called). The thread running this delivery.
+     */
+    boolean wasCalled() {
+        return (long) STARTED_AT.getOpaque(this) != 0;
+    }
+
+    /** It no longer runs on its record: done, halted or abandoned. Under the lane scheduler's lock. */
+    void markOver() {
+        OVER.setRelease(this, true);
     }
 
     /**

@@ -97,7 +97,7 @@ final class LaneScheduler {
      */
     synchronized Delivery finished(Delivery delivery) {
         this.running--;
-        delivery.over = true;
+        delivery.markOver();
         if (this.closed) {
             return null;
         }
@@ -154,7 +154,7 @@ final class LaneScheduler {
     /** Frees the concurrency slot of a delivery that stopped the subscription, and starts nothing more. */
     synchronized void halt(Delivery delivery) {
         this.running--;
-        delivery.over = true;
+        delivery.markOver();
         this.closed = true;
         this.ready.clear();
     }
@@ -260,7 +260,7 @@ final class LaneScheduler {
 
     /** A taken delivery that will never run again and is not released: its record is read again later. */
     private void abandon(Delivery delivery) {
-        delivery.over = true;
+        delivery.markOver();
         delivery.tracked.finished();
     }
 
