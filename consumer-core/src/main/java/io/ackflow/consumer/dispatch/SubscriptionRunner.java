@@ -202,14 +202,15 @@ public final class SubscriptionRunner {
     }
 
     /**
-     * The handler of this subscription running on {@code record}, or null when it has not been
+     * The handler of this subscription, at {@code holderIndex} among the subscriptions of the
+     * record's topic, running on {@code record}, or null when it has not been
      * called (queued, or taken and not yet started) or is done. Any thread.
      */
-    public HandlerRun runningOn(TrackedRecord record) {
+    public HandlerRun runningOn(TrackedRecord record, int holderIndex) {
         if (this.batches != null) {
             return this.batches.runningOn(record, this.subscription.id());
         }
-        return this.lanes.runningOn(record, this.subscription.id());
+        return Delivery.runningOn(record, holderIndex, this.subscription.id());
     }
 
     /**

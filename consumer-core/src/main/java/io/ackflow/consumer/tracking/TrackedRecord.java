@@ -20,9 +20,12 @@ public final class TrackedRecord {
 
     private static final VarHandle HOLDERS;
 
+    private static final VarHandle ATTACHMENT;
+
     static {
         try {
             HOLDERS = MethodHandles.lookup().findVarHandle(TrackedRecord.class, "holders", long.class);
+            ATTACHMENT = MethodHandles.lookup().findVarHandle(TrackedRecord.class, "attachment", Object.class);
         }
         catch (ReflectiveOperationException ex) {
             throw new ExceptionInInitializerError(ex);
@@ -45,6 +48,10 @@ public final class TrackedRecord {
 
     @SuppressWarnings("unused") // accessed through HOLDERS
     private volatile long holders;
+
+    /** What the dispatch layer keeps with the record for diagnostics; accessed through ATTACHMENT. */
+    @SuppressWarnings("unused")
+    private Object attachment;
 
     /**
      * A record with sequence number {@code seq} in {@code tracker}, held by every subscription
@@ -132,6 +139,20 @@ public final class TrackedRecord {
     /** Whether the subscription at {@code holderIndex} still holds the record. */
     public boolean isHeldBy(int holderIndex) {
         return ((long) HOLDERS.getVolatile(this) & (1L << holderIndex)) != 0;
+    }
+
+    /**
+     * Attaches what the layer that hands the record to its subscriptions keeps with it (its
+     * deliveries, for the stuck-partition diagnostics), once, on the poll thread before any
+     * handler can see the record; opaque to tracking.
+     */
+    public void attach(Object attachment) {
+        ATTACHMENT.setRelease(this, attachment);
+    }
+
+    /** What {@link #attach} attached, or null. Any thread. */
+    public Object attachment() {
+        return ATTACHMENT.getAcquire(this);
     }
 
     /** Whether any subscription holds the record from the start; one that none does is acked at once. */
