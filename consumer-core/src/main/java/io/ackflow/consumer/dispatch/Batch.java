@@ -26,17 +26,11 @@ final class Batch {
     /** The records still to settle, in the order the handler gets them. */
     List<Delivery> deliveries;
 
-    /** Every record the batch took, for the scheduler's record-to-batch index. */
+    /** The records the batch took and did not hand back: they are marked over when it is done. */
     final List<Delivery> taken;
 
     /** The lane keys held under {@code KEY}; empty otherwise. */
     final Set<Object> keys = new HashSet<>();
-
-    /** When its handler was first called (clock millis), 0 before; read by the poll thread. */
-    volatile long startedAt;
-
-    /** The thread its handler was last called on, null before. */
-    volatile Thread thread;
 
     /** When the current handler call started ({@link System#nanoTime()}). */
     long attemptStartedNanos;

@@ -11,8 +11,6 @@ import io.ackflow.consumer.BatchHandler;
 import io.ackflow.consumer.Subscription;
 import io.ackflow.consumer.failure.RetryScheduler;
 import io.ackflow.consumer.state.EngineMetrics;
-import io.ackflow.consumer.state.HandlerRun;
-import io.ackflow.consumer.tracking.TrackedRecord;
 
 /**
  * The batch side of a {@link SubscriptionRunner}: the {@link BatchScheduler} that gathers records
@@ -70,10 +68,6 @@ final class BatchDispatch {
 
     int backlog() {
         return this.scheduler.backlog();
-    }
-
-    HandlerRun runningOn(TrackedRecord record, String subscriptionId) {
-        return this.scheduler.runningOn(record, subscriptionId);
     }
 
 }

@@ -17,8 +17,8 @@ import io.ackflow.consumer.state.EngineMetrics;
  * Calls one batch subscription's handler on a batch's records and turns what it did into an
  * outcome: it returned, it threw, or it returned a stage that completes later (a stage already
  * complete counts as a return). Each call is timed and its size reported to the
- * {@link EngineMetrics}; the batch records when and on which thread its handler was called, for
- * the stuck-partition diagnostics.
+ * {@link EngineMetrics}; each record of the batch records when and on which thread the handler was
+ * first called on it, for the stuck-partition diagnostics.
  * <p>
  * Threads: {@link #call} runs on the thread that runs the batch; {@link #ended} on whichever
  * thread ends the call. The invoker keeps no state of its own.
@@ -45,13 +45,14 @@ final class BatchInvoker {
      * @return the stage of a call still running, or a completed one: normally, or with the failure
      */
     CompletionStage<?> call(Batch batch, List<Delivery> live) {
-        batch.thread = Thread.currentThread();
-        if (batch.startedAt == 0) {
-            batch.startedAt = this.clock.millis();
-        }
+        long now = this.clock.millis();
+        Thread thread = Thread.currentThread();
         List<ConsumerRecord<Object, Object>> records = new ArrayList<>(live.size());
-        for (Delivery delivery : live) {
+        for (int i = 0; i < live.size(); i++) {
+            Delivery delivery = live.get(i);
             delivery.attempts++;
+            // What the stuck-partition report reads, per record, as for a record handler.
+            delivery.called(thread, now);
             records.add(delivery.record());
         }
         batch.attemptStartedNanos = System.nanoTime();

@@ -8,7 +8,6 @@ import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -16,8 +15,6 @@ import org.apache.kafka.common.TopicPartition;
 
 import io.ackflow.consumer.Batching;
 import io.ackflow.consumer.Ordering;
-import io.ackflow.consumer.state.HandlerRun;
-import io.ackflow.consumer.tracking.TrackedRecord;
 
 /**
  * Decides when one batch subscription's records are taken into a {@link Batch}, which records,
@@ -76,8 +73,8 @@ final class BatchScheduler {
     /** Parked batches whose wait is over, run before any pool. */
     private final ArrayDeque<Batch> due = new ArrayDeque<>();
 
-    /** Records taken into a batch and not done, parked ones included. */
-    private final Map<TrackedRecord, Batch> byRecord = new IdentityHashMap<>();
+    /** Records taken into a batch whose batch is not done, parked ones included. */
+    private int inBatches;
 
     /** Batches holding a concurrency slot. */
     private int running;
@@ -156,8 +153,11 @@ final class BatchScheduler {
      * once (they follow a record that failed); the batch keeps the keys of its remaining records only.
      */
     synchronized void handBack(Batch batch, List<Delivery> rest) {
+        Set<Delivery> back = Collections.newSetFromMap(new IdentityHashMap<>());
+        back.addAll(rest);
+        batch.taken.removeIf(back::contains);
+        this.inBatches -= rest.size();
         for (Delivery delivery : rest) {
-            this.byRecord.remove(delivery.tracked, batch);
             delivery.tracked.finished();
         }
         if (this.closed) {
@@ -263,20 +263,7 @@ final class BatchScheduler {
         for (BatchPool pool : this.pools.values()) {
             queued += pool.size();
         }
-        return queued + this.byRecord.size();
-    }
-
-    /**
-     * The batch handler of subscription {@code subscriptionId} running on {@code record}, or null
-     * when it has not been called on it (queued, or taken and not yet started) or is done with it.
-     */
-    synchronized HandlerRun runningOn(TrackedRecord record, String subscriptionId) {
-        Batch batch = this.byRecord.get(record);
-        if (batch == null || batch.startedAt == 0) {
-            return null;
-        }
-        Thread thread = batch.thread;
-        return new HandlerRun(subscriptionId, batch.startedAt, (thread != null) ? thread.getName() : "?");
+        return queued + this.inBatches;
     }
 
     /** Takes due batches while slots are free: parked batches whose wait is over first, then pools in turn. */
@@ -337,18 +324,23 @@ final class BatchScheduler {
             this.busyKeys.addAll(keys);
         }
         pool.busy = (this.ordering == Ordering.PARTITION);
-        for (Delivery delivery : deliveries) {
-            this.byRecord.put(delivery.tracked, batch);
-            delivery.tracked.taken();
+        this.inBatches += deliveries.size();
+        for (int i = 0; i < deliveries.size(); i++) {
+            deliveries.get(i).tracked.taken();
         }
         return batch;
     }
 
-    /** Gives back the pool and keys of a batch that holds no slot any more, and forgets its records. */
+    /**
+     * Gives back the pool and keys of a batch that holds no slot any more; its records no longer
+     * run ({@link Delivery#markOver()}).
+     */
     private void free(Batch batch) {
-        for (Delivery delivery : batch.taken) {
-            this.byRecord.remove(delivery.tracked, batch);
+        for (int i = 0; i < batch.taken.size(); i++) {
+            batch.taken.get(i).markOver();
         }
+        this.inBatches -= batch.taken.size();
+        batch.taken.clear();
         this.busyKeys.removeAll(batch.keys);
         batch.keys.clear();
         BatchPool pool = batch.pool;
@@ -375,8 +367,10 @@ final class BatchScheduler {
         for (Delivery delivery : batch.deliveries) {
             ConsumerRecord<byte[], byte[]> raw = delivery.tracked.raw();
             if (partitions.contains(new TopicPartition(raw.topic(), raw.partition()))) {
+                delivery.markOver();
                 delivery.tracked.finished();
-                this.byRecord.remove(delivery.tracked, batch);
+                batch.taken.remove(delivery);
+                this.inBatches--;
                 dropped++;
             }
             else {

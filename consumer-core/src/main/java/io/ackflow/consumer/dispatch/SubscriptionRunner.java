@@ -207,9 +207,6 @@ public final class SubscriptionRunner {
      * called (queued, or taken and not yet started) or is done. Any thread.
      */
     public HandlerRun runningOn(TrackedRecord record, int holderIndex) {
-        if (this.batches != null) {
-            return this.batches.runningOn(record, this.subscription.id());
-        }
         return Delivery.runningOn(record, holderIndex, this.subscription.id());
     }
 
