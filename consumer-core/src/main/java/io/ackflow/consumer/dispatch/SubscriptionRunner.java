@@ -132,8 +132,8 @@ public final class SubscriptionRunner {
             this.attempts.resume(deliveries.get(i));
         }
         List<Delivery> starts = this.lanes.enqueue(deliveries);
-        for (int i = 0; i < starts.size(); i++) {
-            this.worker.execute(starts.get(i));
+        if (!starts.isEmpty()) {
+            this.worker.start(starts);
         }
     }
 
