@@ -14,11 +14,12 @@ import io.ackflow.consumer.failure.RetryScheduler;
  * {@link Step}: frees the delivery's slots, parks it on the retry scheduler, or halts.
  * <p>
  * Threads: deliveries run on the handler executor. Started deliveries wait in the
- * {@link Handoff} for a worker thread; workers are asked of the executor one at a time, and a
- * worker runs deliveries back to back: the next one its lane scheduler starts when it finishes
- * one, those waiting in the hand-off, and after a handler that returned a stage still running,
- * whatever waits. A burst of quick handlers so costs a few executor hand-offs rather than one per
- * delivery, and blocking handlers still get a thread each. The continuation after an
+ * {@link Handoff} for a worker thread; a worker is asked of the executor, one at a time, only
+ * when every worker is inside a handler call, and a worker runs deliveries back to back: the next
+ * one its lane scheduler starts when it finishes one, those waiting in the hand-off, and after a
+ * handler that returned a stage still running, whatever waits. A burst of quick handlers so costs
+ * a few executor hand-offs rather than one per delivery, and blocking handlers still get a thread
+ * each. The continuation after an
  * asynchronous handler runs on whichever thread completes its stage and hands the next delivery
  * to the hand-off; a failed stage is settled on the executor, never on the completing thread. A
  * parked delivery's wait ends on the retry scheduler's thread, which hands it to the hand-off.
@@ -100,7 +101,7 @@ final class DeliveryWorker {
             // uncommitted, read again after a restart); its slots go to the next one, tried in turn.
             // A rejection while the runner is open means the executor cannot run this
             // subscription: the engine is asked to stop rather than let the partition stall unnoticed.
-            this.handoff.arrived();
+            this.handoff.refused();
             for (Delivery delivery; (delivery = this.handoff.poll()) != null;) {
                 Delivery next = rejected(delivery, "the handler executor rejected it: " + ex);
                 if (next != null) {
@@ -115,13 +116,33 @@ final class DeliveryWorker {
         }
     }
 
-    /** A worker the executor started: runs what waits in the hand-off, then ends. */
+    /** A worker the executor started: serves what waits in the hand-off, then ends. */
     private void work() {
-        this.handoff.arrived();
         if (this.asking == Thread.currentThread()) {
-            return; // run by a direct executor inside the asking worker, which takes what waits itself
+            // Run by a direct executor inside the asking worker, which takes what waits itself.
+            this.handoff.refused();
+            return;
         }
-        runFrom(this.handoff.poll());
+        this.handoff.arrived();
+        serve(this.handoff.poll());
+    }
+
+    /**
+     * Runs deliveries on this thread, from {@code first}, until none is left for it, then stops
+     * serving; a delivery added meanwhile, whose adder saw this worker still serving, is taken
+     * before it ends. This thread counts as serving on entry.
+     */
+    private void serve(Delivery first) {
+        Delivery delivery = first;
+        while (true) {
+            runFrom(delivery);
+            this.handoff.left();
+            if (this.handoff.isEmpty()) {
+                return;
+            }
+            this.handoff.joined();
+            delivery = this.handoff.poll();
+        }
     }
 
     /** Leaves a delivery that cannot run unreleased, frees its slots and returns the next one to run, if any. */
@@ -142,9 +163,16 @@ final class DeliveryWorker {
     private void runFrom(Delivery first) {
         Delivery delivery = first;
         while (delivery != null) {
-            // Others wait: a worker for them before this thread may block in a handler.
-            requestWorker(true);
-            Step step = turn(delivery);
+            Step step;
+            this.handoff.turnStarted();
+            try {
+                // Others wait and every worker is in a turn: one more before this one may block.
+                requestWorker(true);
+                step = turn(delivery);
+            }
+            finally {
+                this.handoff.turnEnded();
+            }
             Delivery next = null;
             if (step == Step.ASYNC) {
                 this.invoker.whenDone(delivery, this.completed);
@@ -182,7 +210,10 @@ final class DeliveryWorker {
     /** Settles a failed asynchronous attempt on a handler thread, then runs on from there. */
     private void settleOnExecutor(Delivery delivery, Throwable failure) {
         try {
-            this.executor.execute(() -> runFrom(next(delivery, this.settlement.settle(delivery, failure))));
+            this.executor.execute(() -> {
+                this.handoff.joined();
+                serve(next(delivery, this.settlement.settle(delivery, failure)));
+            });
         }
         catch (RejectedExecutionException ex) {
             offer(rejected(delivery, "the handler executor rejected its failure handling: " + ex));

@@ -5,19 +5,21 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The deliveries of one subscription that its {@link LaneScheduler} started (each holds its slots)
- * and that wait for a worker thread, and how many workers were asked of the executor and have not
- * arrived yet.
+ * and that wait for a worker thread, and the workers that serve them: how many were asked of the
+ * executor and have not arrived, how many are serving, and how many of those are inside a turn
+ * (a handler call, which may block).
  * <p>
- * Workers are asked for one at a time: whoever adds a delivery asks for a worker only when none
- * is on its way, and a worker that takes a delivery while others wait asks for the next before
- * it calls its handler. Handlers that return at once are so run back to back by the few workers
- * already there, instead of one new thread (or one wake-up of a pooled thread) per delivery,
- * while handlers that block still get a thread each, as fast as the executor starts them.
+ * A worker is asked for only when a delivery waits, none is on its way, and every worker serving
+ * is inside a turn: a worker between turns takes the longest-waiting delivery itself. Handlers
+ * that return at once are so run back to back by the few workers there are, instead of one new
+ * thread (or one wake-up of a pooled thread) per delivery; handlers that block keep every worker
+ * inside a turn, so each waiting delivery gets a worker of its own, as fast as the executor
+ * starts them, up to the concurrency (the scheduler starts no more).
  * <p>
- * Threads: any; lock-free. The invariant that keeps a delivery from waiting here forever: after
- * every {@link #add}, the adder calls {@link #needsWorker} (and asks the executor when it says
- * so), and every worker calls it before each handler call, so while a delivery waits either a
- * worker is on its way or a worker that is not inside a handler will take it.
+ * Threads: any; lock-free. What keeps a delivery from waiting here forever: whoever adds one then
+ * calls {@link #needsWorker} (and asks the executor when it says so); a worker calls it at the
+ * start of each turn; and a worker that leaves looks again after it stopped counting as serving.
+ * So while a delivery waits, a worker is on its way, or one serving is between turns and takes it.
  */
 final class Handoff {
 
@@ -25,6 +27,12 @@ final class Handoff {
 
     /** Workers asked of the executor that have not arrived. */
     private final AtomicInteger coming = new AtomicInteger();
+
+    /** Workers serving: arrived and not left. */
+    private final AtomicInteger serving = new AtomicInteger();
+
+    /** Workers serving that are inside a turn. */
+    private final AtomicInteger inTurn = new AtomicInteger();
 
     void add(Delivery delivery) {
         this.waiting.add(delivery);
@@ -40,16 +48,42 @@ final class Handoff {
     }
 
     /**
-     * Whether the caller must ask the executor for a worker: a delivery waits and no worker is on
-     * its way. When true, the worker counts as on its way until it {@link #arrived arrives}.
+     * Whether the caller must ask the executor for a worker: a delivery waits, no worker is on its
+     * way, and every worker serving is inside a turn. When true, the worker counts as on its way
+     * until it {@link #arrived arrives} (or is {@link #refused}).
      */
     boolean needsWorker() {
-        return !this.waiting.isEmpty() && this.coming.get() == 0 && this.coming.compareAndSet(0, 1);
+        return !this.waiting.isEmpty() && this.coming.get() == 0 && this.inTurn.get() >= this.serving.get()
+                && this.coming.compareAndSet(0, 1);
     }
 
-    /** A worker asked for arrived, or the executor refused it. */
+    /** A worker asked for arrived: it serves from now on. */
     void arrived() {
+        this.serving.incrementAndGet();
         this.coming.decrementAndGet();
+    }
+
+    /** The executor refused the worker asked for. */
+    void refused() {
+        this.coming.decrementAndGet();
+    }
+
+    /** A worker that was not asked for (a failed stage settled on the executor) serves from now on. */
+    void joined() {
+        this.serving.incrementAndGet();
+    }
+
+    /** A worker stops serving; it must look at {@link #isEmpty} once more afterwards. */
+    void left() {
+        this.serving.decrementAndGet();
+    }
+
+    void turnStarted() {
+        this.inTurn.incrementAndGet();
+    }
+
+    void turnEnded() {
+        this.inTurn.decrementAndGet();
     }
 
 }
