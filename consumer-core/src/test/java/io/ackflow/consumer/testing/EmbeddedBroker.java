@@ -11,6 +11,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.IntFunction;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -19,6 +23,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.extension.AfterAllCallback;
@@ -74,6 +79,29 @@ public final class EmbeddedBroker implements BeforeAllCallback, AfterAllCallback
         return brokerProperties(Map.of("transaction.state.log.replication.factor", "1",
                 "transaction.state.log.min.isr", "1",
                 "transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000"));
+    }
+
+    /**
+     * Settings for share groups on a single broker: the share-group state topic on one replica.
+     * Share groups themselves are on by default from Kafka 4.2 (feature {@code share.version=1}).
+     */
+    public EmbeddedBroker shareGroups() {
+        return brokerProperties(Map.of("share.coordinator.state.topic.replication.factor", "1",
+                "share.coordinator.state.topic.min.isr", "1"));
+    }
+
+    /**
+     * Makes the share group start at the earliest offset of the topics it reads (share groups
+     * start at the latest by default), so that records written before its first member joins are
+     * delivered.
+     */
+    public void shareGroupFromEarliest(String group) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()))) {
+            ConfigResource resource = new ConfigResource(ConfigResource.Type.GROUP, group);
+            AlterConfigOp earliest = new AlterConfigOp(new ConfigEntry("share.auto.offset.reset", "earliest"),
+                    AlterConfigOp.OpType.SET);
+            admin.incrementalAlterConfigs(Map.of(resource, List.of(earliest))).all().get(30, TimeUnit.SECONDS);
+        }
     }
 
     @Override
