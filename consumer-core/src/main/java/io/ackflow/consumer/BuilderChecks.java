@@ -65,6 +65,16 @@ final class BuilderChecks {
                     + " processingGuarantee is " + config.processingGuarantee()
                     + "; set it to EXACTLY_ONCE for offsets to be committed in its transactions");
         }
+        checkSubscriptions(name, subscriptions);
+        return configs;
+    }
+
+    /**
+     * Refuses no subscription, an id used twice and a topic with more subscriptions than a
+     * record can count.
+     * @throws IllegalArgumentException naming what is wrong
+     */
+    static void checkSubscriptions(String name, List<Subscription<?, ?>> subscriptions) {
         if (subscriptions.isEmpty()) {
             throw new IllegalArgumentException("Engine '" + name + "': at least one subscription is needed");
         }
@@ -84,7 +94,6 @@ final class BuilderChecks {
                 }
             }
         }
-        return configs;
     }
 
 }

@@ -7,7 +7,7 @@ package io.ackflow.consumer.state;
  * is read.
  * <p>
  * Threads: {@link #handlerFinished} is called on handler threads (or the thread that completed a
- * handler's stage), {@link #commitFinished} on the poll thread; implementations must be
+ * handler's stage), {@link #commitFinished} and {@link #shareRecordAcquired} on the poll thread; implementations must be
  * thread-safe and quick.
  */
 public interface EngineMetrics {
@@ -30,6 +30,13 @@ public interface EngineMetrics {
      * @param succeeded whether the broker confirmed it
      */
     default void commitFinished(long durationNanos, boolean succeeded) {
+    }
+
+    /**
+     * A share consumer acquired a record for its {@code deliveryCount}-th delivery (1 the first
+     * time). Called on the poll thread.
+     */
+    default void shareRecordAcquired(int deliveryCount) {
     }
 
 }

@@ -46,6 +46,9 @@ public final class TrackedRecord {
     @SuppressWarnings("unused") // accessed through HOLDERS
     private volatile long holders;
 
+    /** Share consumers: how the broker is told the record was settled; the strongest outcome asked wins. */
+    private volatile RecordOutcome outcome = RecordOutcome.ACCEPT;
+
     /**
      * A record with sequence number {@code seq} in {@code tracker}, held by every subscription
      * named by {@code holderIds} (by holder index). Builds the object only: the tracker tracks it.
@@ -147,6 +150,24 @@ public final class TrackedRecord {
     void ack() {
         this.tracker.ack(this.seq);
         this.listener.acked(this);
+    }
+
+    /**
+     * Share consumers: asks that the record be settled with the broker as {@code outcome} rather
+     * than accepted, once every subscription released it; of several subscriptions' outcomes, the
+     * strongest ({@link RecordOutcome#REJECT} over {@link RecordOutcome#RELEASE} over
+     * {@link RecordOutcome#ACCEPT}) wins. Called before the subscription's release, on its thread;
+     * the release that clears the last holder publishes it to whoever reads {@link #outcome()}.
+     */
+    public synchronized void settleAs(RecordOutcome outcome) {
+        if (outcome.compareTo(this.outcome) > 0) {
+            this.outcome = outcome;
+        }
+    }
+
+    /** How the record is to be settled with the broker of a share group; {@code ACCEPT} unless a recovery asked otherwise. */
+    public RecordOutcome outcome() {
+        return this.outcome;
     }
 
     @Override

@@ -1,0 +1,71 @@
+package io.ackflow.consumer;
+
+import java.util.List;
+
+import io.ackflow.consumer.failure.Recovery;
+
+/**
+ * What {@link AckflowEngine.Builder#build()} refuses of a share consumer, and of a consumer group
+ * the recoveries that only a share consumer can carry out; each with a message that names the
+ * setting and says why.
+ * <p>
+ * Threads: the builder's.
+ */
+final class ShareChecks {
+
+    private ShareChecks() {
+    }
+
+    /**
+     * @throws IllegalArgumentException naming what is wrong
+     */
+    static void check(String name, ShareGroup share, Object consumerFactory, EngineConfig config,
+            Object transactionalProducer, List<RebalanceListener> rebalanceListeners,
+            List<Subscription<?, ?>> subscriptions) {
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("name must not be blank, was '" + name + "'");
+        }
+        if (share.group() == null || share.group().isBlank()) {
+            throw new IllegalArgumentException("Engine '" + name + "': a share consumer needs its share group"
+                    + " (group.id), was '" + share.group() + "'");
+        }
+        if (consumerFactory != null) {
+            throw new IllegalArgumentException("Engine '" + name + "': both a consumer group's consumer and a share"
+                    + " consumer are set; an engine is one or the other");
+        }
+        if (config.exactlyOnce() || transactionalProducer != null) {
+            throw new IllegalArgumentException("Engine '" + name + "': processingGuarantee EXACTLY_ONCE is for"
+                    + " consumer groups; a share consumer acknowledges records, it has no offsets to commit in a"
+                    + " transaction");
+        }
+        if (!rebalanceListeners.isEmpty()) {
+            throw new IllegalArgumentException("Engine '" + name + "': a share consumer has no partitions assigned,"
+                    + " so rebalance listeners would never be told anything; remove them");
+        }
+        for (Subscription<?, ?> subscription : subscriptions) {
+            if (subscription.ordering() != Ordering.UNORDERED) {
+                throw new IllegalArgumentException("Engine '" + name + "': subscription '" + subscription.id()
+                        + "' orders by " + subscription.ordering() + ", but a share consumer can only run UNORDERED:"
+                        + " the broker hands the records of one partition to several members at once, so no member"
+                        + " sees a partition's or a key's records in order");
+            }
+        }
+    }
+
+    /**
+     * @throws IllegalArgumentException when a subscription of a consumer group recovers with a
+     *         share-only recovery
+     */
+    static void refuseShareRecoveries(String name, List<Subscription<?, ?>> subscriptions) {
+        for (Subscription<?, ?> subscription : subscriptions) {
+            Recovery recovery = subscription.errorPolicy().recovery();
+            if (recovery.shareOnly()) {
+                throw new IllegalArgumentException("Engine '" + name + "': subscription '" + subscription.id()
+                        + "' recovers with " + recovery + ", which only a share consumer can do (it settles the"
+                        + " record with the broker); a consumer group commits offsets, so use SKIP, DEAD_LETTER or"
+                        + " STOP");
+            }
+        }
+    }
+
+}
