@@ -60,7 +60,9 @@ final class SubscriptionFactory {
         String groupId = slot.groupId();
         ConsumerDeserializers configured = slot.deserializers();
         EngineTransactions transactions = slot.transactions();
-        Ordering ordering = (endpoint.ordering() != null) ? endpoint.ordering() : this.properties.getOrdering();
+        Ordering ordering = ShareConsumerChecks.ordering(endpoint, slot, this.properties.getOrdering());
+        ErrorPolicyMapper.Resolved errors = ErrorPolicyMapper.resolve(this.properties, endpoint.id());
+        ShareConsumerChecks.checkRecovery(this.properties, endpoint, slot, errors.recovery());
         int concurrency = (endpoint.concurrency() != StreamListener.DEFAULT_CONCURRENCY) ? endpoint.concurrency()
                 : this.properties.getConcurrency();
         MethodRecordHandler handler = new MethodRecordHandler(endpoint.id(),
@@ -73,8 +75,7 @@ final class SubscriptionFactory {
             .valueDeserializer(orByType(configured.value(), endpoint.payloadType(), endpoint))
             .handler(castHandler(observed(endpoint.id(), slot.configs(),
                     (transactions != null) ? inTransaction(handler, transactions) : handler)))
-            .errorPolicy(ErrorPolicyMapper.resolve(this.properties, endpoint.id())
-                .toErrorPolicy((topic) -> this.deadLetters.publisher(endpoint.id(), topic, groupId, transactions)))
+            .errorPolicy(errors.toErrorPolicy((topic) -> this.deadLetters.publisher(endpoint.id(), topic, groupId, transactions)))
             .build();
     }
 

@@ -15,6 +15,8 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.ListShareGroupOffsetsSpec;
+import org.apache.kafka.clients.admin.SharePartitionOffsetInfo;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -101,6 +103,29 @@ public final class EmbeddedBroker implements BeforeAllCallback, AfterAllCallback
             AlterConfigOp earliest = new AlterConfigOp(new ConfigEntry("share.auto.offset.reset", "earliest"),
                     AlterConfigOp.OpType.SET);
             admin.incrementalAlterConfigs(Map.of(resource, List.of(earliest))).all().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * The share group's start offset of each of the topic's first {@code partitions} partitions:
+     * the first offset it has not settled for good (accepted, rejected or archived); a partition
+     * the group never read is left out.
+     */
+    public Map<TopicPartition, Long> shareGroupStartOffsets(String group, String topic, int partitions)
+            throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()))) {
+            ListShareGroupOffsetsSpec spec = new ListShareGroupOffsetsSpec()
+                .topicPartitions(BrokerOffsets.partitions(topic, partitions));
+            Map<TopicPartition, SharePartitionOffsetInfo> info = admin.listShareGroupOffsets(Map.of(group, spec))
+                .partitionsToOffsetInfo(group)
+                .get(30, TimeUnit.SECONDS);
+            Map<TopicPartition, Long> starts = new HashMap<>();
+            info.forEach((partition, offsets) -> {
+                if (offsets != null) {
+                    starts.put(partition, offsets.startOffset());
+                }
+            });
+            return starts;
         }
     }
 
