@@ -398,7 +398,8 @@ public final class AckflowEngine {
          * recovery). {@code factory} creates the share consumer on the poll thread; it must read
          * {@code byte[]} keys and values in explicit acknowledgement mode
          * ({@code share.acknowledgement.mode=explicit}). Subscriptions must be
-         * {@link Ordering#UNORDERED}; no exactly-once, rebalance listeners or consumer settings.
+         * {@link Ordering#UNORDERED}; no exactly-once and no consumer group's consumer. Rebalance
+         * listeners are never told anything: a share consumer has no partitions assigned.
          */
         public Builder shareConsumer(String group, Supplier<ShareConsumer<byte[], byte[]>> factory) {
             Objects.requireNonNull(factory, "factory must not be null");
@@ -421,6 +422,11 @@ public final class AckflowEngine {
             Object group = settings.get(ConsumerConfig.GROUP_ID_CONFIG);
             return shareConsumer((group != null) ? group.toString() : null,
                     () -> new KafkaShareConsumer<>(settings, new ByteArrayDeserializer(), new ByteArrayDeserializer()));
+        }
+
+        /** Whether {@link #shareConsumer} or {@link #shareConsumerConfigs} made it a share consumer, for customizers. */
+        public boolean isShareConsumer() {
+            return this.share != null;
         }
 
         public Builder config(EngineConfig config) {
@@ -456,7 +462,7 @@ public final class AckflowEngine {
         public AckflowEngine build() {
             if (this.share != null) {
                 ShareChecks.check(this.name, this.share, this.consumerFactory, this.config, this.transactionalProducer,
-                        this.rebalanceListeners, this.subscriptions);
+                        this.subscriptions);
                 BuilderChecks.checkSubscriptions(this.name, this.subscriptions);
             }
             else {

@@ -20,8 +20,7 @@ final class ShareChecks {
      * @throws IllegalArgumentException naming what is wrong
      */
     static void check(String name, ShareGroup share, Object consumerFactory, EngineConfig config,
-            Object transactionalProducer, List<RebalanceListener> rebalanceListeners,
-            List<Subscription<?, ?>> subscriptions) {
+            Object transactionalProducer, List<Subscription<?, ?>> subscriptions) {
         if (name == null || name.isBlank()) {
             throw new IllegalArgumentException("name must not be blank, was '" + name + "'");
         }
@@ -37,10 +36,6 @@ final class ShareChecks {
             throw new IllegalArgumentException("Engine '" + name + "': processingGuarantee EXACTLY_ONCE is for"
                     + " consumer groups; a share consumer acknowledges records, it has no offsets to commit in a"
                     + " transaction");
-        }
-        if (!rebalanceListeners.isEmpty()) {
-            throw new IllegalArgumentException("Engine '" + name + "': a share consumer has no partitions assigned,"
-                    + " so rebalance listeners would never be told anything; remove them");
         }
         for (Subscription<?, ?> subscription : subscriptions) {
             if (subscription.ordering() != Ordering.UNORDERED) {

@@ -167,6 +167,8 @@ public final class ShareLoop implements Runnable, LoopSignals {
         }
         else {
             awaitCompletions();
+            // No poll while a batch is in hand: each turn (at most a poll timeout) shows the loop alive.
+            this.lastPollAt = this.config.clock().instant();
             settleCompleted();
             watchLock();
             commitIfDue();

@@ -15,9 +15,9 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
-import org.apache.kafka.clients.admin.ListShareGroupOffsetsSpec;
-import org.apache.kafka.clients.admin.SharePartitionOffsetInfo;
+import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaShareConsumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -107,26 +107,30 @@ public final class EmbeddedBroker implements BeforeAllCallback, AfterAllCallback
     }
 
     /**
-     * The share group's start offset of each of the topic's first {@code partitions} partitions:
-     * the first offset it has not settled for good (accepted, rejected or archived); a partition
-     * the group never read is left out.
+     * What a new member of the share group is handed within {@code window}, as
+     * {@code topic-partition@offset}; each record is released again. Empty when the group has
+     * nothing left to deliver: every record settled for good, none acquired by another member.
+     * The broker hands a new member what is available at once, so the window only needs to cover
+     * its joining the group.
      */
-    public Map<TopicPartition, Long> shareGroupStartOffsets(String group, String topic, int partitions)
-            throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()))) {
-            ListShareGroupOffsetsSpec spec = new ListShareGroupOffsetsSpec()
-                .topicPartitions(BrokerOffsets.partitions(topic, partitions));
-            Map<TopicPartition, SharePartitionOffsetInfo> info = admin.listShareGroupOffsets(Map.of(group, spec))
-                .partitionsToOffsetInfo(group)
-                .get(30, TimeUnit.SECONDS);
-            Map<TopicPartition, Long> starts = new HashMap<>();
-            info.forEach((partition, offsets) -> {
-                if (offsets != null) {
-                    starts.put(partition, offsets.startOffset());
+    public List<String> shareGroupDelivers(String group, String topic, Duration window) {
+        Map<String, Object> props = new HashMap<>();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+        props.put(ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG, "explicit");
+        List<String> delivered = new ArrayList<>();
+        try (KafkaShareConsumer<String, String> member = new KafkaShareConsumer<>(props, new StringDeserializer(),
+                new StringDeserializer())) {
+            member.subscribe(List.of(topic));
+            long end = System.nanoTime() + window.toNanos();
+            while (System.nanoTime() < end) {
+                for (ConsumerRecord<String, String> record : member.poll(Duration.ofMillis(200))) {
+                    delivered.add(record.topic() + "-" + record.partition() + "@" + record.offset());
+                    member.acknowledge(record, AcknowledgeType.RELEASE);
                 }
-            });
-            return starts;
+            }
         }
+        return delivered;
     }
 
     @Override
