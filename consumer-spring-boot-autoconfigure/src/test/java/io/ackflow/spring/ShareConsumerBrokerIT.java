@@ -26,6 +26,8 @@ import org.springframework.messaging.handler.annotation.Header;
 import io.ackflow.consumer.AckflowEngine;
 import io.ackflow.consumer.ShareStats;
 import io.ackflow.consumer.testing.EmbeddedBroker;
+import io.ackflow.spring.actuate.AckflowEndpoint;
+import io.micrometer.core.instrument.MeterRegistry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -125,8 +127,25 @@ class ShareConsumerBrokerIT {
             .until(() -> engine.shareSnapshot().oldest().size() == 1);
         assertThat(engine.shareSnapshot().oldest().get(0).holders()).containsExactly("slow");
         assertThat(engine.shareStats().accepted()).isZero();
+        ConfigurableApplicationContext context = this.contexts.get(0);
+        Map<String, Object> work = consumer(context.getBean(AckflowEndpoint.class).consumers(), "work");
+        assertThat(work).extractingByKey("share").satisfies((share) -> {
+            assertThat(share).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP)
+                .containsEntry("group", "hold-workers").containsEntry("inHand", 1).containsEntry("lockWarning", false)
+                .extractingByKey("oldestHeld").asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.LIST)
+                .singleElement().asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP)
+                .containsEntry("record", "hold-" + engine.shareSnapshot().oldest().get(0).record().split("-")[1])
+                .containsEntry("deliveryCount", 1).containsEntry("heldBy", List.of("slow"));
+        });
+        MeterRegistry meters = context.getBean(MeterRegistry.class);
+        assertThat(meters.get("ackflow.share.records.acquired").tag("consumer", "work").functionCounter().count())
+            .isEqualTo(1.0);
+        assertThat(meters.get("ackflow.share.records.in.hand").gauge().value()).isEqualTo(1.0);
         gate.countDown();
         await().atMost(Duration.ofSeconds(30)).until(() -> engine.shareStats().accepted() == 1);
+        assertThat(meters.get("ackflow.share.records.accepted").functionCounter().count()).isEqualTo(1.0);
+        assertThat(meters.get("ackflow.share.delivery.count").summary().count()).isEqualTo(1);
+        assertThat(meters.get("ackflow.share.delivery.count").summary().totalAmount()).isEqualTo(1.0);
     }
 
     @Test
@@ -158,7 +177,7 @@ class ShareConsumerBrokerIT {
                 "spring.kafka.consumer.group-id=unused", "spring.kafka.consumer.auto-offset-reset=earliest",
                 "ackflow.consumers.work.group-type=share", "ackflow.consumers.work.group-id=" + group,
                 "ackflow.consumers.work.listeners=" + listenerIds(handlers), "test.topic=" + topic,
-                "ackflow.shutdown-timeout=20s"));
+                "ackflow.shutdown-timeout=20s", "management.endpoints.web.exposure.include=ackflow"));
         properties.addAll(List.of(extra));
         ConfigurableApplicationContext context = new SpringApplicationBuilder(Application.class, handlers)
             .web(WebApplicationType.NONE)
@@ -166,6 +185,11 @@ class ShareConsumerBrokerIT {
             .run();
         this.contexts.add(context);
         return context.getBean(StreamListenerRegistry.class).getEngines().get("work");
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> consumer(Map<String, Object> endpoint, String name) {
+        return (Map<String, Object>) ((Map<String, Object>) endpoint.get("consumers")).get(name);
     }
 
     private static String listenerIds(Class<?> handlers) {
