@@ -3,9 +3,11 @@ package io.ackflow.benchmarks.harness;
 /**
  * One column of the comparison: an arm with its ordering and concurrency.
  *
- * @param arm plain, spring-kafka, parallel-consumer or ackflow
+ * @param arm plain, spring-kafka, parallel-consumer, ackflow, or the share arms spring-kafka-share and
+ *        ackflow-share
  * @param ordering PARTITION, KEY or UNORDERED; "-" for the plain loop
- * @param concurrency handlers at once (the partitions for spring-kafka, 1 for the plain loop)
+ * @param concurrency handlers at once (the partitions for spring-kafka, 1 for the plain loop; share
+ *        consumers for spring-kafka-share)
  */
 record Variant(String arm, String ordering, int concurrency) {
 
@@ -17,6 +19,8 @@ record Variant(String arm, String ordering, int concurrency) {
             case "spring-kafka" -> new SpringKafkaArm();
             case "parallel-consumer" -> new ParallelConsumerArm();
             case "ackflow" -> new AckflowArm();
+            case "spring-kafka-share" -> new SpringKafkaShareArm();
+            case "ackflow-share" -> new AckflowShareArm();
             default -> throw new IllegalArgumentException("Unknown arm '" + this.arm + "'");
         };
     }
