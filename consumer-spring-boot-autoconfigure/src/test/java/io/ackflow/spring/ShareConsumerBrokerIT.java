@@ -42,8 +42,9 @@ class ShareConsumerBrokerIT {
 
     @RegisterExtension
     static final EmbeddedBroker broker = EmbeddedBroker
-        .withTopics(2, "fanout", "release", "reject", "hold", "stop")
-        .shareGroups();
+        .withTopics(2, "fanout", "release", "reject", "hold", "stop", "expire")
+        .shareGroups()
+        .brokerProperties(Map.of("group.share.min.record.lock.duration.ms", "1000"));
 
     /** Per listener, what it saw: {@code value#deliveryCount}, in the order seen. */
     static final Map<String, List<String>> seen = new ConcurrentHashMap<>();
@@ -172,6 +173,25 @@ class ShareConsumerBrokerIT {
         assertThat(seen.get("single")).containsExactly("r0#1", "r1#2", "r2#2");
     }
 
+    @Test
+    void aRecordHeldPastItsLockIsReportedThenDeliveredAgainAndItsLateCompletionIsNotAcknowledged() throws Exception {
+        broker.shareGroupFromEarliest("expire-workers");
+        broker.shareGroupConfig("expire-workers", "share.record.lock.duration.ms", "3000");
+        gate = new CountDownLatch(1);
+        AckflowEngine engine = start("expire", "expire-workers", HoldsFirstDelivery.class);
+        broker.produce(1, (i) -> new ProducerRecord<>("expire", "k", "job"));
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> seen.getOrDefault("patient", List.of()).size() == 2);
+        assertThat(seen.get("patient")).containsExactly("job#1", "job#2");
+        assertThat(engine.shareStats().lockWarnings()).as("reported before the lock expired").isEqualTo(1);
+        assertThat(engine.shareStats().expired()).isEqualTo(1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> engine.shareStats().accepted() == 1);
+        gate.countDown();
+        await().atMost(Duration.ofSeconds(30)).until(() -> engine.shareStats().lateCompletions() == 1);
+        assertThat(engine.shareStats().accepted()).as("the late completion is not acknowledged").isEqualTo(1);
+        assertThat(engine.shareStats().acquired()).isEqualTo(2);
+    }
+
     private AckflowEngine start(String topic, String group, Class<?> handlers, String... extra) {
         List<String> properties = new ArrayList<>(List.of("spring.kafka.bootstrap-servers=" + broker.bootstrapServers(),
                 "spring.kafka.consumer.group-id=unused", "spring.kafka.consumer.auto-offset-reset=earliest",
@@ -276,6 +296,19 @@ class ShareConsumerBrokerIT {
             saw("single", value, deliveryCount);
             if (this.calls.incrementAndGet() == 1) {
                 gate.await(30, TimeUnit.SECONDS);
+            }
+        }
+
+    }
+
+    static class HoldsFirstDelivery {
+
+        @StreamListener(id = "patient", topics = "${test.topic}", concurrency = 4)
+        void patient(String value, @Header(KafkaHeaders.DELIVERY_ATTEMPT) int deliveryCount)
+                throws InterruptedException {
+            saw("patient", value, deliveryCount);
+            if (deliveryCount == 1) {
+                gate.await(60, TimeUnit.SECONDS);
             }
         }
 

@@ -3,16 +3,13 @@ package io.ackflow.consumer.share;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 
-import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.ShareConsumer;
-import org.apache.kafka.common.TopicIdPartition;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
@@ -27,6 +24,7 @@ import io.ackflow.consumer.state.EngineMetrics;
 import io.ackflow.consumer.state.EngineSnapshot;
 import io.ackflow.consumer.state.ShareSnapshot;
 import io.ackflow.consumer.tracking.OffsetTracker;
+import io.ackflow.consumer.tracking.RecordOutcome;
 import io.ackflow.consumer.tracking.TrackedRecord;
 
 /**
@@ -88,6 +86,8 @@ public final class ShareLoop implements Runnable, LoopSignals {
 
     private final LockWatch lockWatch;
 
+    private final Acknowledgements acknowledgements;
+
     /** Set while the poll thread is inside {@code poll}: the only time another thread may wake it. */
     private final AtomicBoolean inPoll = new AtomicBoolean();
 
@@ -99,9 +99,6 @@ public final class ShareLoop implements Runnable, LoopSignals {
 
     /** The records of the last poll not yet settled, or null. Poll thread. */
     private AcquiredBatch batch;
-
-    /** Acknowledgements given to the consumer and not yet sent. Poll thread. */
-    private int unsent;
 
     private long nextCommitAt;
 
@@ -128,6 +125,7 @@ public final class ShareLoop implements Runnable, LoopSignals {
         this.defaultLockMillis = defaultLock.toMillis();
         this.conductor = conductorFactory.apply(this);
         this.lockWatch = new LockWatch(engineName, group, this.conductor, shareStats);
+        this.acknowledgements = new Acknowledgements(consumer, stats, shareStats, engineName, group);
         this.publisher = new SharePublisher(group, this.conductor, stats, this.lockWatch, config.clock());
     }
 
@@ -152,7 +150,7 @@ public final class ShareLoop implements Runnable, LoopSignals {
 
     /** Subscribes to the topics of the subscriptions. Poll thread. */
     public void subscribe() {
-        this.consumer.setAcknowledgementCommitCallback(this::acknowledgementsCommitted);
+        this.acknowledgements.install();
         this.consumer.subscribe(this.conductor.topics());
         this.startedAt = this.config.clock().instant();
         this.nextCommitAt = now() + this.config.commitInterval().toMillis();
@@ -194,7 +192,7 @@ public final class ShareLoop implements Runnable, LoopSignals {
         finally {
             this.inPoll.set(false);
         }
-        this.unsent = 0;
+        this.acknowledgements.polled();
         this.nextCommitAt = now() + this.config.commitInterval().toMillis();
         this.lastPollAt = this.config.clock().instant();
         if (records.isEmpty()) {
@@ -242,24 +240,14 @@ public final class ShareLoop implements Runnable, LoopSignals {
                         this.engineName, record);
                 continue;
             }
-            acknowledge(record.raw(), record.outcome().name());
+            acknowledge(record.raw(), record.outcome());
         }
     }
 
-    /** Acknowledges {@code record} as {@code type} in the consumer and counts it. Poll thread. */
-    void acknowledge(ConsumerRecord<byte[], byte[]> record, String type) {
-        AcknowledgeType ackType = AcknowledgeType.valueOf(type);
-        this.consumer.acknowledge(record, ackType);
+    /** Acknowledges {@code record}, pending in the batch in hand, as {@code outcome}. Poll thread. */
+    void acknowledge(ConsumerRecord<byte[], byte[]> record, RecordOutcome outcome) {
+        this.acknowledgements.settle(record, outcome);
         this.batch.settled(record);
-        this.unsent++;
-        switch (ackType) {
-            case ACCEPT -> this.shareStats.recordAccepted();
-            case RELEASE -> this.shareStats.recordReleased(1);
-            default -> this.shareStats.recordRejected();
-        }
-        if (ackType == AcknowledgeType.ACCEPT) {
-            this.stats.recordAcked();
-        }
     }
 
     private void watchLock() {
@@ -283,7 +271,7 @@ public final class ShareLoop implements Runnable, LoopSignals {
         this.shareStats.recordExpired(pending.size());
         for (ConsumerRecord<byte[], byte[]> record : pending) {
             // Lets the consumer poll again; the broker no longer counts the record as this member's.
-            this.consumer.acknowledge(record, AcknowledgeType.RELEASE);
+            this.acknowledgements.writeOff(record);
             expired.settled(record);
         }
         logger.debug("Share consumer '{}': wrote off {} record(s), {} queued deliveries dropped", this.engineName,
@@ -297,20 +285,7 @@ public final class ShareLoop implements Runnable, LoopSignals {
             return;
         }
         this.nextCommitAt = now + this.config.commitInterval().toMillis();
-        if (this.unsent > 0) {
-            this.consumer.commitAsync();
-            this.unsent = 0;
-        }
-    }
-
-    /** The broker's answer to acknowledgements sent; called by the consumer on the poll thread. */
-    private void acknowledgementsCommitted(Map<TopicIdPartition, Set<Long>> offsets, Exception exception) {
-        if (exception != null) {
-            int count = offsets.values().stream().mapToInt(Set::size).sum();
-            this.shareStats.recordAcknowledgementFailures(count);
-            logger.warn("Share consumer '{}' (group '{}'): the broker did not apply {} acknowledgement(s) for {}: {}",
-                    this.engineName, this.group, count, offsets.keySet(), exception.toString());
-        }
+        this.acknowledgements.sendIfAny();
     }
 
     private void publish(boolean force) {
@@ -379,10 +354,6 @@ public final class ShareLoop implements Runnable, LoopSignals {
 
     EngineConfig config() {
         return this.config;
-    }
-
-    ShareStats shareStats() {
-        return this.shareStats;
     }
 
     String engineName() {

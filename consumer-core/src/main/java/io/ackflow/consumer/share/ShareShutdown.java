@@ -3,10 +3,11 @@ package io.ackflow.consumer.share;
 import java.time.Duration;
 import java.util.List;
 
-import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import io.ackflow.consumer.tracking.RecordOutcome;
 
 /**
  * The stop of a share consumer: nothing more starts; the handlers running get up to the shutdown
@@ -43,7 +44,7 @@ final class ShareShutdown {
                 batch.retire();
                 List<ConsumerRecord<byte[], byte[]>> pending = batch.pendingRecords();
                 for (ConsumerRecord<byte[], byte[]> record : pending) {
-                    this.loop.acknowledge(record, AcknowledgeType.RELEASE.name());
+                    this.loop.acknowledge(record, RecordOutcome.RELEASE);
                 }
                 if (!pending.isEmpty()) {
                     logger.info("Share consumer '{}' released {} acquired record(s) on stop", name, pending.size());

@@ -98,11 +98,15 @@ public final class EmbeddedBroker implements BeforeAllCallback, AfterAllCallback
      * delivered.
      */
     public void shareGroupFromEarliest(String group) throws Exception {
+        shareGroupConfig(group, "share.auto.offset.reset", "earliest");
+    }
+
+    /** Sets a configuration of the share group, such as {@code share.record.lock.duration.ms}. */
+    public void shareGroupConfig(String group, String name, String value) throws Exception {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()))) {
             ConfigResource resource = new ConfigResource(ConfigResource.Type.GROUP, group);
-            AlterConfigOp earliest = new AlterConfigOp(new ConfigEntry("share.auto.offset.reset", "earliest"),
-                    AlterConfigOp.OpType.SET);
-            admin.incrementalAlterConfigs(Map.of(resource, List.of(earliest))).all().get(30, TimeUnit.SECONDS);
+            AlterConfigOp set = new AlterConfigOp(new ConfigEntry(name, value), AlterConfigOp.OpType.SET);
+            admin.incrementalAlterConfigs(Map.of(resource, List.of(set))).all().get(30, TimeUnit.SECONDS);
         }
     }
 
