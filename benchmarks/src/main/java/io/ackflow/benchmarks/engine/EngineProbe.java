@@ -28,7 +28,8 @@ import io.ackflow.consumer.Subscription;
  * a no-op per record on one thread; Ackflow per ordering with 1, 2 or 4 handlers) handles
  * {@code records} records after a warm-up of the same size, in {@code rounds} interleaved rounds;
  * the table gives records/s, the ratio to the plain loop of the same round (median of the
- * rounds), and the poll thread's CPU per record.
+ * rounds), the poll thread's CPU per record and the whole process's (every thread, the garbage
+ * collector's included), which moves less than records/s when other work shares the machine.
  * <p>
  * {@code java -cp ... io.ackflow.benchmarks.engine.EngineProbe records=3000000 rounds=3 keys=10000}
  */
@@ -39,6 +40,9 @@ public final class EngineProbe {
     private static final int PARTITIONS = 6;
 
     private static final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+
+    private static final com.sun.management.OperatingSystemMXBean os =
+            (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
     private EngineProbe() {
     }
@@ -61,12 +65,12 @@ public final class EngineProbe {
                 if (round > 0) {
                     results.computeIfAbsent(arm, (k) -> new ArrayList<>()).add(result);
                 }
-                System.out.printf(Locale.ROOT, "%s %-12s %,12.0f rec/s  poll %6.0f ns/rec%n",
-                        (round == 0) ? "warm-up" : "round " + round, arm, result[0], result[1]);
+                System.out.printf(Locale.ROOT, "%s %-12s %,12.0f rec/s  poll %6.0f ns/rec  process %6.0f ns/rec%n",
+                        (round == 0) ? "warm-up" : "round " + round, arm, result[0], result[1], result[2]);
             }
         }
-        System.out.printf(Locale.ROOT, "%n| arm | records/s (median, min-max) | x plain (median of rounds) | poll thread ns/record |%n");
-        System.out.printf("|---|---|---|---|%n");
+        System.out.printf(Locale.ROOT, "%n| arm | records/s (median, min-max) | x plain (median of rounds) | poll thread ns/record | process CPU ns/record |%n");
+        System.out.printf("|---|---|---|---|---|%n");
         List<double[]> plain = results.get("plain");
         for (Map.Entry<String, List<double[]>> entry : results.entrySet()) {
             List<double[]> runs = entry.getValue();
@@ -77,9 +81,11 @@ public final class EngineProbe {
             }
             java.util.Arrays.sort(ratios);
             double[] cpu = runs.stream().mapToDouble((r) -> r[1]).sorted().toArray();
-            System.out.printf(Locale.ROOT, "| %s | %,.0f (%,.0f-%,.0f) | %.2f (%.2f-%.2f) | %.0f |%n", entry.getKey(),
-                    rates[rates.length / 2], rates[0], rates[rates.length - 1], ratios[ratios.length / 2], ratios[0],
-                    ratios[ratios.length - 1], cpu[cpu.length / 2]);
+            double[] process = runs.stream().mapToDouble((r) -> r[2]).sorted().toArray();
+            System.out.printf(Locale.ROOT, "| %s | %,.0f (%,.0f-%,.0f) | %.2f (%.2f-%.2f) | %.0f | %.0f (%.0f-%.0f) |%n",
+                    entry.getKey(), rates[rates.length / 2], rates[0], rates[rates.length - 1], ratios[ratios.length / 2],
+                    ratios[0], ratios[ratios.length - 1], cpu[cpu.length / 2], process[process.length / 2], process[0],
+                    process[process.length - 1]);
         }
     }
 
@@ -108,6 +114,7 @@ public final class EngineProbe {
         }
         AckflowEngine engine = builder.build();
         long target = records * handlers;
+        long processCpu = os.getProcessCpuTime();
         long started = System.nanoTime();
         engine.start();
         long pollThread = find("ackflow-poll-probe");
@@ -116,13 +123,15 @@ public final class EngineProbe {
         }
         long elapsed = System.nanoTime() - started;
         long cpu = (pollThread >= 0) ? threads.getThreadCpuTime(pollThread) : -1;
+        long process = os.getProcessCpuTime() - processCpu;
         engine.stop();
-        return new double[] { records * 1e9 / elapsed, (double) cpu / records };
+        return new double[] { records * 1e9 / elapsed, (double) cpu / records, (double) process / records };
     }
 
     private static double[] plain(long records, int keys, byte[] value) throws Exception {
         AtomicLong cpu = new AtomicLong();
         AtomicLong elapsed = new AtomicLong();
+        long processCpu = os.getProcessCpuTime();
         Thread loop = new Thread(() -> {
             long started = System.nanoTime();
             GeneratedConsumer consumer = new GeneratedConsumer(TOPIC, PARTITIONS, keys, value, 500);
@@ -155,7 +164,8 @@ public final class EngineProbe {
         }, "plain-loop");
         loop.start();
         loop.join();
-        return new double[] { records * 1e9 / elapsed.get(), (double) cpu.get() / records };
+        long process = os.getProcessCpuTime() - processCpu;
+        return new double[] { records * 1e9 / elapsed.get(), (double) cpu.get() / records, (double) process / records };
     }
 
     /** The id of the thread whose name starts with {@code prefix}, waiting up to 10 s for it to start. */

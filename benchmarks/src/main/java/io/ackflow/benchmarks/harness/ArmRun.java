@@ -31,8 +31,11 @@ final class ArmRun {
 
     private int runs;
 
-    ArmRun(String bootstrap, Admin admin, LogWatch logs) {
+    private final BrokerCpu broker;
+
+    ArmRun(String bootstrap, Admin admin, LogWatch logs, BrokerCpu broker) {
         this.bootstrap = bootstrap;
+        this.broker = broker;
         this.admin = admin;
         this.logs = logs;
     }
@@ -64,6 +67,7 @@ final class ArmRun {
         long recordsAtStart = probe.completed();
         Map<Long, Long> pollAtStart = pollThreads.sample();
         long processAtStart = ThreadCpu.processNanos();
+        long brokerAtStart = this.broker.nanos();
         probe.startWindow();
         while (seconds(windowStart) < windowSeconds && probe.completed() < total && recordsAtStart > 0) {
             tick();
@@ -72,6 +76,7 @@ final class ArmRun {
         long recordsAtEnd = probe.completed();
         Map<Long, Long> pollAtEnd = pollThreads.sample();
         long processAtEnd = ThreadCpu.processNanos();
+        long brokerAtEnd = this.broker.nanos();
         probe.endWindow();
 
         long stopAt = System.nanoTime();
@@ -81,7 +86,8 @@ final class ArmRun {
         HeapWatch heap = HeapWatch.get();
         return new RunResult(variant, round, position, load, (firstAt - startedAt) / 1e9, recordsAtEnd - recordsAtStart,
                 (windowEnd - windowStart) / 1e9, recordsAtEnd >= total, ThreadCpu.between(pollAtStart, pollAtEnd),
-                pollThreads.names(), arm.hasCeiling(), processAtEnd - processAtStart, heap.peakMb(), heap.liveMb(),
+                pollThreads.names(), arm.hasCeiling(), processAtEnd - processAtStart,
+                BrokerCpu.between(brokerAtStart, brokerAtEnd), heap.peakMb(), heap.liveMb(),
                 heap.collections(), heap.pauseMillis(), probe.p50Millis(), probe.p99Millis(), stopSeconds, clean,
                 committed.values().stream().mapToLong(Long::longValue).sum(), completions.missingBelow(committed),
                 completions.duplicates(), completions.badValues(), this.logs.warnings(), this.logs.first());

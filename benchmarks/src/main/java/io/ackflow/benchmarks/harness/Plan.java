@@ -17,8 +17,9 @@ import java.util.Map;
  * <li>{@code smoke}: a plumbing check of every arm with windows too short for figures.
  * </ul>
  * Arguments {@code rounds=}, {@code warmup=}, {@code window=} (the CPU-bound window),
- * {@code workloads=} (labels, comma-separated), {@code share=yes} and {@code arms=} (names, comma-separated; the
- * plain loop always runs, as every ratio's denominator) override the mode's.
+ * {@code workloads=} (labels, comma-separated), {@code keys=} and {@code concurrency=} (numbers,
+ * comma-separated), {@code share=yes} and {@code arms=} (names, comma-separated; the plain loop
+ * always runs, as every ratio's denominator) override the mode's.
  *
  * @param mode quick, full or smoke
  * @param rounds rounds per cell
@@ -69,11 +70,36 @@ record Plan(String mode, int rounds, double warmup, double cpuWindow, double lat
         if (args.containsKey("arms")) {
             arms = Arrays.stream(args.get("arms").split(",")).map(String::trim).toList();
         }
+        List<Integer> keys = numbers(args, "keys", this.keys);
+        List<Integer> concurrencies = numbers(args, "concurrency", this.concurrencies);
         return new Plan(this.mode, Integer.parseInt(args.getOrDefault("rounds", String.valueOf(this.rounds))),
                 Double.parseDouble(args.getOrDefault("warmup", String.valueOf(this.warmup))),
                 Double.parseDouble(args.getOrDefault("window", String.valueOf(this.cpuWindow))), this.latencyWindow,
-                chosen, this.keys, this.concurrencies, this.parallelConsumer, this.textRecords, this.jsonRecords,
+                chosen, keys, concurrencies, this.parallelConsumer, this.textRecords, this.jsonRecords,
                 this.inFlightBounds, arms, args.getOrDefault("share", this.share ? "yes" : "no").equals("yes"));
+    }
+
+    /** The positive numbers of argument {@code name} (comma-separated), else {@code otherwise}. */
+    private static List<Integer> numbers(Map<String, String> args, String name, List<Integer> otherwise) {
+        String value = args.get(name);
+        if (value == null) {
+            return otherwise;
+        }
+        List<Integer> numbers = new ArrayList<>();
+        for (String part : value.split(",")) {
+            try {
+                int number = Integer.parseInt(part.trim().replace("_", ""));
+                if (number <= 0) {
+                    throw new NumberFormatException();
+                }
+                numbers.add(number);
+            }
+            catch (NumberFormatException ex) {
+                throw new IllegalArgumentException(name + "= takes positive whole numbers separated by commas, not '"
+                        + value + "'");
+            }
+        }
+        return List.copyOf(numbers);
     }
 
     /**

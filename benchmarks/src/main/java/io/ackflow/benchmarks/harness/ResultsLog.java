@@ -64,6 +64,7 @@ final class ResultsLog {
         line.put("ratio_to_limit", (limit > 0) ? run.recordsPerSecond() / limit : null);
         line.put("poll_cpu_ns_per_record", run.pollNanosPerRecord());
         line.put("process_cpu_ns_per_record", run.processNanosPerRecord());
+        line.put("broker_cpu_ns_per_record", (run.brokerNanosPerRecord() >= 0) ? run.brokerNanosPerRecord() : null);
         line.put("raw", run);
         write(line);
     }
@@ -86,6 +87,7 @@ final class ResultsLog {
         line.put("poll_cpu_ns_per_record_median", row.pollNanos());
         line.put("ceiling_records_per_s", (row.ceiling() > 0) ? row.ceiling() : null);
         line.put("process_cpu_ns_per_record_median", row.processNanos());
+        line.put("broker_cpu_ns_per_record_median", (row.brokerNanos() >= 0) ? row.brokerNanos() : null);
         line.put("peak_heap_mb_max", row.peakHeapMb());
         line.put("live_heap_mb_max", row.liveHeapMb());
         line.put("p99_ms_median", row.p99Millis());

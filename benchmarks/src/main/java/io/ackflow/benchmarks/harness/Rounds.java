@@ -70,10 +70,10 @@ final class Rounds {
     private static void progress(Workload workload, Topic topic, RunResult run) {
         System.out.println(String.format(Locale.ROOT,
                 "round %d #%-2d %-8s k=%-6d %-38s %,11.0f records/s over %.1f s (%,d records)  poll %,5.0f ns/rec  "
-                        + "process %,6.0f ns/rec  start %.1f s  stop %.1f s%s%s",
+                        + "process %,6.0f ns/rec  broker %,6.0f ns/rec  start %.1f s  stop %.1f s%s%s",
                 run.round(), run.position(), workload.label, topic.keys, run.variant(), run.recordsPerSecond(),
                 run.windowSeconds(), run.windowRecords(), run.pollNanosPerRecord(), run.processNanosPerRecord(),
-                run.startSeconds(), run.stopSeconds(), run.stopClean() ? "" : "  STOP TIMED OUT",
+                run.brokerNanosPerRecord(), run.startSeconds(), run.stopSeconds(), run.stopClean() ? "" : "  STOP TIMED OUT",
                 (run.missing() + run.duplicates() + run.badValues() > 0) ? String.format(Locale.ROOT,
                         "  CHECK: %d committed but not handled, %d duplicates, %d bad values", run.missing(),
                         run.duplicates(), run.badValues()) : ""));

@@ -18,6 +18,7 @@ import java.util.Set;
  * @param pollThreads names of the threads counted as poll threads
  * @param hasCeiling whether 1 / poll CPU per record is the ceiling of one consumer (see {@link Arm#hasCeiling})
  * @param processCpuNanos CPU time of the whole harness process in the window (the broker is another process)
+ * @param brokerCpuNanos CPU time of the broker's process in the window, -1 when unknown
  * @param peakHeapMb the most heap used, just before a collection
  * @param liveHeapMb the most heap still used just after a collection
  * @param collections garbage collections during the run
@@ -35,7 +36,7 @@ import java.util.Set;
  */
 record RunResult(Variant variant, int round, int position, double loadAverage, double startSeconds,
         long windowRecords, double windowSeconds, boolean exhausted, long pollCpuNanos, Set<String> pollThreads,
-        boolean hasCeiling, long processCpuNanos, double peakHeapMb, double liveHeapMb, long collections,
+        boolean hasCeiling, long processCpuNanos, long brokerCpuNanos, double peakHeapMb, double liveHeapMb, long collections,
         long collectionMillis, double p50Millis, double p99Millis, double stopSeconds, boolean stopClean,
         long committedRecords, long missing, long duplicates, long badValues, long warnings, String firstWarning) {
 
@@ -52,6 +53,11 @@ record RunResult(Variant variant, int round, int position, double loadAverage, d
 
     double processNanosPerRecord() {
         return (this.windowRecords == 0) ? 0 : (double) this.processCpuNanos / this.windowRecords;
+    }
+
+    /** The broker's CPU per record in the window, -1 when unknown. */
+    double brokerNanosPerRecord() {
+        return (this.windowRecords == 0 || this.brokerCpuNanos < 0) ? -1 : (double) this.brokerCpuNanos / this.windowRecords;
     }
 
     /** Whether the window met neither the planned length nor the record minimum. */

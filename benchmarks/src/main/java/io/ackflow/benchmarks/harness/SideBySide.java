@@ -24,7 +24,8 @@ import io.ackflow.benchmarks.BenchmarkArgs;
  * <p>
  * Arguments: {@code bootstrap=host:port mode=quick|full|smoke results=dir command=<as typed>},
  * optionally {@code rounds=}, {@code warmup=}, {@code window=}, {@code workloads=noop,json}
- * and {@code inflight=no|only} (skip the in-flight memory probe, or run nothing else).
+ * and {@code inflight=no|only} (skip the in-flight memory probe, or run nothing else);
+ * {@code brokerPid=} (given by {@code benchmarks/run}) adds the broker's CPU per record.
  */
 public final class SideBySide {
 
@@ -59,7 +60,7 @@ public final class SideBySide {
         HeapWatch.get();
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, this.bootstrap))) {
             Map<String, Topic> topics = produce(new TopicData(this.bootstrap, admin));
-            ArmRun runner = new ArmRun(this.bootstrap, admin, logs);
+            ArmRun runner = new ArmRun(this.bootstrap, admin, logs, new BrokerCpu(this.args.get("brokerPid")));
             boolean cells = !this.args.getOrDefault("inflight", "yes").equals("only");
             if (cells) {
                 warmUp(runner, topics);

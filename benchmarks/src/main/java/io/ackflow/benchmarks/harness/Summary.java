@@ -52,6 +52,11 @@ record Summary(Workload workload, int keys, Variant variant, List<RunResult> run
         return median(RunResult::processNanosPerRecord);
     }
 
+    /** The broker's CPU per record, median of the rounds; -1 when unknown. */
+    double brokerNanos() {
+        return median(RunResult::brokerNanosPerRecord);
+    }
+
     /** Records/s one consumer could feed if its poll thread had a core to itself; 0 when the arm has no such figure. */
     double ceiling() {
         double poll = pollNanos();

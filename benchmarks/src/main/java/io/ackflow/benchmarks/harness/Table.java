@@ -20,18 +20,19 @@ final class Table {
     void print(List<Summary> rows) {
         this.out.println();
         this.out.println("| workload | keys | arm | ordering | C | records/s | min-max | x plain | min-max | x limit "
-                + "| poll CPU ns/record | ceiling records/s | process CPU ns/record | peak heap MB | live heap MB "
+                + "| poll CPU ns/record | ceiling records/s | process CPU ns/record | broker CPU ns/record | peak heap MB | live heap MB "
                 + "| p99 ms | stop s | notes |");
-        this.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        this.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         for (Summary row : rows) {
             this.out.println(String.format(Locale.ROOT,
-                    "| %s | %,d | %s | %s | %,d | %,.0f | %,.0f-%,.0f | %.2f | %.2f-%.2f | %s | %,.0f | %s | %,.0f | %.0f | %s "
+                    "| %s | %,d | %s | %s | %,d | %,.0f | %,.0f-%,.0f | %.2f | %.2f-%.2f | %s | %,.0f | %s | %,.0f | %s | %.0f | %s "
                             + "| %.1f | %.1f | %s |",
                     row.workload().label, row.keys(), row.variant().arm(), row.variant().ordering(),
                     row.variant().concurrency(), row.rate(), row.minRate(), row.maxRate(), row.ratio(), row.minRatio(),
                     row.maxRatio(), (row.limit() > 0) ? String.format(Locale.ROOT, "%.2f", row.rate() / row.limit()) : "-",
                     row.pollNanos(), (row.ceiling() > 0) ? String.format(Locale.ROOT, "%,.0f", row.ceiling()) : "-",
-                    row.processNanos(), row.peakHeapMb(),
+                    row.processNanos(),
+                    (row.brokerNanos() >= 0) ? String.format(Locale.ROOT, "%,.0f", row.brokerNanos()) : "-", row.peakHeapMb(),
                     (row.liveHeapMb() > 0) ? String.format(Locale.ROOT, "%.0f", row.liveHeapMb()) : "-", row.p99Millis(), row.maxStopSeconds(),
                     row.notes()));
         }

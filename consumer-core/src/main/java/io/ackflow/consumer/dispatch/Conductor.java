@@ -134,8 +134,15 @@ public final class Conductor {
         TrackedRecord tracked = tracker.track(raw, route.ids, this.ackListener);
         DecodedRecord decoded = route.raw ? null : new DecodedRecord(raw, route.deserialization);
         KeyLane keyLane = route.keyOrdered ? new KeyLane(tracker, raw.key()) : null;
-        for (int index = 0; index < route.groupOf.length; index++) {
-            byRunner.get(index).add(new Delivery(tracked, index, decoded, route.groupOf[index], keyLane));
+        Delivery next = null;
+        for (int index = route.groupOf.length - 1; index >= 0; index--) {
+            Delivery delivery = new Delivery(tracked, index, decoded, route.groupOf[index], keyLane);
+            delivery.nextOfRecord = next;
+            next = delivery;
+        }
+        tracked.attach(next);
+        for (Delivery delivery = next; delivery != null; delivery = delivery.nextOfRecord) {
+            byRunner.get(delivery.holderIndex).add(delivery);
         }
     }
 
@@ -160,7 +167,7 @@ public final class Conductor {
         List<HandlerRun> runs = new ArrayList<>(1);
         for (int i = 0; i < route.runners.length; i++) {
             if (record.isHeldBy(i)) {
-                HandlerRun run = route.runners[i].runningOn(record);
+                HandlerRun run = route.runners[i].runningOn(record, i);
                 if (run != null) {
                     runs.add(run);
                 }

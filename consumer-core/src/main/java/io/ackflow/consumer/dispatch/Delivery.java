@@ -1,8 +1,12 @@
 package io.ackflow.consumer.dispatch;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 import io.ackflow.consumer.failure.RetryBackOff;
+import io.ackflow.consumer.state.HandlerRun;
 import io.ackflow.consumer.tracking.TrackedRecord;
 
 /**
@@ -13,6 +17,24 @@ import io.ackflow.consumer.tracking.TrackedRecord;
  * attempt state needs no lock.
  */
 final class Delivery {
+
+    private static final VarHandle STARTED_AT;
+
+    private static final VarHandle THREAD;
+
+    private static final VarHandle OVER;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            STARTED_AT = lookup.findVarHandle(Delivery.class, "startedAt", long.class);
+            THREAD = lookup.findVarHandle(Delivery.class, "thread", Thread.class);
+            OVER = lookup.findVarHandle(Delivery.class, "over", boolean.class);
+        }
+        catch (ReflectiveOperationException ex) {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
 
     final TrackedRecord tracked;
 
@@ -41,6 +63,20 @@ final class Delivery {
 
     /** The thread its handler was last called on, null before. */
     volatile Thread thread;
+
+    /**
+     * Set by the lane scheduler once the delivery is done, halted or abandoned: it no longer runs
+     * on its record. Read by any thread for the diagnostics.
+     */
+    volatile boolean over;
+
+    /**
+     * The delivery of the same record to the subscription at the next holder index, or null: the
+     * conductor chains a record's deliveries and attaches the first to the record, so the
+     * diagnostics find the handler running on a record without a lookup table. Set on the poll
+     * thread before the record is attached.
+     */
+    Delivery nextOfRecord;
 
     /** When the current handler call started ({@link System#nanoTime()}). */
     long attemptStartedNanos;
@@ -109,6 +145,52 @@ final class Delivery {
             }
             this.resumedRecovery = null;
         }
+    }
+
+    /**
+     * Its handler is being called on {@code thread}; the first call also sets {@link #startedAt}
+     * to {@code nowMillis}. The thread running this delivery. Release stores: the diagnostics
+     * that read them on another thread need no fence on the handler's path.
+     */
+    void called(Thread thread, long nowMillis) {
+        THREAD.setRelease(this, thread);
+        if ((long) STARTED_AT.getOpaque(this) == 0) {
+            STARTED_AT.setRelease(this, nowMillis);
+        }
+    }
+
+    /**
+     * Whether its handler was called before on this delivery (a delivery that an exactly-once
+     * abort brought back with its attempts counts as not called). The thread running this delivery.
+     */
+    boolean wasCalled() {
+        return (long) STARTED_AT.getOpaque(this) != 0;
+    }
+
+    /** It no longer runs on its record: done, halted or abandoned. Under the lane scheduler's lock. */
+    void markOver() {
+        OVER.setRelease(this, true);
+    }
+
+    /**
+     * The handler of the subscription at {@code holderIndex} running on {@code record} (called and
+     * not done; waiting for a retry counts), named {@code subscriptionId}; null when it has not
+     * been called, is done, or the record's deliveries were not attached. Any thread.
+     */
+    static HandlerRun runningOn(TrackedRecord record, int holderIndex, String subscriptionId) {
+        Delivery delivery = (record.attachment() instanceof Delivery first) ? first : null;
+        while (delivery != null && delivery.holderIndex != holderIndex) {
+            delivery = delivery.nextOfRecord;
+        }
+        if (delivery == null || delivery.over) {
+            return null;
+        }
+        long startedAt = delivery.startedAt;
+        if (startedAt == 0) {
+            return null;
+        }
+        Thread thread = delivery.thread;
+        return new HandlerRun(subscriptionId, startedAt, (thread != null) ? thread.getName() : "?");
     }
 
     private Object resolve() {

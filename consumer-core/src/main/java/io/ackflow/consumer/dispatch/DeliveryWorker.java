@@ -1,5 +1,6 @@
 package io.ackflow.consumer.dispatch;
 
+import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.BiConsumer;
@@ -12,14 +13,17 @@ import io.ackflow.consumer.failure.RetryScheduler;
  * {@link HandlerInvoker}, lets the {@link Settlement} decide what follows, and acts on that
  * {@link Step}: frees the delivery's slots, parks it on the retry scheduler, or halts.
  * <p>
- * Threads: deliveries run on the handler executor. A worker thread that finishes a delivery
- * takes the next ready one itself, so a steady stream costs one executor hand-off per burst
- * rather than per record. The continuation after an asynchronous handler runs on whichever
- * thread completes its stage and hands the next delivery back to the executor; a failed stage is
- * settled on the executor, never on the completing thread. A parked delivery's wait ends on the
- * retry scheduler's thread, which hands it back to the executor. The worker keeps no state of its
- * own: slots and queues are the scheduler's, under its monitor, and a delivery's attempt state
- * belongs to the one thread that runs it at a time.
+ * Threads: deliveries run on the handler executor. Started deliveries wait in the
+ * {@link Handoff} for a worker thread; workers are asked of the executor one at a time, and a
+ * worker runs deliveries back to back: the next one its lane scheduler starts when it finishes
+ * one, those waiting in the hand-off, and after a handler that returned a stage still running,
+ * whatever waits. A burst of quick handlers so costs a few executor hand-offs rather than one per
+ * delivery, and blocking handlers still get a thread each. The continuation after an
+ * asynchronous handler runs on whichever thread completes its stage and hands the next delivery
+ * to the hand-off; a failed stage is settled on the executor, never on the completing thread. A
+ * parked delivery's wait ends on the retry scheduler's thread, which hands it to the hand-off.
+ * Slots and lanes are the scheduler's, under its monitor; the hand-off is lock-free; a delivery's
+ * attempt state belongs to the one thread that runs it at a time.
  */
 final class DeliveryWorker {
 
@@ -33,8 +37,21 @@ final class DeliveryWorker {
 
     private final Settlement settlement;
 
+    /** Started deliveries waiting for a worker thread. */
+    private final Handoff handoff = new Handoff();
+
     /** Where an asynchronous handler's end goes: made once, not per call. */
     private final BiConsumer<Delivery, Throwable> completed = this::completed;
+
+    /** What a worker asked of the executor runs: made once, not per worker. */
+    private final Runnable worker = this::work;
+
+    /**
+     * The worker thread asking the executor for another worker, while it asks: an executor that
+     * runs the task on the calling thread (a direct executor) must not run the waiting deliveries
+     * inside the asking worker's turn, ahead of the delivery that worker is about to run.
+     */
+    private volatile Thread asking;
 
     DeliveryWorker(Executor executor, RetryScheduler retries, LaneScheduler lanes, HandlerInvoker invoker,
             Settlement settlement) {
@@ -46,23 +63,65 @@ final class DeliveryWorker {
     }
 
     /**
-     * Hands {@code first} to the executor. A rejected delivery stays unreleased (so uncommitted,
-     * read again after a restart); its slots go to the next one, which is tried in turn. A
-     * rejection while the runner is open means the executor cannot run this subscription: the
-     * engine is asked to stop rather than let the partition stall unnoticed.
+     * Hands deliveries the lane scheduler started to the workers, asking the executor for one if
+     * none is on its way. The poll thread.
      */
-    void execute(Delivery first) {
-        Delivery delivery = first;
-        while (delivery != null) {
-            Delivery run = delivery;
-            try {
-                this.executor.execute(() -> runFrom(run));
-                return;
+    void start(List<Delivery> starts) {
+        for (int i = 0; i < starts.size(); i++) {
+            this.handoff.add(starts.get(i));
+        }
+        requestWorker(false);
+    }
+
+    /** Hands a started delivery, if any, to the workers. Any thread. */
+    private void offer(Delivery delivery) {
+        if (delivery != null) {
+            this.handoff.add(delivery);
+            requestWorker(false);
+        }
+    }
+
+    /**
+     * Asks the executor for a worker if a delivery waits and none is on its way.
+     * @param fromWorker whether the caller is a worker about to run a delivery itself
+     */
+    private void requestWorker(boolean fromWorker) {
+        if (!this.handoff.needsWorker()) {
+            return;
+        }
+        try {
+            if (fromWorker) {
+                this.asking = Thread.currentThread();
             }
-            catch (RejectedExecutionException ex) {
-                delivery = rejected(delivery, "the handler executor rejected it: " + ex);
+            this.executor.execute(this.worker);
+        }
+        catch (RejectedExecutionException ex) {
+            // Nobody may come for what waits. A rejected delivery stays unreleased (so
+            // uncommitted, read again after a restart); its slots go to the next one, tried in turn.
+            // A rejection while the runner is open means the executor cannot run this
+            // subscription: the engine is asked to stop rather than let the partition stall unnoticed.
+            this.handoff.arrived();
+            for (Delivery delivery; (delivery = this.handoff.poll()) != null;) {
+                Delivery next = rejected(delivery, "the handler executor rejected it: " + ex);
+                if (next != null) {
+                    this.handoff.add(next);
+                }
             }
         }
+        finally {
+            if (fromWorker) {
+                this.asking = null;
+            }
+        }
+    }
+
+    /** A worker the executor started: runs what waits in the hand-off, then ends. */
+    private void work() {
+        this.handoff.arrived();
+        if (this.asking == Thread.currentThread()) {
+            return; // run by a direct executor inside the asking worker, which takes what waits itself
+        }
+        runFrom(this.handoff.poll());
     }
 
     /** Leaves a delivery that cannot run unreleased, frees its slots and returns the next one to run, if any. */
@@ -73,32 +132,45 @@ final class DeliveryWorker {
 
     /** The wait of a parked delivery is over: it runs before any ready lane. Retry scheduler thread. */
     private void waitOver(Delivery delivery) {
-        Delivery start = this.lanes.waitOver(delivery);
-        if (start != null) {
-            execute(start);
-        }
+        offer(this.lanes.waitOver(delivery));
     }
 
-    /** Runs deliveries one after another on this thread until none is ready or one goes asynchronous. */
+    /**
+     * Runs deliveries one after another on this thread until none is left for it: the next one
+     * its lane scheduler starts, else one waiting in the hand-off (the longest-waiting first).
+     */
     private void runFrom(Delivery first) {
         Delivery delivery = first;
         while (delivery != null) {
+            // Others wait: a worker for them before this thread may block in a handler.
+            requestWorker(true);
             Step step = turn(delivery);
+            Delivery next = null;
             if (step == Step.ASYNC) {
                 this.invoker.whenDone(delivery, this.completed);
-                return;
             }
-            delivery = next(delivery, step);
+            else {
+                next = next(delivery, step);
+            }
+            delivery = take(next);
         }
+    }
+
+    /** What this worker runs next: the longest-waiting delivery, {@code next} queued behind those that wait. */
+    private Delivery take(Delivery next) {
+        if (this.handoff.isEmpty()) {
+            return next;
+        }
+        if (next != null) {
+            this.handoff.add(next);
+        }
+        return this.handoff.poll();
     }
 
     /** The stage of an asynchronous handler completed: settles the attempt and runs on. Completing thread. */
     private void completed(Delivery delivery, Throwable failure) {
         if (failure == null) {
-            Delivery next = next(delivery, this.settlement.settle(delivery, null));
-            if (next != null) {
-                execute(next);
-            }
+            offer(next(delivery, this.settlement.settle(delivery, null)));
         }
         else {
             // The completing thread may be a client's I/O thread: a retry or a blocking
@@ -113,7 +185,7 @@ final class DeliveryWorker {
             this.executor.execute(() -> runFrom(next(delivery, this.settlement.settle(delivery, failure))));
         }
         catch (RejectedExecutionException ex) {
-            execute(rejected(delivery, "the handler executor rejected its failure handling: " + ex));
+            offer(rejected(delivery, "the handler executor rejected its failure handling: " + ex));
         }
     }
 
@@ -137,7 +209,7 @@ final class DeliveryWorker {
                     if (!this.lanes.unpark(delivery)) {
                         return next; // abandoned by a revoke or a close meanwhile
                     }
-                    execute(next);
+                    offer(next);
                     return rejected(delivery, "the retry scheduler rejected its retry: " + ex);
                 }
                 return next;

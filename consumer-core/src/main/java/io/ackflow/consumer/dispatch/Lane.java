@@ -1,6 +1,9 @@
 package io.ackflow.consumer.dispatch;
 
 import java.util.ArrayDeque;
+import java.util.Set;
+
+import org.apache.kafka.common.TopicPartition;
 
 /**
  * A queue of one subscription's deliveries that run in the order they were queued, at most
@@ -21,7 +24,14 @@ final class Lane {
      */
     final boolean ordered;
 
-    final ArrayDeque<Delivery> queue = new ArrayDeque<>();
+    /**
+     * The first queued delivery, else null; the ones behind it wait in {@link #behind}. Most key
+     * lanes never queue more than one delivery, so they never make a deque.
+     */
+    private Delivery first;
+
+    /** The queued deliveries after {@link #first}; made when a second one is queued. */
+    private ArrayDeque<Delivery> behind;
 
     /** Deliveries taken from the queue and not finished; in an ordered lane a parked one still counts. */
     int active;
@@ -47,7 +57,62 @@ final class Lane {
 
     /** Whether the lane has queued work and a free slot to run it. */
     boolean canStart() {
-        return !this.queue.isEmpty() && this.active < this.maxActive;
+        return this.first != null && this.active < this.maxActive;
+    }
+
+    /** Queues {@code delivery} last. */
+    void add(Delivery delivery) {
+        if (this.first == null) {
+            this.first = delivery;
+            return;
+        }
+        if (this.behind == null) {
+            this.behind = new ArrayDeque<>();
+        }
+        this.behind.addLast(delivery);
+    }
+
+    /** Takes the first queued delivery, or null. */
+    Delivery poll() {
+        Delivery head = this.first;
+        this.first = (this.behind != null) ? this.behind.pollFirst() : null;
+        return head;
+    }
+
+    boolean isQueueEmpty() {
+        return this.first == null;
+    }
+
+    /** Whether nothing is queued or running in the lane. */
+    boolean isIdle() {
+        return this.first == null && this.active == 0;
+    }
+
+    int queued() {
+        return (this.first == null) ? 0 : 1 + ((this.behind != null) ? this.behind.size() : 0);
+    }
+
+    /**
+     * Removes the queued deliveries of records of {@code partitions}, in place, keeping the order
+     * of the others.
+     * @return how many were removed
+     */
+    int removeQueued(Set<TopicPartition> partitions) {
+        if (this.first == null) {
+            return 0;
+        }
+        int removed = 0;
+        if (LaneTable.belongs(this.first, partitions)) {
+            this.first = null;
+            removed++;
+        }
+        if (this.behind != null) {
+            removed += LaneTable.remove(this.behind, partitions, null);
+            if (this.first == null) {
+                this.first = this.behind.pollFirst();
+            }
+        }
+        return removed;
     }
 
 }

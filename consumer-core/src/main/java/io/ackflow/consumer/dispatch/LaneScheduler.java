@@ -5,14 +5,11 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 import org.apache.kafka.common.TopicPartition;
 
 import io.ackflow.consumer.Ordering;
-import io.ackflow.consumer.tracking.TrackedRecord;
-import io.ackflow.consumer.state.HandlerRun;
 
 /**
  * Decides which of one subscription's deliveries run, and when: its lanes, its ready queue and
@@ -58,9 +55,6 @@ final class LaneScheduler {
     /** Parked deliveries whose wait is over, run before any ready lane. */
     private final ArrayDeque<Delivery> due = new ArrayDeque<>();
 
-    /** Deliveries taken from their lanes and not finished, parked ones included, by record. */
-    private final Map<TrackedRecord, Delivery> runningByRecord = new IdentityHashMap<>();
-
     /** Deliveries holding a concurrency slot. */
     private int running;
 
@@ -84,13 +78,13 @@ final class LaneScheduler {
             Delivery delivery = deliveries.get(i);
             Lane lane = this.lanes.laneFor(delivery);
             delivery.lane = lane;
-            lane.queue.addLast(delivery);
+            lane.add(delivery);
             makeReady(lane);
         }
         List<Delivery> starts = null;
         for (Delivery start; (start = takeReady()) != null;) {
             if (starts == null) {
-                starts = new ArrayList<>();
+                starts = new ArrayList<>(Math.min(deliveries.size(), this.concurrency - this.running + 1));
             }
             starts.add(start);
         }
@@ -103,7 +97,7 @@ final class LaneScheduler {
      */
     synchronized Delivery finished(Delivery delivery) {
         this.running--;
-        this.runningByRecord.remove(delivery.tracked);
+        delivery.markOver();
         if (this.closed) {
             return null;
         }
@@ -160,7 +154,7 @@ final class LaneScheduler {
     /** Frees the concurrency slot of a delivery that stopped the subscription, and starts nothing more. */
     synchronized void halt(Delivery delivery) {
         this.running--;
-        this.runningByRecord.remove(delivery.tracked);
+        delivery.markOver();
         this.closed = true;
         this.ready.clear();
     }
@@ -191,7 +185,7 @@ final class LaneScheduler {
     synchronized int dropQueued(Set<TopicPartition> partitions) {
         int dropped = this.lanes.dropQueued(partitions);
         this.ready.removeIf((lane) -> {
-            if (lane.queue.isEmpty()) {
+            if (lane.isQueueEmpty()) {
                 lane.inReady = false;
                 return true;
             }
@@ -205,19 +199,6 @@ final class LaneScheduler {
     /** Deliveries queued, running or parked. */
     synchronized int backlog() {
         return this.lanes.queued() + this.running + this.waiting.size() + this.due.size();
-    }
-
-    /**
-     * The handler of subscription {@code subscriptionId} running on {@code record}, or null when
-     * it has not been called (queued, or taken and not yet started) or is done.
-     */
-    synchronized HandlerRun runningOn(TrackedRecord record, String subscriptionId) {
-        Delivery delivery = this.runningByRecord.get(record);
-        if (delivery == null || delivery.startedAt == 0) {
-            return null;
-        }
-        Thread thread = delivery.thread;
-        return new HandlerRun(subscriptionId, delivery.startedAt, (thread != null) ? thread.getName() : "?");
     }
 
     /** Takes the next delivery: a due one first, else the head of the ready lane at the head, if a slot is free. */
@@ -239,10 +220,9 @@ final class LaneScheduler {
             return null;
         }
         lane.inReady = false;
-        Delivery next = lane.queue.pollFirst();
+        Delivery next = lane.poll();
         lane.active++;
         this.running++;
-        this.runningByRecord.put(next.tracked, next);
         next.tracked.taken();
         makeReady(lane);
         return next;
@@ -259,7 +239,7 @@ final class LaneScheduler {
     /** Gives back a slot of {@code lane}: it is ready again if it has queued work, dropped if idle. */
     private void freeLane(Lane lane) {
         lane.active--;
-        if (!lane.queue.isEmpty()) {
+        if (!lane.isQueueEmpty()) {
             makeReady(lane);
         }
         else {
@@ -280,7 +260,7 @@ final class LaneScheduler {
 
     /** A taken delivery that will never run again and is not released: its record is read again later. */
     private void abandon(Delivery delivery) {
-        this.runningByRecord.remove(delivery.tracked);
+        delivery.markOver();
         delivery.tracked.finished();
     }
 

@@ -15,9 +15,10 @@ import io.ackflow.consumer.tracking.OffsetTracker;
 
 /**
  * The lanes of one subscription, by key: which lane a record queues in under the subscription's
- * {@link Ordering}, and when a lane is dropped. Partition and key lanes are made on first use and
- * dropped when nothing is queued or running in them, so the number of key lanes stays bounded by
- * the records in flight; the one unordered lane is never dropped.
+ * {@link Ordering}, and when a lane is dropped. Partition and key lanes are made on first use; a
+ * key lane is dropped when nothing is queued or running in it, so the number of key lanes stays
+ * bounded by the records in flight; a partition lane when it is idle and its assignment has ended
+ * (or its partitions' queues are dropped); the one unordered lane is never dropped.
  * <p>
  * Threads: confined to the monitor of its {@link LaneScheduler}.
  */
@@ -35,10 +36,20 @@ final class LaneTable {
         this.unordered = (ordering == Ordering.UNORDERED) ? Lane.unordered(concurrency) : null;
     }
 
+    /**
+     * The partition lane the last call of {@link #laneFor} returned: the records of one call of
+     * {@link LaneScheduler#enqueue} are of one partition, so one map lookup serves them all.
+     */
+    private Lane lastPartitionLane;
+
     /** The lane {@code delivery} queues in. */
     Lane laneFor(Delivery delivery) {
         if (this.unordered != null) {
             return this.unordered;
+        }
+        Lane last = this.lastPartitionLane;
+        if (last != null && last.key == delivery.tracked.tracker()) {
+            return last;
         }
         // Lanes belong to one assignment of a partition (its tracker): a handler that outlives a
         // revoke never holds up the records of the partition's next assignment.
@@ -53,13 +64,29 @@ final class LaneTable {
             lane = Lane.ofKey(key);
             this.keyed.put(key, lane);
         }
+        if (this.ordering == Ordering.PARTITION) {
+            this.lastPartitionLane = lane;
+        }
         return lane;
     }
 
-    /** Drops {@code lane} if nothing is queued or running in it; the unordered lane stays. */
+    /**
+     * Drops {@code lane} if nothing is queued or running in it: a key lane at once, so their number
+     * stays bounded by the records in flight; a partition lane only once its assignment has ended
+     * (the few partition lanes stay between bursts rather than be made again for each). The
+     * unordered lane stays.
+     */
     void dropIfIdle(Lane lane) {
-        if (lane.ordered && lane.active == 0 && lane.queue.isEmpty()) {
-            this.keyed.remove(lane.key);
+        if (lane.ordered && lane.isIdle()
+                && (this.ordering == Ordering.KEY || ((OffsetTracker) lane.key).isRetired())) {
+            forget(lane);
+        }
+    }
+
+    private void forget(Lane lane) {
+        this.keyed.remove(lane.key);
+        if (lane == this.lastPartitionLane) {
+            this.lastPartitionLane = null;
         }
     }
 
@@ -73,22 +100,23 @@ final class LaneTable {
         Iterator<Lane> lanes = this.keyed.values().iterator();
         while (lanes.hasNext()) {
             Lane lane = lanes.next();
-            dropped += remove(lane.queue, partitions, null);
-            if (lane.queue.isEmpty() && lane.active == 0) {
+            dropped += lane.removeQueued(partitions);
+            if (lane.isIdle()) {
                 lanes.remove();
             }
         }
+        this.lastPartitionLane = null;
         if (this.unordered != null) {
-            dropped += remove(this.unordered.queue, partitions, null);
+            dropped += this.unordered.removeQueued(partitions);
         }
         return dropped;
     }
 
     /** Deliveries queued in the lanes. */
     int queued() {
-        int queued = (this.unordered != null) ? this.unordered.queue.size() : 0;
+        int queued = (this.unordered != null) ? this.unordered.queued() : 0;
         for (Lane lane : this.keyed.values()) {
-            queued += lane.queue.size();
+            queued += lane.queued();
         }
         return queued;
     }
@@ -96,6 +124,13 @@ final class LaneTable {
     /** Forgets the partition and key lanes, with what is queued in them. */
     void clear() {
         this.keyed.clear();
+        this.lastPartitionLane = null;
+    }
+
+    /** Whether {@code delivery}'s record is of one of {@code partitions}. */
+    static boolean belongs(Delivery delivery, Set<TopicPartition> partitions) {
+        ConsumerRecord<byte[], byte[]> raw = delivery.tracked.raw();
+        return partitions.contains(new TopicPartition(raw.topic(), raw.partition()));
     }
 
     /**
@@ -108,8 +143,7 @@ final class LaneTable {
         Iterator<Delivery> iterator = deliveries.iterator();
         while (iterator.hasNext()) {
             Delivery delivery = iterator.next();
-            ConsumerRecord<byte[], byte[]> raw = delivery.tracked.raw();
-            if (partitions.contains(new TopicPartition(raw.topic(), raw.partition()))) {
+            if (belongs(delivery, partitions)) {
                 iterator.remove();
                 if (removed != null) {
                     removed.accept(delivery);

@@ -115,8 +115,8 @@ public final class SubscriptionRunner {
             this.attempts.resume(deliveries.get(i));
         }
         List<Delivery> starts = this.lanes.enqueue(deliveries);
-        for (int i = 0; i < starts.size(); i++) {
-            this.worker.execute(starts.get(i));
+        if (!starts.isEmpty()) {
+            this.worker.start(starts);
         }
     }
 
@@ -161,11 +161,12 @@ public final class SubscriptionRunner {
     }
 
     /**
-     * The handler of this subscription running on {@code record}, or null when it has not been
+     * The handler of this subscription, at {@code holderIndex} among the subscriptions of the
+     * record's topic, running on {@code record}, or null when it has not been
      * called (queued, or taken and not yet started) or is done. Any thread.
      */
-    public HandlerRun runningOn(TrackedRecord record) {
-        return this.lanes.runningOn(record, this.subscription.id());
+    public HandlerRun runningOn(TrackedRecord record, int holderIndex) {
+        return Delivery.runningOn(record, holderIndex, this.subscription.id());
     }
 
     /**

@@ -20,9 +20,12 @@ public final class TrackedRecord {
 
     private static final VarHandle HOLDERS;
 
+    private static final VarHandle ATTACHMENT;
+
     static {
         try {
             HOLDERS = MethodHandles.lookup().findVarHandle(TrackedRecord.class, "holders", long.class);
+            ATTACHMENT = MethodHandles.lookup().findVarHandle(TrackedRecord.class, "attachment", Object.class);
         }
         catch (ReflectiveOperationException ex) {
             throw new ExceptionInInitializerError(ex);
@@ -46,8 +49,15 @@ public final class TrackedRecord {
     @SuppressWarnings("unused") // accessed through HOLDERS
     private volatile long holders;
 
-    /** Share consumers: how the broker is told the record was settled; the strongest outcome asked wins. */
-    private volatile RecordOutcome outcome = RecordOutcome.ACCEPT;
+    /** What the dispatch layer keeps with the record for diagnostics; accessed through ATTACHMENT. */
+    @SuppressWarnings("unused")
+    private Object attachment;
+
+    /**
+     * Share consumers: how the broker is told the record was settled, the strongest outcome asked
+     * winning; null (never written on the hot path) means {@link RecordOutcome#ACCEPT}.
+     */
+    private volatile RecordOutcome outcome;
 
     /**
      * A record with sequence number {@code seq} in {@code tracker}, held by every subscription
@@ -137,6 +147,20 @@ public final class TrackedRecord {
         return ((long) HOLDERS.getVolatile(this) & (1L << holderIndex)) != 0;
     }
 
+    /**
+     * Attaches what the layer that hands the record to its subscriptions keeps with it (its
+     * deliveries, for the stuck-partition diagnostics), once, on the poll thread before any
+     * handler can see the record; opaque to tracking.
+     */
+    public void attach(Object attachment) {
+        ATTACHMENT.setRelease(this, attachment);
+    }
+
+    /** What {@link #attach} attached, or null. Any thread. */
+    public Object attachment() {
+        return ATTACHMENT.getAcquire(this);
+    }
+
     /** Whether any subscription holds the record from the start; one that none does is acked at once. */
     boolean hasHolders() {
         return this.holderIds.length > 0;
@@ -160,14 +184,15 @@ public final class TrackedRecord {
      * the release that clears the last holder publishes it to whoever reads {@link #outcome()}.
      */
     public synchronized void settleAs(RecordOutcome outcome) {
-        if (outcome.compareTo(this.outcome) > 0) {
+        if (outcome.compareTo(outcome()) > 0) {
             this.outcome = outcome;
         }
     }
 
     /** How the record is to be settled with the broker of a share group; {@code ACCEPT} unless a recovery asked otherwise. */
     public RecordOutcome outcome() {
-        return this.outcome;
+        RecordOutcome settled = this.outcome;
+        return (settled != null) ? settled : RecordOutcome.ACCEPT;
     }
 
     @Override

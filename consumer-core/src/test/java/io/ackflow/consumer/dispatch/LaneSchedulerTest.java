@@ -182,16 +182,19 @@ class LaneSchedulerTest {
     }
 
     @Test
-    void runningOnNamesTheHandlerOnlyOnceItHasBeenCalled() {
+    void runningOnNamesTheHandlerOnlyOnceItHasBeenCalledAndUntilItIsDone() {
         LaneScheduler lanes = new LaneScheduler(Ordering.PARTITION, 10);
         Delivery delivery = lanes.enqueue(List.of(delivery(0, 0, null))).get(0);
-        assertThat(lanes.runningOn(delivery.tracked, "s")).as("taken, not called yet").isNull();
+        assertThat(Delivery.runningOn(delivery.tracked, 0, "s")).as("not attached").isNull();
+        delivery.tracked.attach(delivery);
+        assertThat(Delivery.runningOn(delivery.tracked, 0, "s")).as("taken, not called yet").isNull();
         delivery.startedAt = 42;
         delivery.thread = Thread.currentThread();
-        assertThat(lanes.runningOn(delivery.tracked, "s"))
+        assertThat(Delivery.runningOn(delivery.tracked, 0, "s"))
             .isEqualTo(new HandlerRun("s", 42, Thread.currentThread().getName()));
+        assertThat(Delivery.runningOn(delivery.tracked, 1, "other")).as("another holder index").isNull();
         lanes.finished(delivery);
-        assertThat(lanes.runningOn(delivery.tracked, "s")).isNull();
+        assertThat(Delivery.runningOn(delivery.tracked, 0, "s")).isNull();
     }
 
     private Delivery delivery(int partition, long offset, String key) {
