@@ -317,6 +317,9 @@ public final class AckflowEngine {
 
         private ShareGroup share;
 
+        /** The settings {@link #shareConsumerConfigs} was given, until {@link #build} bounds them; else null. */
+        private Map<String, Object> shareConsumerConfigs;
+
         private Builder() {
         }
 
@@ -404,13 +407,16 @@ public final class AckflowEngine {
         public Builder shareConsumer(String group, Supplier<ShareConsumer<byte[], byte[]>> factory) {
             Objects.requireNonNull(factory, "factory must not be null");
             this.share = new ShareGroup(group, factory, ShareGroup.DEFAULT_LOCK_DURATION);
+            this.shareConsumerConfigs = null;
             return this;
         }
 
         /**
          * Makes the engine a share consumer created from Kafka client settings, its share group
-         * their {@code group.id}, with {@code byte[]} deserializers and
-         * {@code share.acknowledgement.mode=explicit}; see {@link #shareConsumer}.
+         * their {@code group.id}, with {@code byte[]} deserializers,
+         * {@code share.acknowledgement.mode=explicit}, and {@code max.poll.records} no higher than
+         * {@link EngineConfig#maxInFlight()} (a share consumer's records in flight are its last
+         * poll's); see {@link #shareConsumer}.
          */
         public Builder shareConsumerConfigs(Map<String, ?> shareConsumerConfigs) {
             Objects.requireNonNull(shareConsumerConfigs, "shareConsumerConfigs must not be null");
@@ -418,10 +424,12 @@ public final class AckflowEngine {
             copy.remove(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG);
             copy.remove(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG);
             copy.put(ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG, "explicit");
-            Map<String, Object> settings = Map.copyOf(copy);
-            Object group = settings.get(ConsumerConfig.GROUP_ID_CONFIG);
-            return shareConsumer((group != null) ? group.toString() : null,
-                    () -> new KafkaShareConsumer<>(settings, new ByteArrayDeserializer(), new ByteArrayDeserializer()));
+            Object group = copy.get(ConsumerConfig.GROUP_ID_CONFIG);
+            shareConsumer((group != null) ? group.toString() : null, () -> {
+                throw new IllegalStateException("replaced when the engine is built");
+            });
+            this.shareConsumerConfigs = copy;
+            return this;
         }
 
         /** Whether {@link #shareConsumer} or {@link #shareConsumerConfigs} made it a share consumer, for customizers. */
@@ -460,6 +468,12 @@ public final class AckflowEngine {
          * @throws IllegalArgumentException naming the setting at fault
          */
         public AckflowEngine build() {
+            if (this.share != null && this.shareConsumerConfigs != null) {
+                Map<String, Object> settings = Map.copyOf(
+                        ShareChecks.boundPollRecords(this.shareConsumerConfigs, this.config.maxInFlight()));
+                this.share = new ShareGroup(this.share.group(), () -> new KafkaShareConsumer<>(settings,
+                        new ByteArrayDeserializer(), new ByteArrayDeserializer()), this.share.lockDuration());
+            }
             if (this.share != null) {
                 ShareChecks.check(this.name, this.share, this.consumerFactory, this.config, this.transactionalProducer,
                         this.subscriptions);

@@ -1,6 +1,10 @@
 package io.ackflow.consumer;
 
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 
 import io.ackflow.consumer.failure.Recovery;
 
@@ -45,6 +49,27 @@ final class ShareChecks {
                         + " sees a partition's or a key's records in order");
             }
         }
+    }
+
+    /**
+     * The share consumer settings with {@code max.poll.records} (500 unless set) no higher than
+     * {@code maxInFlight}: a share consumer in explicit mode holds no more than its last poll's
+     * records, so this bounds its records in flight.
+     * @throws IllegalArgumentException when {@code max.poll.records} is not a number
+     */
+    static Map<String, Object> boundPollRecords(Map<String, Object> settings, int maxInFlight) {
+        Map<String, Object> bounded = new HashMap<>(settings);
+        Object set = settings.get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG);
+        int records;
+        try {
+            records = (set != null) ? Integer.parseInt(set.toString().trim()) : ConsumerConfig.DEFAULT_MAX_POLL_RECORDS;
+        }
+        catch (NumberFormatException ex) {
+            throw new IllegalArgumentException(ConsumerConfig.MAX_POLL_RECORDS_CONFIG + " must be a number, was '" + set
+                    + "'");
+        }
+        bounded.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.min(records, maxInFlight));
+        return bounded;
     }
 
     /**

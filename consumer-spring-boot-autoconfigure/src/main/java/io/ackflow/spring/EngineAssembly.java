@@ -80,7 +80,7 @@ final class EngineAssembly {
                     "Set ackflow.processing-guarantee to AT_LEAST_ONCE, or make '" + name + "' a consumer group.");
         }
         Map<String, Object> configs = ShareConsumerConfigs.forShareConsumer(name,
-                this.rawConfigs.forConsumer(name, groupId, false));
+                this.rawConfigs.forConsumer(name, groupId, false), this.engineConfig.maxInFlight());
         AckflowEngine.Builder builder = AckflowEngine.builder()
             .name(name)
             .config(this.engineConfig)

@@ -23,6 +23,7 @@ import org.springframework.kafka.core.DefaultShareConsumerFactory;
  * {@code isolation.level}, {@code enable.auto.commit}, session and heartbeat settings, assignors,
  * {@code group.protocol}, {@code group.instance.id}, {@code interceptor.classes}): the group's
  * own configuration ({@code share.auto.offset.reset}, {@code share.isolation.level}) decides those.
+ * {@code max.poll.records} (500 unless set) is held at or below {@code ackflow.max-in-flight.total}.
  * The settings left out are logged once at INFO.
  * <p>
  * Threads: {@link #forShareConsumer} on the container's thread during refresh; {@link #create} on
@@ -47,7 +48,8 @@ final class ShareConsumerConfigs {
      * The share consumer settings of {@code consumerName} from its consumer settings.
      * @param consumerConfigs what {@link RawConsumerConfigs#forConsumer} gave the consumer
      */
-    static Map<String, Object> forShareConsumer(String consumerName, Map<String, Object> consumerConfigs) {
+    static Map<String, Object> forShareConsumer(String consumerName, Map<String, Object> consumerConfigs,
+            int maxInFlight) {
         Map<String, Object> configs = new HashMap<>(consumerConfigs);
         List<String> dropped = new ArrayList<>();
         for (String refused : REFUSED) {
@@ -58,6 +60,11 @@ final class ShareConsumerConfigs {
             }
         }
         configs.put(ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG, "explicit");
+        // Explicit mode polls again only when the last poll's records are all acknowledged: they are
+        // the records in flight, bounded by ackflow.max-in-flight.total.
+        Object set = configs.get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG);
+        int records = (set != null) ? Integer.parseInt(set.toString().trim()) : ConsumerConfig.DEFAULT_MAX_POLL_RECORDS;
+        configs.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.min(records, maxInFlight));
         if (!dropped.isEmpty()) {
             logger.info("Ackflow share consumer '{}' leaves out {}: a share consumer refuses them; set the share"
                     + " group's own share.auto.offset.reset and share.isolation.level instead", consumerName, dropped);

@@ -39,13 +39,14 @@ class ShareConsumerConfigurationTests {
     }
 
     @Test
-    void theSharedConsumerSettingsLeaveOutTheConsumerGroupOnesAndAskForExplicitAcknowledgements() {
+    void theShareConsumerSettingsLeaveOutTheConsumerGroupOnesAskForExplicitAcknowledgementsAndBoundThePoll() {
         java.util.Map<String, Object> configs = ShareConsumerConfigs.forShareConsumer("work",
                 java.util.Map.of("bootstrap.servers", "localhost:9092", "group.id", "g", "auto.offset.reset", "earliest",
-                        "enable.auto.commit", false, "isolation.level", "read_committed", "client.id", "c"));
+                        "enable.auto.commit", false, "isolation.level", "read_committed", "client.id", "c"), 200);
         assertThat(configs).containsOnly(java.util.Map.entry("bootstrap.servers", "localhost:9092"),
                 java.util.Map.entry("group.id", "g"), java.util.Map.entry("client.id", "c"),
-                java.util.Map.entry("share.acknowledgement.mode", "explicit"));
+                java.util.Map.entry("share.acknowledgement.mode", "explicit"),
+                java.util.Map.entry("max.poll.records", 200));
     }
 
     @Test
