@@ -63,7 +63,14 @@ final class ShareConsumerConfigs {
         // Explicit mode polls again only when the last poll's records are all acknowledged: they are
         // the records in flight, bounded by ackflow.max-in-flight.total.
         Object set = configs.get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG);
-        int records = (set != null) ? Integer.parseInt(set.toString().trim()) : ConsumerConfig.DEFAULT_MAX_POLL_RECORDS;
+        int records;
+        try {
+            records = (set != null) ? Integer.parseInt(set.toString().trim()) : ConsumerConfig.DEFAULT_MAX_POLL_RECORDS;
+        }
+        catch (NumberFormatException ex) {
+            throw new AckflowConfigurationException("The Kafka setting max.poll.records is '" + set + "', not a number.",
+                    "Set spring.kafka.consumer.max-poll-records (or max.poll.records) to a positive number.");
+        }
         configs.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.min(records, maxInFlight));
         if (!dropped.isEmpty()) {
             logger.info("Ackflow share consumer '{}' leaves out {}: a share consumer refuses them; set the share"
