@@ -477,7 +477,7 @@ public final class AckflowEngine {
             if (this.share != null) {
                 ShareChecks.check(this.name, this.share, this.consumerFactory, this.config, this.transactionalProducer,
                         this.subscriptions);
-                BuilderChecks.checkSubscriptions(this.name, this.subscriptions);
+                BuilderChecks.checkSubscriptions(this.name, this.config, this.subscriptions);
             }
             else {
                 this.consumerConfigs = BuilderChecks.check(this.name, this.consumerFactory, this.consumerConfigs,

@@ -65,16 +65,16 @@ final class BuilderChecks {
                     + " processingGuarantee is " + config.processingGuarantee()
                     + "; set it to EXACTLY_ONCE for offsets to be committed in its transactions");
         }
-        checkSubscriptions(name, subscriptions);
+        checkSubscriptions(name, config, subscriptions);
         return configs;
     }
 
     /**
-     * Refuses no subscription, an id used twice and a topic with more subscriptions than a
-     * record can count.
+     * Refuses no subscription, an id used twice, a batch handler under exactly-once and a topic
+     * with more subscriptions than a record can count.
      * @throws IllegalArgumentException naming what is wrong
      */
-    static void checkSubscriptions(String name, List<Subscription<?, ?>> subscriptions) {
+    static void checkSubscriptions(String name, EngineConfig config, List<Subscription<?, ?>> subscriptions) {
         if (subscriptions.isEmpty()) {
             throw new IllegalArgumentException("Engine '" + name + "': at least one subscription is needed");
         }
@@ -83,6 +83,11 @@ final class BuilderChecks {
             if (!ids.add(subscription.id())) {
                 throw new IllegalArgumentException("Engine '" + name + "': subscription id '"
                         + subscription.id() + "' is used twice; ids must be unique");
+            }
+            if (subscription.isBatch() && config.exactlyOnce()) {
+                throw new IllegalArgumentException("Engine '" + name + "': subscription '" + subscription.id()
+                        + "' has a batch handler, which processingGuarantee EXACTLY_ONCE does not support;"
+                        + " use a record handler or AT_LEAST_ONCE");
             }
         }
         Map<String, Integer> perTopic = new HashMap<>();

@@ -38,6 +38,10 @@ public final class Subscription<K, V> {
 
     private final RecordHandler<K, V> handler;
 
+    private final BatchHandler<K, V> batchHandler;
+
+    private final Batching batching;
+
     private final ErrorPolicy errorPolicy;
 
     private Subscription(Builder<K, V> builder) {
@@ -48,6 +52,8 @@ public final class Subscription<K, V> {
         this.keyDeserializer = builder.keyDeserializer;
         this.valueDeserializer = builder.valueDeserializer;
         this.handler = builder.handler;
+        this.batchHandler = builder.batchHandler;
+        this.batching = builder.batching;
         this.errorPolicy = builder.errorPolicy;
     }
 
@@ -71,7 +77,7 @@ public final class Subscription<K, V> {
         return this.ordering;
     }
 
-    /** Most handler invocations of this subscription that run at once. */
+    /** Most handler invocations of this subscription that run at once; for a batch subscription, batches. */
     public int concurrency() {
         return this.concurrency;
     }
@@ -84,8 +90,24 @@ public final class Subscription<K, V> {
         return this.valueDeserializer;
     }
 
+    /** The handler of each record; null for a batch subscription ({@link #batchHandler()}). */
     public RecordHandler<K, V> handler() {
         return this.handler;
+    }
+
+    /** The handler of each batch; null unless this is a batch subscription. */
+    public BatchHandler<K, V> batchHandler() {
+        return this.batchHandler;
+    }
+
+    /** Whether the subscription hands its records over in batches ({@link #batchHandler()}). */
+    public boolean isBatch() {
+        return this.batchHandler != null;
+    }
+
+    /** How a batch subscription gathers its batches; {@link Batching#DEFAULT} unless set, unused otherwise. */
+    public Batching batching() {
+        return this.batching;
     }
 
     /** What happens when the handler fails on a record; {@link ErrorPolicy#DEFAULT} unless set. */
@@ -95,7 +117,9 @@ public final class Subscription<K, V> {
 
     @Override
     public String toString() {
-        return "Subscription[" + this.id + " " + this.topics + " " + this.ordering + " x" + this.concurrency + "]";
+        return "Subscription[" + this.id + " " + this.topics + " " + this.ordering + " x" + this.concurrency
+                + (isBatch() ? " batch " + this.batching.maxRecords() + "/" + this.batching.maxWait().toMillis() + "ms" : "")
+                + "]";
     }
 
     /**
@@ -116,6 +140,10 @@ public final class Subscription<K, V> {
         private Deserializer<V> valueDeserializer;
 
         private RecordHandler<K, V> handler;
+
+        private BatchHandler<K, V> batchHandler;
+
+        private Batching batching = Batching.DEFAULT;
 
         private ErrorPolicy errorPolicy = ErrorPolicy.DEFAULT;
 
@@ -151,6 +179,7 @@ public final class Subscription<K, V> {
             Builder<K2, V> self = (Builder<K2, V>) this;
             self.keyDeserializer = keyDeserializer;
             self.handler = null;
+            self.batchHandler = null;
             return self;
         }
 
@@ -159,11 +188,30 @@ public final class Subscription<K, V> {
             Builder<K, V2> self = (Builder<K, V2>) this;
             self.valueDeserializer = valueDeserializer;
             self.handler = null;
+            self.batchHandler = null;
             return self;
         }
 
+        /** The handler of each record; replaces a batch handler set before. */
         public Builder<K, V> handler(RecordHandler<K, V> handler) {
             this.handler = handler;
+            this.batchHandler = null;
+            return this;
+        }
+
+        /**
+         * Makes this a batch subscription: {@code handler} gets lists of records gathered as
+         * {@link #batching} says; replaces a record handler set before. Concurrency counts batches.
+         */
+        public Builder<K, V> batchHandler(BatchHandler<K, V> handler) {
+            this.batchHandler = handler;
+            this.handler = null;
+            return this;
+        }
+
+        /** How a batch subscription gathers its batches; {@link Batching#DEFAULT} unless set. */
+        public Builder<K, V> batching(Batching batching) {
+            this.batching = batching;
             return this;
         }
 
@@ -201,10 +249,14 @@ public final class Subscription<K, V> {
             if (this.valueDeserializer == null) {
                 throw new InvalidSettingException(this.id, "valueDeserializer", null, "must not be null");
             }
-            if (this.handler == null) {
+            if (this.handler == null && this.batchHandler == null) {
                 throw new InvalidSettingException(this.id, "handler", null,
-                        "must be set (after the deserializers, which fix its types)");
+                        "must be set, or a batchHandler (after the deserializers, which fix its types)");
             }
+            if (this.batching == null) {
+                throw new InvalidSettingException(this.id, "batching", null, "must not be null (use Batching.DEFAULT)");
+            }
+            this.batching.validate(this.id);
             if (this.errorPolicy == null) {
                 throw new InvalidSettingException(this.id, "errorPolicy", null, "must not be null (use ErrorPolicy.DEFAULT)");
             }

@@ -38,6 +38,8 @@ public final class RecordingConsumer extends MockConsumer<byte[], byte[]> {
     /** Positions the next poll reads partitions to, past offsets it delivers no record for. */
     private final Map<TopicPartition, Long> readPast = new HashMap<>();
 
+    private Duration lastPollTimeout;
+
     public RecordingConsumer() {
         super("earliest");
     }
@@ -66,8 +68,14 @@ public final class RecordingConsumer extends MockConsumer<byte[], byte[]> {
         this.readPast.put(partition, position);
     }
 
+    /** The timeout of the last poll, or null before the first. */
+    public synchronized Duration lastPollTimeout() {
+        return this.lastPollTimeout;
+    }
+
     @Override
     public synchronized ConsumerRecords<byte[], byte[]> poll(Duration timeout) {
+        this.lastPollTimeout = timeout;
         ConsumerRecords<byte[], byte[]> polled = super.poll(timeout);
         Map<TopicPartition, Long> positions = new HashMap<>(this.readPast);
         positions.keySet().removeIf((partition) -> !assignment().contains(partition) || paused().contains(partition));

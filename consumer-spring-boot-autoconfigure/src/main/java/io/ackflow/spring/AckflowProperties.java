@@ -72,7 +72,7 @@ public class AckflowProperties {
 
     /**
      * Concurrency of @StreamListener methods that do not set their own: the most records one
-     * handler processes at once.
+     * handler processes at once (for a batch listener, the most batches).
      */
     private int concurrency = 16;
 
@@ -112,6 +112,12 @@ public class AckflowProperties {
      * ackflow.listeners.<id>.errors says otherwise.
      */
     private final Errors errors = new Errors();
+
+    /**
+     * How batch @StreamListener methods (a List payload) gather their records, unless
+     * ackflow.listeners.<id>.batch says otherwise.
+     */
+    private final Batch batch = new Batch();
 
     /**
      * Settings of single @StreamListener methods, by listener id.
@@ -345,6 +351,10 @@ public class AckflowProperties {
         return this.listeners;
     }
 
+    public Batch getBatch() {
+        return this.batch;
+    }
+
     /**
      * Settings of one @StreamListener method.
      */
@@ -356,8 +366,55 @@ public class AckflowProperties {
          */
         private final Errors errors = new Errors();
 
+        /**
+         * How this listener, when it is a batch listener, gathers its records; a value left out
+         * is taken from ackflow.batch.
+         */
+        private final Batch batch = new Batch();
+
         public Errors getErrors() {
             return this.errors;
+        }
+
+        public Batch getBatch() {
+            return this.batch;
+        }
+
+    }
+
+    /**
+     * How a batch @StreamListener method gathers its records: a batch is handed over when it holds
+     * max-records records or when max-wait has passed since its first record, whichever comes
+     * first. Each value left out keeps its default: for a listener, the value of ackflow.batch;
+     * there, the default named here.
+     */
+    public static class Batch {
+
+        /**
+         * Most records in one batch. Default: 500.
+         */
+        private @Nullable Integer maxRecords;
+
+        /**
+         * How long the first record of a batch waits for more before the batch is handed over
+         * anyway. Default: 100ms.
+         */
+        private @Nullable Duration maxWait;
+
+        public @Nullable Integer getMaxRecords() {
+            return this.maxRecords;
+        }
+
+        public void setMaxRecords(@Nullable Integer maxRecords) {
+            this.maxRecords = maxRecords;
+        }
+
+        public @Nullable Duration getMaxWait() {
+            return this.maxWait;
+        }
+
+        public void setMaxWait(@Nullable Duration maxWait) {
+            this.maxWait = maxWait;
         }
 
     }

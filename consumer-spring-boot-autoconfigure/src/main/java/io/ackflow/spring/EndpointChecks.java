@@ -69,6 +69,28 @@ final class EndpointChecks {
     }
 
     /**
+     * Batch settings of a listener that is not a batch listener would silently do nothing, and
+     * exactly-once commits batch listeners do not support: both fail, naming the listener.
+     */
+    static void checkBatchListeners(AckflowProperties properties, EngineConfig engineConfig,
+            List<StreamListenerEndpoint> endpoints) {
+        for (StreamListenerEndpoint endpoint : endpoints) {
+            if (!endpoint.isBatch() && BatchingMapper.isSetFor(properties, endpoint.id())) {
+                throw new AckflowConfigurationException("Properties 'ackflow.listeners." + endpoint.id() + ".batch.*'"
+                        + " are set, but " + endpoint.describe() + " handles one record at a time; a batch listener"
+                        + " takes a List as its payload.", "Remove 'ackflow.listeners." + endpoint.id()
+                                + ".batch.*', or make the payload parameter of " + endpoint.describe() + " a List.");
+            }
+            if (endpoint.isBatch() && engineConfig.exactlyOnce()) {
+                throw new AckflowConfigurationException(endpoint.describe() + " is a batch listener (a List payload),"
+                        + " which 'ackflow.processing-guarantee' exactly-once does not support.",
+                        "Handle one record at a time in " + endpoint.describe() + ", or set"
+                                + " 'ackflow.processing-guarantee' to at-least-once.");
+            }
+        }
+    }
+
+    /**
      * Every listener that recovers with a dead letter needs a producer: all of them are named at
      * once. Under exactly-once the engine's transactional producer sends them, and its own check
      * names what is missing.

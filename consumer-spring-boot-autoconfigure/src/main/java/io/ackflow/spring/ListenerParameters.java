@@ -2,6 +2,7 @@ package io.ackflow.spring;
 
 import java.lang.reflect.Method;
 import java.lang.reflect.Type;
+import java.util.List;
 
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -25,7 +26,9 @@ import org.springframework.messaging.support.MessageHeaderAccessor;
  * shapes {@code @KafkaListener} accepts: the payload ({@code @Payload}, or the one parameter without
  * an annotation), {@code @Header} and {@code @Headers}, {@link ConsumerRecord}, {@link Message},
  * {@link MessageHeaders}. From them come the types the key and value are read as when the
- * application configured no deserializer for them. A parameter that no record can fill fails
+ * application configured no deserializer for them. A payload parameter that is a {@link List} makes
+ * the method a batch handler ({@link BatchShape}): the types are then those of the list's elements,
+ * and {@code @Header} lists hold one value per record. A parameter that no record can fill fails
  * start-up, naming the method and the parameter. Immutable.
  */
 final class ListenerParameters {
@@ -42,9 +45,13 @@ final class ListenerParameters {
 
     private final Type payloadType;
 
-    private ListenerParameters(Type keyType, Type payloadType) {
+    /** How a batch handler takes its list; null for a method that handles one record at a time. */
+    private final @Nullable BatchShape batch;
+
+    private ListenerParameters(Type keyType, Type payloadType, @Nullable BatchShape batch) {
         this.keyType = keyType;
         this.payloadType = payloadType;
+        this.batch = batch;
     }
 
     /**
@@ -59,6 +66,8 @@ final class ListenerParameters {
         Type fromRecordKey = null;
         Type fromRecordValue = null;
         boolean seesHeaders = false;
+        boolean sawRecord = false;
+        BatchShape batch = null;
         for (int i = 0; i < method.getParameterCount(); i++) {
             MethodParameter parameter = new MethodParameter(method, i);
             parameter.initParameterNameDiscovery(NAMES);
@@ -77,6 +86,7 @@ final class ListenerParameters {
             }
             if (!parameter.hasParameterAnnotation(Payload.class)) {
                 if (ConsumerRecord.class.isAssignableFrom(type)) {
+                    sawRecord = true;
                     fromRecordKey = generic(parameter, ConsumerRecord.class, 0);
                     fromRecordValue = generic(parameter, ConsumerRecord.class, 1);
                     continue;
@@ -91,12 +101,56 @@ final class ListenerParameters {
                 }
                 refuseUnsupported(where, parameter);
             }
+            if (List.class == type) {
+                checkOnePayload(where, payloadParameter, parameter, type);
+                payloadParameter = parameter;
+                batch = BatchShape.of(parameter);
+                ResolvableType element = ResolvableType.forMethodParameter(parameter).as(List.class).getGeneric(0);
+                switch (batch) {
+                    case RECORDS -> {
+                        fromRecordKey = concrete(element.getGeneric(0));
+                        fromRecordValue = concrete(element.getGeneric(1));
+                    }
+                    case MESSAGES -> {
+                        seesHeaders = true;
+                        Type messagePayload = concrete(element.getGeneric(0));
+                        payload = (messagePayload != null) ? messagePayload : AS_BOOT_READS;
+                    }
+                    default -> payload = (concrete(element) != null) ? element.getType() : AS_BOOT_READS;
+                }
+                continue;
+            }
             payload = checkOnePayload(where, payloadParameter, parameter, parameter.getGenericParameterType());
             payloadParameter = parameter;
         }
+        if (batch != null && key != null) {
+            // A batch's key header is the list of its records' keys.
+            ResolvableType keys = ResolvableType.forType(key);
+            key = (keys.resolve() == List.class) ? concrete(keys.getGeneric(0)) : key;
+        }
+        if (batch != null && sawRecord) {
+            throw new AckflowConfigurationException(where + " takes a List, so it is a batch handler, and also one"
+                    + " ConsumerRecord, which a batch has many of.",
+                    "Take List<ConsumerRecord<K, V>> as the payload of " + where + ", or drop the List to handle one"
+                            + " record at a time.");
+        }
         Type keyType = (key != null) ? key : (fromRecordKey != null) ? fromRecordKey : seesHeaders ? AS_BOOT_READS : UNREAD;
         Type payloadType = (payload != null) ? payload : (fromRecordValue != null) ? fromRecordValue : UNREAD;
-        return new ListenerParameters(keyType, payloadType);
+        return new ListenerParameters(keyType, payloadType, batch);
+    }
+
+    /**
+     * How a batch handler takes its list, or null when the method handles one record at a time:
+     * a {@code @StreamListener} method whose payload parameter is a {@link List} is a batch handler.
+     */
+    @Nullable BatchShape batch() {
+        return this.batch;
+    }
+
+    /** A type argument when it is a concrete type, else null. */
+    private static @Nullable Type concrete(ResolvableType type) {
+        Class<?> resolved = type.resolve();
+        return (resolved != null && resolved != Object.class) ? type.getType() : null;
     }
 
     /** Type the key is read as when no key deserializer is configured. */
@@ -133,8 +187,8 @@ final class ListenerParameters {
                     + " pause, resume, seek and commit through AckflowOperations";
         }
         else if (ConsumerRecords.class.isAssignableFrom(type)) {
-            reason = "a @StreamListener method handles one record at a time; take the record's payload, its"
-                    + " ConsumerRecord, or its headers as @Headers Map<String, Object>";
+            reason = "a @StreamListener batch handler takes its records as a List: List<ConsumerRecord<K, V>>,"
+                    + " List<Message<T>> or List<T> of payloads";
         }
         else if (type.getName().equals("kotlin.coroutines.Continuation")) {
             reason = "suspending functions are not supported; return a CompletableFuture instead";

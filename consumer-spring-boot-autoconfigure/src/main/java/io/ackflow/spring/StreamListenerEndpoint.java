@@ -5,6 +5,7 @@ import java.lang.reflect.Type;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.util.ClassUtils;
 
 import io.ackflow.consumer.Ordering;
@@ -31,6 +32,8 @@ public final class StreamListenerEndpoint {
 
     private final Type payloadType;
 
+    private final @Nullable BatchShape batch;
+
     StreamListenerEndpoint(String id, Object bean, Method method, List<String> topics, Ordering ordering,
             int concurrency) {
         this.id = id;
@@ -43,6 +46,7 @@ public final class StreamListenerEndpoint {
         ListenerParameters parameters = ListenerParameters.of(method);
         this.keyType = parameters.keyType();
         this.payloadType = parameters.payloadType();
+        this.batch = parameters.batch();
     }
 
     public String id() {
@@ -88,6 +92,16 @@ public final class StreamListenerEndpoint {
         return this.payloadType;
     }
 
+    /** Whether the method is a batch handler: its payload parameter is a {@code List}. */
+    public boolean isBatch() {
+        return this.batch != null;
+    }
+
+    /** How a batch handler takes its records; null unless {@link #isBatch()}. */
+    @Nullable BatchShape batchShape() {
+        return this.batch;
+    }
+
     /** How errors name this method: {@code @StreamListener method Class.method(Param, ...)}. */
     public String describe() {
         return describe(this.method);
@@ -108,14 +122,15 @@ public final class StreamListenerEndpoint {
         if (returned != void.class && !CompletionStage.class.isAssignableFrom(returned)) {
             throw new AckflowConfigurationException(describe(method) + " returns " + returned.getSimpleName()
                     + "; a handler returns void, or a CompletableFuture or CompletionStage that completes when it"
-                    + " is done with the record.",
+                    + " is done with the record (a batch handler: with every record of its batch).",
                     "Change the return type of " + describe(method) + " to void or CompletableFuture<?>.");
         }
     }
 
     @Override
     public String toString() {
-        return "StreamListenerEndpoint[" + this.id + " " + this.topics + " " + this.ordering + " x" + this.concurrency + "]";
+        return "StreamListenerEndpoint[" + this.id + " " + this.topics + " " + this.ordering + " x" + this.concurrency
+                + ((this.batch != null) ? " batch" : "") + "]";
     }
 
 }

@@ -136,6 +136,7 @@ public class StreamListenerRegistry implements SmartLifecycle, DisposableBean {
         Map<String, StreamListenerEndpoint> byId = EndpointChecks.byUniqueId(endpoints);
         ConsumerFactory<?, ?> factory = EndpointChecks.requireConsumerFactory(this.consumerFactory);
         EndpointChecks.checkListenerSettings(this.properties, byId.keySet());
+        EndpointChecks.checkBatchListeners(this.properties, this.engineConfig, endpoints);
         EndpointChecks.checkDeadLettersCanBeSent(this.properties, this.engineConfig, this.deadLetters, endpoints);
         ListenerPlacement placement = ListenerPlacement.of(this.properties, byId.keySet());
         placement.checkGroupsDoNotShareTopics(endpoints, factory);

@@ -16,7 +16,9 @@ import io.ackflow.consumer.Subscription;
  * ordering and concurrency (the endpoint's own, else {@code ackflow.*}), its deserializers (those
  * the application configured for its consumer, else the shared ones of its key and payload
  * types), a handler that calls the method through spring-messaging (inside
- * the engine's open transaction under exactly-once), and the error policy of
+ * the engine's open transaction under exactly-once), or for a batch listener (a {@code List}
+ * payload) a batch handler with the batching of {@code ackflow.listeners.<id>.batch} and
+ * {@code ackflow.batch}, and the error policy of
  * {@code ackflow.listeners.<id>.errors} with its dead-letter publisher.
  * <p>
  * Threads: made with the registry; {@link #subscription} runs on the container's thread during
@@ -65,17 +67,27 @@ final class SubscriptionFactory {
         ShareConsumerChecks.checkRecovery(this.properties, endpoint, slot, errors.recovery());
         int concurrency = (endpoint.concurrency() != StreamListener.DEFAULT_CONCURRENCY) ? endpoint.concurrency()
                 : this.properties.getConcurrency();
-        MethodRecordHandler handler = new MethodRecordHandler(endpoint.id(),
-                this.methodFactory.create(endpoint.bean(), endpoint.method()), this.messageConverter);
-        return Subscription.builder(endpoint.id())
+        Subscription.Builder<Object, Object> builder = castBuilder(Subscription.builder(endpoint.id())
             .topics(endpoint.topics().toArray(String[]::new))
             .ordering(ordering)
             .concurrency(concurrency)
             .keyDeserializer(orByType(configured.key(), endpoint.keyType(), endpoint))
-            .valueDeserializer(orByType(configured.value(), endpoint.payloadType(), endpoint))
-            .handler(castHandler(observed(endpoint.id(), slot.configs(),
-                    (transactions != null) ? inTransaction(handler, transactions) : handler)))
-            .errorPolicy(errors.toErrorPolicy((topic) -> this.deadLetters.publisher(endpoint.id(), topic, groupId, transactions)))
+            .valueDeserializer(orByType(configured.value(), endpoint.payloadType(), endpoint)));
+        BatchShape batch = endpoint.batchShape();
+        if (batch != null) {
+            builder.batchHandler(new MethodBatchHandler(this.methodFactory.create(endpoint.bean(), endpoint.method()),
+                    batch, this.messageConverter))
+                .batching(BatchingMapper.resolve(this.properties, endpoint.id()));
+        }
+        else {
+            MethodRecordHandler handler = new MethodRecordHandler(endpoint.id(),
+                    this.methodFactory.create(endpoint.bean(), endpoint.method()), this.messageConverter);
+            builder.handler(observed(endpoint.id(), slot.configs(),
+                    (transactions != null) ? inTransaction(handler, transactions) : handler));
+        }
+        return builder
+            .errorPolicy(errors.toErrorPolicy(
+                    (topic) -> this.deadLetters.publisher(endpoint.id(), topic, groupId, transactions)))
             .build();
     }
 
@@ -96,8 +108,8 @@ final class SubscriptionFactory {
     }
 
     @SuppressWarnings("unchecked")
-    private static <K, V> RecordHandler<K, V> castHandler(RecordHandler<Object, Object> handler) {
-        return (RecordHandler<K, V>) (RecordHandler<?, ?>) handler;
+    private static Subscription.Builder<Object, Object> castBuilder(Subscription.Builder<?, ?> builder) {
+        return (Subscription.Builder<Object, Object>) builder;
     }
 
 }

@@ -19,7 +19,11 @@ import java.util.Map;
  * Arguments {@code rounds=}, {@code warmup=}, {@code window=} (the CPU-bound window),
  * {@code workloads=} (labels, comma-separated), {@code keys=} and {@code concurrency=} (numbers,
  * comma-separated), {@code share=yes} and {@code arms=} (names, comma-separated; the plain loop
- * always runs, as every ratio's denominator) override the mode's.
+ * always runs, as every ratio's denominator) override the mode's. The batch arm
+ * ({@code ackflow-batch}, Ackflow with batch handlers of 500 records under PARTITION order) runs
+ * only when {@code arms=} names it: {@code arms=ackflow-batch workloads=noop,sleep5} compares a
+ * no-op batch handler with the plain loop and measures a 5 ms-per-batch handler against its limit.
+ * The share arms run with {@code share=yes}.
  *
  * @param mode quick, full or smoke
  * @param rounds rounds per cell
@@ -105,7 +109,7 @@ record Plan(String mode, int rounds, double warmup, double cpuWindow, double lat
     /**
      * The arms of one cell, in the order of round 1: the plain loop, spring-kafka with one consumer
      * per partition, then for each concurrency Parallel Consumer (KEY, UNORDERED) and Ackflow
-     * (PARTITION, KEY, UNORDERED).
+     * (PARTITION, KEY, UNORDERED), and the batch arm when {@code arms=} names it.
      */
     List<Variant> variants() {
         List<Variant> variants = new ArrayList<>();
@@ -118,6 +122,9 @@ record Plan(String mode, int rounds, double warmup, double cpuWindow, double lat
             }
             for (String ordering : List.of("PARTITION", "KEY", "UNORDERED")) {
                 variants.add(new Variant("ackflow", ordering, concurrency));
+            }
+            if (this.arms.contains(Variant.BATCH)) {
+                variants.add(new Variant(Variant.BATCH, "PARTITION", concurrency));
             }
         }
         if (this.share) {

@@ -3,8 +3,8 @@ package io.ackflow.benchmarks.harness;
 /**
  * One column of the comparison: an arm with its ordering and concurrency.
  *
- * @param arm plain, spring-kafka, parallel-consumer, ackflow, or the share arms spring-kafka-share and
- *        ackflow-share
+ * @param arm plain, spring-kafka, parallel-consumer, ackflow, ackflow-batch, or the share arms
+ *        spring-kafka-share and ackflow-share
  * @param ordering PARTITION, KEY or UNORDERED; "-" for the plain loop
  * @param concurrency handlers at once (the partitions for spring-kafka, 1 for the plain loop; share
  *        consumers for spring-kafka-share)
@@ -13,12 +13,16 @@ record Variant(String arm, String ordering, int concurrency) {
 
     static final String PLAIN = "plain";
 
+    /** Ackflow with batch handlers: runs only when asked for with {@code arms=ackflow-batch}. */
+    static final String BATCH = "ackflow-batch";
+
     Arm create() {
         return switch (this.arm) {
             case PLAIN -> new PlainArm();
             case "spring-kafka" -> new SpringKafkaArm();
             case "parallel-consumer" -> new ParallelConsumerArm();
             case "ackflow" -> new AckflowArm();
+            case BATCH -> new AckflowBatchArm();
             case "spring-kafka-share" -> new SpringKafkaShareArm();
             case "ackflow-share" -> new AckflowShareArm();
             default -> throw new IllegalArgumentException("Unknown arm '" + this.arm + "'");
@@ -32,7 +36,8 @@ record Variant(String arm, String ordering, int concurrency) {
     /**
      * The most records per second a handler of {@code serviceMillis} allows: the records that can
      * wait at once (min of concurrency and keys under KEY order, the partitions under PARTITION
-     * order, the concurrency unordered, one for the plain loop) divided by the service time.
+     * order, the concurrency unordered, one for the plain loop) divided by the service time; for
+     * the batch arm, whose service time is per batch, times the records of a full batch.
      */
     double limit(int serviceMillis, int keys, int partitions) {
         int parallel = switch (this.ordering) {
@@ -41,7 +46,8 @@ record Variant(String arm, String ordering, int concurrency) {
             case "UNORDERED" -> this.concurrency;
             default -> 1;
         };
-        return parallel * 1000.0 / serviceMillis;
+        int perCall = this.arm.equals(BATCH) ? AckflowBatchArm.MAX_RECORDS : 1;
+        return parallel * perCall * 1000.0 / serviceMillis;
     }
 
     @Override

@@ -176,6 +176,25 @@ public final class Conductor {
         return runs;
     }
 
+    /** Starts the batches of batch subscriptions due at {@code now} (clock millis). Poll thread. */
+    public void startDueBatches(long now) {
+        for (int i = 0; i < this.runners.size(); i++) {
+            this.runners.get(i).startDueBatches(now);
+        }
+    }
+
+    /**
+     * Millis from {@code now} until a batch of a batch subscription is next due, at least 0;
+     * {@link Long#MAX_VALUE} when none waits. Poll thread.
+     */
+    public long untilBatchDue(long now) {
+        long next = Long.MAX_VALUE;
+        for (int i = 0; i < this.runners.size(); i++) {
+            next = Math.min(next, this.runners.get(i).nextBatchDueAt(now));
+        }
+        return (next == Long.MAX_VALUE) ? Long.MAX_VALUE : Math.max(0, next - now);
+    }
+
     /** Drops the queued deliveries of {@code partitions} in every subscription. Poll thread. */
     public int dropQueued(Set<TopicPartition> partitions) {
         int dropped = 0;

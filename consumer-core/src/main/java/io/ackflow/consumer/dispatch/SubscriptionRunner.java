@@ -37,6 +37,10 @@ import io.ackflow.consumer.state.HandlerRun;
  * <li>under exactly-once, the {@link AttemptMemory} remembers the attempts of records whose
  * failure aborted the transaction, until they are read again.</li>
  * </ul>
+ * A batch subscription ({@link Subscription#isBatch()}) runs its records through a
+ * {@link BatchDispatch} instead of the lanes: batches gathered per partition, per key or for
+ * all, concurrency counting batches, each record still settled and released on its own.
+ * <p>
  * Revoking a partition drops its queued deliveries and abandons its waiting retries: their
  * records stay unreleased, so uncommitted, and the next owner reads them.
  * <p>
@@ -55,6 +59,9 @@ public final class SubscriptionRunner {
     private final FailedAttempts attempts;
 
     private final DeliveryWorker worker;
+
+    /** The batches of a batch subscription; null for a subscription that handles one record at a time. */
+    private final BatchDispatch batches;
 
     /** A runner whose failures follow the subscription's policy but that can neither retry nor stop an engine; for tests. */
     public SubscriptionRunner(Subscription<?, ?> subscription, Executor executor, EngineStats stats, Clock clock) {
@@ -88,11 +95,17 @@ public final class SubscriptionRunner {
                 ? new AttemptMemory(subscription.id(), subscription.errorPolicy(), totals, transactionAbort)
                 : FailedAttempts.IN_PLACE;
         Settlement settlement = new Settlement(subscription.id(), subscription.errorPolicy(), totals, this.attempts,
-                stopper, this.lanes::isClosed);
+                stopper, this::isClosed);
         @SuppressWarnings("unchecked")
         RecordHandler<Object, Object> handler = (RecordHandler<Object, Object>) subscription.handler();
         HandlerInvoker invoker = new HandlerInvoker(subscription.id(), handler, clock, metrics);
         this.worker = new DeliveryWorker(executor, scheduler, this.lanes, invoker, settlement);
+        this.batches = subscription.isBatch()
+                ? new BatchDispatch(subscription, executor, scheduler, clock, metrics, settlement, totals) : null;
+    }
+
+    private boolean isClosed() {
+        return (this.batches != null) ? this.batches.isClosed() : this.lanes.isClosed();
     }
 
     public Subscription<?, ?> subscription() {
@@ -111,6 +124,10 @@ public final class SubscriptionRunner {
      * many as there is room for. Poll thread.
      */
     void submitAll(List<Delivery> deliveries) {
+        if (this.batches != null) {
+            this.batches.submitAll(deliveries);
+            return;
+        }
         for (int i = 0; i < deliveries.size(); i++) {
             this.attempts.resume(deliveries.get(i));
         }
@@ -126,6 +143,27 @@ public final class SubscriptionRunner {
      */
     public void close() {
         this.lanes.close();
+        if (this.batches != null) {
+            this.batches.close();
+        }
+    }
+
+    /**
+     * Starts the batches of a batch subscription that are due at {@code now} (clock millis): full,
+     * or whose first record has waited its {@code maxWait}. Nothing for other subscriptions. Poll thread.
+     */
+    public void startDueBatches(long now) {
+        if (this.batches != null) {
+            this.batches.startDue(now);
+        }
+    }
+
+    /**
+     * When a batch of this subscription will next be due (clock millis); {@link Long#MAX_VALUE} when
+     * none waits, or for a subscription that handles one record at a time. Poll thread.
+     */
+    public long nextBatchDueAt(long now) {
+        return (this.batches != null) ? this.batches.nextDueAt(now) : Long.MAX_VALUE;
     }
 
     /**
@@ -134,6 +172,9 @@ public final class SubscriptionRunner {
      * @return how many were dropped
      */
     public int dropQueued(Set<TopicPartition> partitions) {
+        if (this.batches != null) {
+            return this.batches.dropQueued(partitions);
+        }
         return this.lanes.dropQueued(partitions);
     }
 
@@ -157,7 +198,7 @@ public final class SubscriptionRunner {
 
     /** Deliveries queued or running, for diagnostics. */
     public int backlog() {
-        return this.lanes.backlog();
+        return (this.batches != null) ? this.batches.backlog() : this.lanes.backlog();
     }
 
     /**

@@ -211,13 +211,15 @@ public final class PollLoop implements Runnable, LoopSignals {
 
     /**
      * One turn of the loop: run queued commands, poll until the next commit deadline at the most,
-     * dispatch what came, commit if due. Poll thread.
+     * dispatch what came, commit if due; batches whose wait is over
+     * are started first, and the poll never blocks past the next batch's deadline. Poll thread.
      */
     public void runOnce() {
         this.pollThread.check("runOnce");
         this.commands.runAll();
         this.commits.advance();
         long now = this.clock.millis();
+        this.conductor.startDueBatches(now);
         // While an asynchronous commit awaits its callback no other commit is sent, so the
         // deadline does not shorten the poll (it would spin until the callback came).
         long untilCommit = (this.committer.inFlight() || this.commits.holding()) ? Long.MAX_VALUE
@@ -230,6 +232,8 @@ public final class PollLoop implements Runnable, LoopSignals {
             timeout = Math.min(timeout, FLOW_RECHECK_MILLIS);
         }
         timeout = Math.min(timeout, this.commits.untilResume(now));
+        // A batch handed over when its first record has waited its max-wait: poll no longer.
+        timeout = Math.min(timeout, this.conductor.untilBatchDue(now));
         ConsumerRecords<byte[], byte[]> records = this.poller.poll(Duration.ofMillis(timeout));
         dispatch(records);
         commitIfDue();

@@ -115,7 +115,7 @@ final class SnapshotPublisher {
             SubscriptionStats totals = this.stats.subscription(subscription.id());
             subscriptions.add(new SubscriptionSnapshot(subscription.id(), subscription.topics(), subscription.ordering(),
                     subscription.concurrency(), runner.backlog(), totals.handled(), totals.failed(), totals.retried(),
-                    totals.deadLettered(), totals.skipped()));
+                    totals.deadLettered(), totals.skipped(), subscription.isBatch() ? subscription.batching() : null));
         }
         String groupId = "";
         int generation = -1;

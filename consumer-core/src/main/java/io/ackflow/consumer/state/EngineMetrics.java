@@ -6,8 +6,9 @@ package io.ackflow.consumer.state;
  * from {@code EngineStats}, {@code SubscriptionStats} and the {@link EngineSnapshot} when a meter
  * is read.
  * <p>
- * Threads: {@link #handlerFinished} is called on handler threads (or the thread that completed a
- * handler's stage), {@link #commitFinished} and {@link #shareRecordAcquired} on the poll thread; implementations must be
+ * Threads: {@link #handlerFinished} and {@link #batchFinished} are called on handler threads (or the
+ * thread that completed a handler's stage), {@link #commitFinished} and {@link #shareRecordAcquired}
+ * on the poll thread; implementations must be
  * thread-safe and quick.
  */
 public interface EngineMetrics {
@@ -22,6 +23,16 @@ public interface EngineMetrics {
      * @param succeeded whether it ended normally
      */
     default void handlerFinished(String subscriptionId, long durationNanos, boolean succeeded) {
+    }
+
+    /**
+     * One call of a batch handler ended: it returned, or the stage it returned completed.
+     * Reported with {@link #handlerFinished} for the same call.
+     * @param size how many records the batch held
+     * @param durationNanos from the call to its end
+     * @param succeeded whether it ended normally
+     */
+    default void batchFinished(String subscriptionId, int size, long durationNanos, boolean succeeded) {
     }
 
     /**

@@ -31,8 +31,9 @@ import io.ackflow.spring.StreamListenerRegistry;
  * {@code /actuator/ackflow}: per consumer, its group, generation, member id and state; per
  * assigned partition, the committed and committable offsets, the fetch position, the in-flight
  * count, the first unacked record (offset, age, the subscriptions still holding it, the handler
- * thread) and why it is paused; per subscription, ordering, concurrency, in-flight and totals; for
- * a share consumer, its records in hand and their lock ({@link ShareDescription}).
+ * thread) and why it is paused; per subscription, ordering, concurrency, in-flight and totals, and
+ * whether it is a record or a batch handler (with a batch's max records and max wait); for a share
+ * consumer, its records in hand and their lock ({@link ShareDescription}).
  * Never a payload or a key: they may hold personal data.
  * <p>
  * Read-only by default. With {@code management.endpoint.ackflow.access=unrestricted},
@@ -157,6 +158,11 @@ public class AckflowEndpoint {
             one.put("topics", subscription.topics());
             one.put("ordering", subscription.ordering().name());
             one.put("concurrency", subscription.concurrency());
+            one.put("handler", subscription.isBatch() ? "batch" : "record");
+            if (subscription.isBatch()) {
+                one.put("batch", Map.of("maxRecords", subscription.batching().maxRecords(), "maxWait",
+                        subscription.batching().maxWait().toString()));
+            }
             one.put("inFlight", subscription.inFlight());
             one.put("handled", subscription.handled());
             one.put("failed", subscription.failed());

@@ -40,6 +40,8 @@ import io.ackflow.consumer.state.SubscriptionSnapshot;
  * registered when a partition is assigned and removed when it is revoked or lost, so a long-running
  * application does not collect meters of partitions it no longer owns.
  * <p>
+ * Batch subscriptions also get {@link BatchMeters}: batch sizes and batch durations.
+ * <p>
  * Tags: {@code consumer}; {@code subscription} on subscription meters; {@code topic} and
  * {@code partition} on partition meters.
  * <p>
@@ -57,6 +59,8 @@ final class AckflowMeters implements EngineMetrics, RebalanceListener {
     private final Tags tags;
 
     private final Map<String, Timer[]> handlerTimers = new ConcurrentHashMap<>();
+
+    private final BatchMeters batches;
 
     private final Timer commitSuccess;
 
@@ -118,6 +122,7 @@ final class AckflowMeters implements EngineMetrics, RebalanceListener {
         for (Subscription<?, ?> subscription : subscriptions) {
             bindSubscription(subscription.id());
         }
+        this.batches = new BatchMeters(registry, this.tags, subscriptions);
     }
 
     private void bindSubscription(String id) {
@@ -144,6 +149,11 @@ final class AckflowMeters implements EngineMetrics, RebalanceListener {
         if (timers != null) {
             timers[succeeded ? 0 : 1].record(durationNanos, TimeUnit.NANOSECONDS);
         }
+    }
+
+    @Override
+    public void batchFinished(String subscriptionId, int size, long durationNanos, boolean succeeded) {
+        this.batches.record(subscriptionId, size, durationNanos, succeeded);
     }
 
     @Override

@@ -167,6 +167,48 @@ class AckflowMetersTests {
         assertThat(health.health(true).getStatus()).as("stopped on purpose is not down").isEqualTo(Status.UP);
     }
 
+    @Test
+    void batchSubscriptionsReportTheSizeAndDurationOfEachBatch() {
+        Subscription<byte[], byte[]> bulk = Subscription.builder("bulk").topics("orders")
+            .batching(io.ackflow.consumer.Batching.of(20, Duration.ofMillis(100)))
+            .batchHandler(io.ackflow.consumer.BatchHandler.<byte[], byte[]>blocking((records) -> {
+                if (records.get(0).offset() == 40) {
+                    throw new org.apache.kafka.common.errors.SerializationException("bulk insert refused");
+                }
+            }))
+            .build();
+        AckflowEngine.Builder builder = AckflowEngine.builder().name("orders-consumer")
+            .consumerFactory(() -> this.consumer)
+            .config(EngineConfig.builder().clock(this.clock).shutdownTimeout(Duration.ofSeconds(1)).build())
+            .subscription(bulk);
+        this.binder.customize("orders-consumer", List.of(bulk), builder, () -> this.engine);
+        this.engine = builder.build();
+        this.consumer.schedulePollTask(() -> {
+            this.consumer.updateBeginningOffsets(Map.of(P0, 0L));
+            this.consumer.rebalance(List.of(P0));
+            for (int offset = 0; offset < 50; offset++) {
+                this.consumer.addRecord(new ConsumerRecord<>("orders", 0, offset, null, ("a" + offset).getBytes()));
+            }
+        });
+        this.engine.start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> counter("ackflow.records.handled") == 40);
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            this.clock.advance(Duration.ofMillis(50));
+            return this.engine.stats().acked() == 50;
+        });
+
+        io.micrometer.core.instrument.DistributionSummary sizes = this.registry.get("ackflow.batch.size")
+            .tag("subscription", "bulk").summary();
+        assertThat(sizes.count()).as("20, 20, then the last 10 (failed, not retried)").isEqualTo(3);
+        assertThat(sizes.totalAmount()).isEqualTo(50);
+        assertThat(sizes.max()).isEqualTo(20);
+        assertThat(this.registry.get("ackflow.batch.duration").tags("subscription", "bulk", "outcome", "success")
+            .timer().count()).isEqualTo(2);
+        assertThat(this.registry.get("ackflow.batch.duration").tags("subscription", "bulk", "outcome", "failure")
+            .timer().count()).isEqualTo(1);
+        assertThat(counter("ackflow.records.failed")).isEqualTo(10);
+    }
+
     private AckflowEngine start() {
         Subscription<byte[], byte[]> charge = Subscription.builder("charge").topics("orders").ordering(Ordering.UNORDERED)
             .concurrency(4)
