@@ -14,6 +14,8 @@ import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.KafkaShareConsumer;
+import org.apache.kafka.clients.consumer.ShareConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.TopicPartition;
@@ -22,8 +24,10 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import io.ackflow.consumer.commit.CommitObserver;
 import io.ackflow.consumer.failure.RetryScheduler;
 import io.ackflow.consumer.loop.PollLoop;
+import io.ackflow.consumer.share.ShareLoop;
 import io.ackflow.consumer.state.EngineMetrics;
 import io.ackflow.consumer.state.EngineSnapshot;
+import io.ackflow.consumer.state.ShareSnapshot;
 
 /**
  * A Kafka consumer that hands every record to each subscription of its topic, acks it when all
@@ -44,6 +48,8 @@ public final class AckflowEngine {
 
     private final EngineStats stats = new EngineStats();
 
+    private final ShareStats shareStats = new ShareStats();
+
     /** Its state, its poll thread and the requests handed to it. */
     private final EngineRun run;
 
@@ -52,7 +58,7 @@ public final class AckflowEngine {
         for (Subscription<?, ?> subscription : parts.subscriptions()) {
             this.stats.subscription(subscription.id());
         }
-        this.run = new EngineRun(parts, this.stats);
+        this.run = new EngineRun(parts, this.stats, this.shareStats);
     }
 
     public static Builder builder() {
@@ -92,6 +98,33 @@ public final class AckflowEngine {
         return this.stats;
     }
 
+    /** Whether the engine is a share consumer ({@link Builder#shareConsumerConfigs}) rather than a consumer group. */
+    public boolean isShareConsumer() {
+        return this.parts.share() != null;
+    }
+
+    /** The share group of a share consumer; null for a consumer group. */
+    public String shareGroup() {
+        return isShareConsumer() ? this.parts.share().group() : null;
+    }
+
+    /** A share consumer's acknowledgement totals; all zero for a consumer group. */
+    public ShareStats shareStats() {
+        return this.shareStats;
+    }
+
+    /**
+     * A share consumer's records in hand and their acquisition lock, as the poll thread last
+     * published them; null for a consumer group, {@link ShareSnapshot#EMPTY} before it runs.
+     */
+    public ShareSnapshot shareSnapshot() {
+        if (!isShareConsumer()) {
+            return null;
+        }
+        RunLoop current = this.run.loopNow();
+        return (current != null) ? current.shareSnapshot() : ShareSnapshot.EMPTY;
+    }
+
     /** The error the engine stopped on, when {@link #state()} is {@link EngineState#FAILED}. */
     public Throwable failure() {
         return this.run.failure();
@@ -126,7 +159,7 @@ public final class AckflowEngine {
      * oldest pending record with the subscriptions holding it, stuck flags and pause reasons.
      */
     public EngineSnapshot snapshot() {
-        PollLoop current = this.run.loopNow();
+        RunLoop current = this.run.loopNow();
         return (current != null) ? current.snapshot() : EngineSnapshot.EMPTY;
     }
 
@@ -135,7 +168,7 @@ public final class AckflowEngine {
      * broker confirmed them; empty before the first commit.
      */
     public Map<TopicPartition, Long> committedOffsets() {
-        PollLoop current = this.run.loopNow();
+        RunLoop current = this.run.loopNow();
         return (current != null) ? current.committedOffsets() : Map.of();
     }
 
@@ -239,6 +272,17 @@ public final class AckflowEngine {
         return this.parts.newLoop(consumer, (subscription) -> executor, retries, this.stats);
     }
 
+    /**
+     * Builds a share consumer's loop around a share consumer from its factory without starting a
+     * thread, for tests that run it step by step on their own thread with a controlled clock.
+     */
+    ShareLoop newShareLoop(Executor executor) {
+        RetryScheduler retries = (this.parts.retryScheduler() != null) ? this.parts.retryScheduler() : (task, delay) -> {
+            throw new IllegalStateException("Engine '" + this.parts.name() + "' has no retry scheduler");
+        };
+        return this.parts.newShareLoop((subscription) -> executor, retries, this.stats, this.shareStats);
+    }
+
     @Override
     public String toString() {
         return "AckflowEngine[" + this.parts.name() + ", " + this.run.state() + ", " + this.parts.subscriptions() + "]";
@@ -270,6 +314,11 @@ public final class AckflowEngine {
         private EngineMetrics metrics = EngineMetrics.NONE;
 
         private Supplier<? extends Producer<?, ?>> transactionalProducer;
+
+        private ShareGroup share;
+
+        /** The settings {@link #shareConsumerConfigs} was given, until {@link #build} bounds them; else null. */
+        private Map<String, Object> shareConsumerConfigs;
 
         private Builder() {
         }
@@ -345,6 +394,49 @@ public final class AckflowEngine {
             return this;
         }
 
+        /**
+         * Makes the engine a share consumer of {@code group} (KIP-932): the broker hands it records,
+         * not partitions, and it settles each record with the broker once every subscription of
+         * its topic released it ({@code ACCEPT}, or the {@code RELEASE} or {@code REJECT} of a
+         * recovery). {@code factory} creates the share consumer on the poll thread; it must read
+         * {@code byte[]} keys and values in explicit acknowledgement mode
+         * ({@code share.acknowledgement.mode=explicit}). Subscriptions must be
+         * {@link Ordering#UNORDERED}; no exactly-once and no consumer group's consumer. Rebalance
+         * listeners are never told anything: a share consumer has no partitions assigned.
+         */
+        public Builder shareConsumer(String group, Supplier<ShareConsumer<byte[], byte[]>> factory) {
+            Objects.requireNonNull(factory, "factory must not be null");
+            this.share = new ShareGroup(group, factory, ShareGroup.DEFAULT_LOCK_DURATION);
+            this.shareConsumerConfigs = null;
+            return this;
+        }
+
+        /**
+         * Makes the engine a share consumer created from Kafka client settings, its share group
+         * their {@code group.id}, with {@code byte[]} deserializers,
+         * {@code share.acknowledgement.mode=explicit}, and {@code max.poll.records} no higher than
+         * {@link EngineConfig#maxInFlight()} (a share consumer's records in flight are its last
+         * poll's); see {@link #shareConsumer}.
+         */
+        public Builder shareConsumerConfigs(Map<String, ?> shareConsumerConfigs) {
+            Objects.requireNonNull(shareConsumerConfigs, "shareConsumerConfigs must not be null");
+            Map<String, Object> copy = new HashMap<>(shareConsumerConfigs);
+            copy.remove(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG);
+            copy.remove(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG);
+            copy.put(ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG, "explicit");
+            Object group = copy.get(ConsumerConfig.GROUP_ID_CONFIG);
+            shareConsumer((group != null) ? group.toString() : null, () -> {
+                throw new IllegalStateException("replaced when the engine is built");
+            });
+            this.shareConsumerConfigs = copy;
+            return this;
+        }
+
+        /** Whether {@link #shareConsumer} or {@link #shareConsumerConfigs} made it a share consumer, for customizers. */
+        public boolean isShareConsumer() {
+            return this.share != null;
+        }
+
         public Builder config(EngineConfig config) {
             this.config = config;
             return this;
@@ -376,11 +468,25 @@ public final class AckflowEngine {
          * @throws IllegalArgumentException naming the setting at fault
          */
         public AckflowEngine build() {
-            this.consumerConfigs = BuilderChecks.check(this.name, this.consumerFactory, this.consumerConfigs, this.config,
-                    this.commitObserver, this.transactionalProducer, this.subscriptions);
+            if (this.share != null && this.shareConsumerConfigs != null) {
+                Map<String, Object> settings = Map.copyOf(
+                        ShareChecks.boundPollRecords(this.shareConsumerConfigs, this.config.maxInFlight()));
+                this.share = new ShareGroup(this.share.group(), () -> new KafkaShareConsumer<>(settings,
+                        new ByteArrayDeserializer(), new ByteArrayDeserializer()), this.share.lockDuration());
+            }
+            if (this.share != null) {
+                ShareChecks.check(this.name, this.share, this.consumerFactory, this.config, this.transactionalProducer,
+                        this.subscriptions);
+                BuilderChecks.checkSubscriptions(this.name, this.config, this.subscriptions);
+            }
+            else {
+                this.consumerConfigs = BuilderChecks.check(this.name, this.consumerFactory, this.consumerConfigs,
+                        this.config, this.commitObserver, this.transactionalProducer, this.subscriptions);
+                ShareChecks.refuseShareRecoveries(this.name, this.subscriptions);
+            }
             return new AckflowEngine(new EngineParts(this.name, this.consumerFactory, this.consumerConfigs, this.config,
                     this.subscriptions, this.commitObserver, this.handlerExecutor, this.rebalanceListeners,
-                    this.retryScheduler, this.metrics, this.transactionalProducer));
+                    this.retryScheduler, this.metrics, this.transactionalProducer, this.share));
         }
 
     }

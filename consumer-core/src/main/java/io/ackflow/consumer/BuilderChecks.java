@@ -65,6 +65,16 @@ final class BuilderChecks {
                     + " processingGuarantee is " + config.processingGuarantee()
                     + "; set it to EXACTLY_ONCE for offsets to be committed in its transactions");
         }
+        checkSubscriptions(name, config, subscriptions);
+        return configs;
+    }
+
+    /**
+     * Refuses no subscription, an id used twice, a batch handler under exactly-once and a topic
+     * with more subscriptions than a record can count.
+     * @throws IllegalArgumentException naming what is wrong
+     */
+    static void checkSubscriptions(String name, EngineConfig config, List<Subscription<?, ?>> subscriptions) {
         if (subscriptions.isEmpty()) {
             throw new IllegalArgumentException("Engine '" + name + "': at least one subscription is needed");
         }
@@ -89,7 +99,6 @@ final class BuilderChecks {
                 }
             }
         }
-        return configs;
     }
 
 }

@@ -3,11 +3,13 @@ package io.ackflow.consumer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
 import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ShareConsumer;
 import org.apache.kafka.clients.producer.Producer;
 
 import io.ackflow.consumer.commit.CommitObserver;
@@ -16,6 +18,7 @@ import io.ackflow.consumer.dispatch.LoopSignals;
 import io.ackflow.consumer.dispatch.SubscriptionRunner;
 import io.ackflow.consumer.failure.RetryScheduler;
 import io.ackflow.consumer.loop.PollLoop;
+import io.ackflow.consumer.share.ShareLoop;
 import io.ackflow.consumer.state.EngineMetrics;
 
 /**
@@ -28,11 +31,13 @@ import io.ackflow.consumer.state.EngineMetrics;
  * @param handlerExecutor the application's executor for every subscription, or null for one each
  * @param retryScheduler the application's retry scheduler, or null for the engine's timer
  * @param transactionalProducer exactly-once: makes the engine's transactional producer; else null
+ * @param share what makes the engine a share consumer; null for a consumer group
  */
 record EngineParts(String name, Supplier<Consumer<byte[], byte[]>> consumerFactory,
         Map<String, Object> consumerConfigs, EngineConfig config, List<Subscription<?, ?>> subscriptions,
         CommitObserver commitObserver, Executor handlerExecutor, List<RebalanceListener> rebalanceListeners,
-        RetryScheduler retryScheduler, EngineMetrics metrics, Supplier<? extends Producer<?, ?>> transactionalProducer) {
+        RetryScheduler retryScheduler, EngineMetrics metrics, Supplier<? extends Producer<?, ?>> transactionalProducer,
+        ShareGroup share) {
 
     EngineParts {
         subscriptions = List.copyOf(subscriptions);
@@ -42,7 +47,23 @@ record EngineParts(String name, Supplier<Consumer<byte[], byte[]>> consumerFacto
     /** The poll loop of one run around {@code consumer}, its handlers on {@code executors}. */
     PollLoop newLoop(Consumer<byte[], byte[]> consumer, Function<Subscription<?, ?>, Executor> executors,
             RetryScheduler retries, EngineStats stats) {
-        Function<LoopSignals, Conductor> conductor = (signals) -> {
+        return new PollLoop(consumer, conductor(executors, retries, stats), this.config, stats, this.commitObserver,
+                this.rebalanceListeners, this.metrics, this.config.exactlyOnce() ? this.transactionalProducer : null,
+                this.name);
+    }
+
+    /** The share loop of one run around a share consumer made now, its handlers on {@code executors}. */
+    ShareLoop newShareLoop(Function<Subscription<?, ?>, Executor> executors, RetryScheduler retries, EngineStats stats,
+            ShareStats shareStats) {
+        ShareConsumer<byte[], byte[]> consumer = Objects.requireNonNull(this.share.factory().get(),
+                "the share consumer factory returned null");
+        return new ShareLoop(consumer, conductor(executors, retries, stats), this.share.group(), this.config, stats,
+                shareStats, this.metrics, this.name, this.share.lockDuration());
+    }
+
+    private Function<LoopSignals, Conductor> conductor(Function<Subscription<?, ?>, Executor> executors,
+            RetryScheduler retries, EngineStats stats) {
+        return (signals) -> {
             List<SubscriptionRunner> runners = new ArrayList<>();
             for (Subscription<?, ?> subscription : this.subscriptions) {
                 runners.add(new SubscriptionRunner(subscription, executors.apply(subscription), stats,
@@ -51,8 +72,6 @@ record EngineParts(String name, Supplier<Consumer<byte[], byte[]>> consumerFacto
             }
             return new Conductor(runners, stats, signals);
         };
-        return new PollLoop(consumer, conductor, this.config, stats, this.commitObserver, this.rebalanceListeners,
-                this.metrics, this.config.exactlyOnce() ? this.transactionalProducer : null, this.name);
     }
 
 }

@@ -10,7 +10,6 @@ import java.util.function.Function;
 
 import org.apache.kafka.clients.consumer.Consumer;
 
-import io.ackflow.consumer.loop.PollLoop;
 
 /**
  * The one run of an engine: its state ({@code NEW}, {@code RUNNING}, {@code STOPPING}, then
@@ -28,18 +27,21 @@ final class EngineRun {
 
     private final EngineStats stats;
 
+    private final ShareStats shareStats;
+
     private final AtomicReference<EngineState> state = new AtomicReference<>(EngineState.NEW);
 
     private final CountDownLatch stopped = new CountDownLatch(1);
 
     /** The poll loop, once the poll thread has built it; failed when it never will be. */
-    private final CompletableFuture<PollLoop> loop = new CompletableFuture<>();
+    private final CompletableFuture<RunLoop> loop = new CompletableFuture<>();
 
     private volatile Throwable failure;
 
-    EngineRun(EngineParts parts, EngineStats stats) {
+    EngineRun(EngineParts parts, EngineStats stats, ShareStats shareStats) {
         this.parts = parts;
         this.stats = stats;
+        this.shareStats = shareStats;
     }
 
     EngineState state() {
@@ -51,7 +53,7 @@ final class EngineRun {
     }
 
     /** The poll loop if it is built, else null. */
-    PollLoop loopNow() {
+    RunLoop loopNow() {
         return this.loop.getNow(null);
     }
 
@@ -73,7 +75,7 @@ final class EngineRun {
             return true;
         }
         this.state.compareAndSet(EngineState.RUNNING, EngineState.STOPPING);
-        this.loop.thenAccept(PollLoop::requestStop);
+        this.loop.thenAccept(RunLoop::requestStop);
         return this.stopped.await(this.parts.config().shutdownTimeout().plus(grace).toMillis(), TimeUnit.MILLISECONDS);
     }
 
@@ -82,7 +84,7 @@ final class EngineRun {
      * {@link EngineNotRunningException} when the engine is not running. While it stops, the
      * request is still handed over: the stop runs what is queued until the consumer closes.
      */
-    <T> CompletableFuture<T> request(Function<PollLoop, CompletableFuture<T>> request) {
+    <T> CompletableFuture<T> request(Function<RunLoop, CompletableFuture<T>> request) {
         EngineState now = this.state.get();
         if (now != EngineState.RUNNING && now != EngineState.STOPPING) {
             return CompletableFuture.failedFuture(new EngineNotRunningException(this.parts.name(), now.name()));
@@ -95,9 +97,16 @@ final class EngineRun {
         try {
             threads = new EngineThreads(this.parts.name(), this.parts.config(), this.parts.subscriptions(),
                     this.parts.handlerExecutor(), this.parts.retryScheduler());
-            Consumer<byte[], byte[]> consumer = Objects.requireNonNull(this.parts.consumerFactory().get(),
-                    "consumerFactory returned null");
-            PollLoop pollLoop = this.parts.newLoop(consumer, threads::executor, threads.retries(), this.stats);
+            RunLoop pollLoop;
+            if (this.parts.share() != null) {
+                pollLoop = RunLoop.of(this.parts.newShareLoop(threads::executor, threads.retries(), this.stats,
+                        this.shareStats), this.parts.name());
+            }
+            else {
+                Consumer<byte[], byte[]> consumer = Objects.requireNonNull(this.parts.consumerFactory().get(),
+                        "consumerFactory returned null");
+                pollLoop = RunLoop.of(this.parts.newLoop(consumer, threads::executor, threads.retries(), this.stats));
+            }
             this.loop.complete(pollLoop);
             if (this.state.get() == EngineState.STOPPING) {
                 pollLoop.requestStop();

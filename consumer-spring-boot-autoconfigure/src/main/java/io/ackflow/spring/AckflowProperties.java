@@ -581,6 +581,22 @@ public class AckflowProperties {
          */
         private String groupId;
 
+        /**
+         * Kind of group this consumer joins: "consumer" (a consumer group: partitions assigned,
+         * offsets committed) or "share" (a share group, Kafka 4.2+: records handed out one by one
+         * and acknowledged each; its listeners run UNORDERED and may recover with "release" or
+         * "reject").
+         */
+        private GroupType groupType = GroupType.CONSUMER;
+
+        public GroupType getGroupType() {
+            return this.groupType;
+        }
+
+        public void setGroupType(GroupType groupType) {
+            this.groupType = groupType;
+        }
+
         public List<String> getListeners() {
             return this.listeners;
         }
@@ -596,6 +612,19 @@ public class AckflowProperties {
         public void setGroupId(String groupId) {
             this.groupId = groupId;
         }
+
+    }
+
+    /**
+     * Kind of group an Ackflow consumer joins.
+     */
+    public enum GroupType {
+
+        /** A consumer group: partitions are assigned, offsets committed. */
+        CONSUMER,
+
+        /** A share group (KIP-932): records are handed out one by one and acknowledged each. */
+        SHARE
 
     }
 

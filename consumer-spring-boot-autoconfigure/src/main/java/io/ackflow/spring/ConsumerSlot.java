@@ -36,8 +36,12 @@ final class ConsumerSlot {
 
     private volatile @Nullable AckflowEngine engine;
 
+    /** Whether it is a share consumer ({@code ackflow.consumers.<name>.group-type=share}). */
+    private final boolean share;
+
     ConsumerSlot(String name, AckflowEngine.Builder builder, Map<String, Object> configs,
-            ConsumerDeserializers deserializers, @Nullable EngineTransactions transactions) {
+            ConsumerDeserializers deserializers, @Nullable EngineTransactions transactions, boolean share) {
+        this.share = share;
         this.name = name;
         this.deserializers = deserializers;
         this.builder = builder;
@@ -50,7 +54,16 @@ final class ConsumerSlot {
         return this.configs;
     }
 
-    /** The consumer group its engines join. */
+    String name() {
+        return this.name;
+    }
+
+    /** Whether its engines are share consumers. */
+    boolean isShare() {
+        return this.share;
+    }
+
+    /** The consumer group (or share group) its engines join. */
     @Nullable String groupId() {
         return (String) this.configs.get(ConsumerConfig.GROUP_ID_CONFIG);
     }

@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.jspecify.annotations.Nullable;
 import org.springframework.kafka.core.ProducerFactory;
 
@@ -57,13 +58,35 @@ final class EngineAssembly {
             String name = placement.consumerOf(endpoint);
             ConsumerSlot slot = slots.get(name);
             if (slot == null) {
-                slot = slot(name, placement.groupIdOf(name));
+                slot = placement.isShare(name) ? shareSlot(name, placement.groupIdOf(name))
+                        : slot(name, placement.groupIdOf(name));
                 slots.put(name, slot);
             }
             slot.add(this.subscriptions.subscription(endpoint, slot));
         }
         slots.values().forEach((slot) -> slot.build(this.customizers));
         return slots;
+    }
+
+    /**
+     * A share consumer: the consumer settings less what a share consumer refuses, in explicit
+     * acknowledgement mode; no transactions and no rebalance listeners (it has no partitions).
+     */
+    private ConsumerSlot shareSlot(String name, @Nullable String groupId) {
+        if (this.engineConfig.exactlyOnce()) {
+            throw new AckflowConfigurationException("ackflow.consumers." + name + ".group-type is share, but"
+                    + " ackflow.processing-guarantee is EXACTLY_ONCE: a share consumer acknowledges records one by one"
+                    + " and has no offsets to commit in a transaction.",
+                    "Set ackflow.processing-guarantee to AT_LEAST_ONCE, or make '" + name + "' a consumer group.");
+        }
+        Map<String, Object> configs = ShareConsumerConfigs.forShareConsumer(name,
+                this.rawConfigs.forConsumer(name, groupId, false), this.engineConfig.maxInFlight());
+        AckflowEngine.Builder builder = AckflowEngine.builder()
+            .name(name)
+            .config(this.engineConfig)
+            .shareConsumer((String) configs.get(ConsumerConfig.GROUP_ID_CONFIG),
+                    () -> ShareConsumerConfigs.create(name, configs));
+        return new ConsumerSlot(name, builder, configs, this.rawConfigs.deserializers(configs), null, true);
     }
 
     private ConsumerSlot slot(String name, @Nullable String groupId) {
@@ -80,7 +103,7 @@ final class EngineAssembly {
             builder.transactionalProducer(transactions::producer);
         }
         this.rebalanceListeners.forEach(builder::rebalanceListener);
-        return new ConsumerSlot(name, builder, configs, this.rawConfigs.deserializers(configs), transactions);
+        return new ConsumerSlot(name, builder, configs, this.rawConfigs.deserializers(configs), transactions, false);
     }
 
 }

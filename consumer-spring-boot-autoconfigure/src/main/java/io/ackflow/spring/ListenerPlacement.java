@@ -70,6 +70,12 @@ final class ListenerPlacement {
         return (settings != null) ? settings.getGroupId() : null;
     }
 
+    /** Whether {@code ackflow.consumers.<name>.group-type} makes the consumer a share consumer. */
+    boolean isShare(String consumer) {
+        AckflowProperties.Consumer settings = this.properties.getConsumers().get(consumer);
+        return settings != null && settings.getGroupType() == AckflowProperties.GroupType.SHARE;
+    }
+
     /**
      * Two consumers in one group that read one topic would split its partitions between them:
      * each handler would see only part of the records. Refused.

@@ -5,7 +5,9 @@ import java.util.concurrent.CompletionStage;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.kafka.support.KafkaHeaders;
 import org.springframework.kafka.support.converter.MessagingMessageConverter;
+import org.springframework.messaging.support.MessageBuilder;
 import org.springframework.messaging.Message;
 import org.springframework.messaging.MessagingException;
 import org.springframework.messaging.handler.invocation.InvocableHandlerMethod;
@@ -44,6 +46,12 @@ final class MethodRecordHandler implements RecordHandler<Object, Object> {
     @Override
     public CompletionStage<?> handle(ConsumerRecord<Object, Object> record) throws Exception {
         Message<?> message = this.converter.toMessage(record, null, null, null);
+        if (record.deliveryCount().isPresent()) {
+            // A share group's delivery count, under the header spring-kafka gives delivery attempts.
+            message = MessageBuilder.fromMessage(message)
+                .setHeader(KafkaHeaders.DELIVERY_ATTEMPT, (int) record.deliveryCount().get())
+                .build();
+        }
         Object result;
         try {
             result = this.method.invoke(message, record);

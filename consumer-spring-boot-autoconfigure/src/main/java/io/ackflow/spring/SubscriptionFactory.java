@@ -62,7 +62,9 @@ final class SubscriptionFactory {
         String groupId = slot.groupId();
         ConsumerDeserializers configured = slot.deserializers();
         EngineTransactions transactions = slot.transactions();
-        Ordering ordering = (endpoint.ordering() != null) ? endpoint.ordering() : this.properties.getOrdering();
+        Ordering ordering = ShareConsumerChecks.ordering(endpoint, slot, this.properties.getOrdering());
+        ErrorPolicyMapper.Resolved errors = ErrorPolicyMapper.resolve(this.properties, endpoint.id());
+        ShareConsumerChecks.checkRecovery(this.properties, endpoint, slot, errors.recovery());
         int concurrency = (endpoint.concurrency() != StreamListener.DEFAULT_CONCURRENCY) ? endpoint.concurrency()
                 : this.properties.getConcurrency();
         Subscription.Builder<Object, Object> builder = castBuilder(Subscription.builder(endpoint.id())
@@ -84,8 +86,8 @@ final class SubscriptionFactory {
                     (transactions != null) ? inTransaction(handler, transactions) : handler));
         }
         return builder
-            .errorPolicy(ErrorPolicyMapper.resolve(this.properties, endpoint.id())
-                .toErrorPolicy((topic) -> this.deadLetters.publisher(endpoint.id(), topic, groupId, transactions)))
+            .errorPolicy(errors.toErrorPolicy(
+                    (topic) -> this.deadLetters.publisher(endpoint.id(), topic, groupId, transactions)))
             .build();
     }
 

@@ -33,6 +33,14 @@ interface Arm {
         return true;
     }
 
+    /**
+     * Whether the arm commits offsets in consumer groups ({@link #groups}); false for the share
+     * arms, whose share groups acknowledge records instead: their runs check no committed offsets.
+     */
+    default boolean commitsOffsets() {
+        return true;
+    }
+
     /** The consumer groups the arm commits in (one per handler for arms that fan out by groups). */
     default List<String> groups(Spec spec) {
         return List.of(spec.group());

@@ -82,7 +82,7 @@ final class ArmRun {
         long stopAt = System.nanoTime();
         boolean clean = arm.stop();
         double stopSeconds = seconds(stopAt);
-        Map<Integer, Long> committed = committed(arm.groups(spec), topic);
+        Map<Integer, Long> committed = arm.commitsOffsets() ? committed(arm.groups(spec), topic) : Map.of();
         HeapWatch heap = HeapWatch.get();
         return new RunResult(variant, round, position, load, (firstAt - startedAt) / 1e9, recordsAtEnd - recordsAtStart,
                 (windowEnd - windowStart) / 1e9, recordsAtEnd >= total, ThreadCpu.between(pollAtStart, pollAtEnd),

@@ -17,17 +17,13 @@ import java.util.Map;
  * <li>{@code smoke}: a plumbing check of every arm with windows too short for figures.
  * </ul>
  * Arguments {@code rounds=}, {@code warmup=}, {@code window=} (the CPU-bound window),
-<<<<<<< HEAD
- * {@code workloads=} (labels, comma-separated) and {@code arms=} (names, comma-separated; the
- * plain loop always runs, as every ratio's denominator) override the mode's. The batch arm
+ * {@code workloads=} (labels, comma-separated), {@code keys=} and {@code concurrency=} (numbers,
+ * comma-separated), {@code share=yes} and {@code arms=} (names, comma-separated; the plain loop
+ * always runs, as every ratio's denominator) override the mode's. The batch arm
  * ({@code ackflow-batch}, Ackflow with batch handlers of 500 records under PARTITION order) runs
  * only when {@code arms=} names it: {@code arms=ackflow-batch workloads=noop,sleep5} compares a
  * no-op batch handler with the plain loop and measures a 5 ms-per-batch handler against its limit.
-=======
- * {@code workloads=} (labels, comma-separated), {@code keys=} and {@code concurrency=} (numbers,
- * comma-separated) and {@code arms=} (names, comma-separated; the plain loop always runs, as every
- * ratio's denominator) override the mode's.
->>>>>>> main
+ * The share arms run with {@code share=yes}.
  *
  * @param mode quick, full or smoke
  * @param rounds rounds per cell
@@ -42,10 +38,13 @@ import java.util.Map;
  * @param jsonRecords records of each JSON topic
  * @param inFlightBounds the low and high in-flight bounds of the memory probe
  * @param arms the arms that run besides the plain loop, empty for all of the mode's
+ * @param share whether the share arms run too (argument {@code share=yes}): spring-kafka's share
+ *        container (one share group per handler) and Ackflow's share consumer, UNORDERED at each
+ *        concurrency
  */
 record Plan(String mode, int rounds, double warmup, double cpuWindow, double latencyWindow, List<Workload> workloads,
         List<Integer> keys, List<Integer> concurrencies, boolean parallelConsumer, int textRecords, int jsonRecords,
-        int[] inFlightBounds, List<String> arms) {
+        int[] inFlightBounds, List<String> arms, boolean share) {
 
     static final int PARTITIONS = 6;
 
@@ -54,13 +53,13 @@ record Plan(String mode, int rounds, double warmup, double cpuWindow, double lat
         Plan plan = switch (mode) {
             case "quick" -> new Plan(mode, 3, 1, 3, 2, List.of(Workload.NOOP, Workload.JSON, Workload.FANOUT2,
                     Workload.FANOUT4, Workload.ASYNC5), List.of(10_000), List.of(100), false, 16_000_000, 2_500_000,
-                    new int[] { 20_000, 80_000 }, List.of());
+                    new int[] { 20_000, 80_000 }, List.of(), false);
             case "full" -> new Plan(mode, 3, 2, 3, 3, List.of(Workload.values()), List.of(10, 10_000),
                     List.of(100, 1000), true, 16_000_000, 2_500_000, new int[] { 20_000, 80_000 },
-                    List.of());
+                    List.of(), false);
             case "smoke" -> new Plan(mode, 2, 0.3, 0.5, 0.5, List.of(Workload.NOOP, Workload.JSON, Workload.FANOUT4,
                     Workload.ASYNC5), List.of(10_000), List.of(100), true, 400_000, 100_000, new int[] { 2_000, 8_000 },
-                    List.of());
+                    List.of(), false);
             default -> throw new IllegalArgumentException("mode is quick, full or smoke, not '" + mode + "'");
         };
         return plan.with(args);
@@ -81,7 +80,7 @@ record Plan(String mode, int rounds, double warmup, double cpuWindow, double lat
                 Double.parseDouble(args.getOrDefault("warmup", String.valueOf(this.warmup))),
                 Double.parseDouble(args.getOrDefault("window", String.valueOf(this.cpuWindow))), this.latencyWindow,
                 chosen, keys, concurrencies, this.parallelConsumer, this.textRecords, this.jsonRecords,
-                this.inFlightBounds, arms);
+                this.inFlightBounds, arms, args.getOrDefault("share", this.share ? "yes" : "no").equals("yes"));
     }
 
     /** The positive numbers of argument {@code name} (comma-separated), else {@code otherwise}. */
@@ -126,6 +125,12 @@ record Plan(String mode, int rounds, double warmup, double cpuWindow, double lat
             }
             if (this.arms.contains(Variant.BATCH)) {
                 variants.add(new Variant(Variant.BATCH, "PARTITION", concurrency));
+            }
+        }
+        if (this.share) {
+            for (int concurrency : this.concurrencies) {
+                variants.add(new Variant("spring-kafka-share", "UNORDERED", concurrency));
+                variants.add(new Variant("ackflow-share", "UNORDERED", concurrency));
             }
         }
         variants.removeIf((variant) -> !variant.plain() && !this.arms.isEmpty() && !this.arms.contains(variant.arm()));

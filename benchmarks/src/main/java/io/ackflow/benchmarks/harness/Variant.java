@@ -3,9 +3,11 @@ package io.ackflow.benchmarks.harness;
 /**
  * One column of the comparison: an arm with its ordering and concurrency.
  *
- * @param arm plain, spring-kafka, parallel-consumer, ackflow or ackflow-batch
+ * @param arm plain, spring-kafka, parallel-consumer, ackflow, ackflow-batch, or the share arms
+ *        spring-kafka-share and ackflow-share
  * @param ordering PARTITION, KEY or UNORDERED; "-" for the plain loop
- * @param concurrency handlers at once (the partitions for spring-kafka, 1 for the plain loop)
+ * @param concurrency handlers at once (the partitions for spring-kafka, 1 for the plain loop; share
+ *        consumers for spring-kafka-share)
  */
 record Variant(String arm, String ordering, int concurrency) {
 
@@ -21,6 +23,8 @@ record Variant(String arm, String ordering, int concurrency) {
             case "parallel-consumer" -> new ParallelConsumerArm();
             case "ackflow" -> new AckflowArm();
             case BATCH -> new AckflowBatchArm();
+            case "spring-kafka-share" -> new SpringKafkaShareArm();
+            case "ackflow-share" -> new AckflowShareArm();
             default -> throw new IllegalArgumentException("Unknown arm '" + this.arm + "'");
         };
     }

@@ -136,7 +136,7 @@ final class Deserialization {
             else {
                 results[g] = new ConsumerRecord<>(raw.topic(), raw.partition(), raw.offset(), raw.timestamp(),
                         raw.timestampType(), raw.serializedKeySize(), raw.serializedValueSize(), key, value,
-                        raw.headers(), raw.leaderEpoch());
+                        raw.headers(), raw.leaderEpoch(), raw.deliveryCount());
             }
         }
         return results;

@@ -13,11 +13,13 @@ import io.ackflow.consumer.failure.Recovery;
 import io.ackflow.consumer.failure.RetryBackOff;
 import io.ackflow.consumer.failure.SkipRecordException;
 import io.ackflow.consumer.failure.SubscriptionFailedException;
+import io.ackflow.consumer.tracking.RecordOutcome;
 
 /**
  * What follows a delivery's attempt: the release of a record that was handled or skipped, and
  * for a failure, the subscription's {@link ErrorPolicy}: a retry, or a recovery (skip, dead
- * letter, stop) once retries are over or when the failure is not retryable.
+ * letter, stop; on a share consumer also release and reject, which set the outcome the broker is
+ * told) once retries are over or when the failure is not retryable.
  * <p>
  * A retry waits on the retry scheduler, holding no thread and no concurrency slot (which lane
  * slot it keeps is the {@link LaneScheduler}'s to say). A dead-letter send that fails waits and
@@ -155,6 +157,14 @@ final class Settlement {
                 // The stack trace travels in the dead letter's headers; the log names the record.
                 logger.warn("Subscription '{}' {} {}; published to its dead-letter topic and released: {}", id, what,
                         delivery.tracked, failure.toString());
+                return release(delivery);
+            case RELEASE:
+            case REJECT:
+                RecordOutcome outcome = (this.policy.recovery() == Recovery.RELEASE) ? RecordOutcome.RELEASE
+                        : RecordOutcome.REJECT;
+                delivery.tracked.settleAs(outcome);
+                logger.warn("Subscription '{}' {} {}; settled {} with the broker once every subscription released it:"
+                        + " {}", id, what, delivery.tracked, outcome, failure.toString());
                 return release(delivery);
             default:
                 if (poisonPill) {

@@ -6,8 +6,9 @@ package io.ackflow.consumer.state;
  * from {@code EngineStats}, {@code SubscriptionStats} and the {@link EngineSnapshot} when a meter
  * is read.
  * <p>
- * Threads: {@link #handlerFinished} and {@link #batchFinished} are called on handler threads (or the thread that completed a
- * handler's stage), {@link #commitFinished} on the poll thread; implementations must be
+ * Threads: {@link #handlerFinished} and {@link #batchFinished} are called on handler threads (or the
+ * thread that completed a handler's stage), {@link #commitFinished} and {@link #shareRecordAcquired}
+ * on the poll thread; implementations must be
  * thread-safe and quick.
  */
 public interface EngineMetrics {
@@ -40,6 +41,13 @@ public interface EngineMetrics {
      * @param succeeded whether the broker confirmed it
      */
     default void commitFinished(long durationNanos, boolean succeeded) {
+    }
+
+    /**
+     * A share consumer acquired a record for its {@code deliveryCount}-th delivery (1 the first
+     * time). Called on the poll thread.
+     */
+    default void shareRecordAcquired(int deliveryCount) {
     }
 
 }

@@ -54,6 +54,12 @@ public final class TrackedRecord {
     private Object attachment;
 
     /**
+     * Share consumers: how the broker is told the record was settled, the strongest outcome asked
+     * winning; null (never written on the hot path) means {@link RecordOutcome#ACCEPT}.
+     */
+    private volatile RecordOutcome outcome;
+
+    /**
      * A record with sequence number {@code seq} in {@code tracker}, held by every subscription
      * named by {@code holderIds} (by holder index). Builds the object only: the tracker tracks it.
      */
@@ -168,6 +174,25 @@ public final class TrackedRecord {
     void ack() {
         this.tracker.ack(this.seq);
         this.listener.acked(this);
+    }
+
+    /**
+     * Share consumers: asks that the record be settled with the broker as {@code outcome} rather
+     * than accepted, once every subscription released it; of several subscriptions' outcomes, the
+     * strongest ({@link RecordOutcome#REJECT} over {@link RecordOutcome#RELEASE} over
+     * {@link RecordOutcome#ACCEPT}) wins. Called before the subscription's release, on its thread;
+     * the release that clears the last holder publishes it to whoever reads {@link #outcome()}.
+     */
+    public synchronized void settleAs(RecordOutcome outcome) {
+        if (outcome.compareTo(outcome()) > 0) {
+            this.outcome = outcome;
+        }
+    }
+
+    /** How the record is to be settled with the broker of a share group; {@code ACCEPT} unless a recovery asked otherwise. */
+    public RecordOutcome outcome() {
+        RecordOutcome settled = this.outcome;
+        return (settled != null) ? settled : RecordOutcome.ACCEPT;
     }
 
     @Override

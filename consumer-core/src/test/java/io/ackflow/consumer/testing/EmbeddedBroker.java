@@ -11,7 +11,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.IntFunction;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaShareConsumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -19,6 +25,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.extension.AfterAllCallback;
@@ -74,6 +81,60 @@ public final class EmbeddedBroker implements BeforeAllCallback, AfterAllCallback
         return brokerProperties(Map.of("transaction.state.log.replication.factor", "1",
                 "transaction.state.log.min.isr", "1",
                 "transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000"));
+    }
+
+    /**
+     * Settings for share groups on a single broker: the share-group state topic on one replica.
+     * Share groups themselves are on by default from Kafka 4.2 (feature {@code share.version=1}).
+     */
+    public EmbeddedBroker shareGroups() {
+        return brokerProperties(Map.of("share.coordinator.state.topic.replication.factor", "1",
+                "share.coordinator.state.topic.min.isr", "1"));
+    }
+
+    /**
+     * Makes the share group start at the earliest offset of the topics it reads (share groups
+     * start at the latest by default), so that records written before its first member joins are
+     * delivered.
+     */
+    public void shareGroupFromEarliest(String group) throws Exception {
+        shareGroupConfig(group, "share.auto.offset.reset", "earliest");
+    }
+
+    /** Sets a configuration of the share group, such as {@code share.record.lock.duration.ms}. */
+    public void shareGroupConfig(String group, String name, String value) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()))) {
+            ConfigResource resource = new ConfigResource(ConfigResource.Type.GROUP, group);
+            AlterConfigOp set = new AlterConfigOp(new ConfigEntry(name, value), AlterConfigOp.OpType.SET);
+            admin.incrementalAlterConfigs(Map.of(resource, List.of(set))).all().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * What a new member of the share group is handed within {@code window}, as
+     * {@code topic-partition@offset}; each record is released again. Empty when the group has
+     * nothing left to deliver: every record settled for good, none acquired by another member.
+     * The broker hands a new member what is available at once, so the window only needs to cover
+     * its joining the group.
+     */
+    public List<String> shareGroupDelivers(String group, String topic, Duration window) {
+        Map<String, Object> props = new HashMap<>();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+        props.put(ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG, "explicit");
+        List<String> delivered = new ArrayList<>();
+        try (KafkaShareConsumer<String, String> member = new KafkaShareConsumer<>(props, new StringDeserializer(),
+                new StringDeserializer())) {
+            member.subscribe(List.of(topic));
+            long end = System.nanoTime() + window.toNanos();
+            while (System.nanoTime() < end) {
+                for (ConsumerRecord<String, String> record : member.poll(Duration.ofMillis(200))) {
+                    delivered.add(record.topic() + "-" + record.partition() + "@" + record.offset());
+                    member.acknowledge(record, AcknowledgeType.RELEASE);
+                }
+            }
+        }
+        return delivered;
     }
 
     @Override

@@ -32,7 +32,8 @@ import io.ackflow.spring.StreamListenerRegistry;
  * assigned partition, the committed and committable offsets, the fetch position, the in-flight
  * count, the first unacked record (offset, age, the subscriptions still holding it, the handler
  * thread) and why it is paused; per subscription, ordering, concurrency, in-flight and totals, and
- * whether it is a record or a batch handler (with a batch's max records and max wait).
+ * whether it is a record or a batch handler (with a batch's max records and max wait); for a share
+ * consumer, its records in hand and their lock ({@link ShareDescription}).
  * Never a payload or a key: they may hold personal data.
  * <p>
  * Read-only by default. With {@code management.endpoint.ackflow.access=unrestricted},
@@ -171,6 +172,10 @@ public class AckflowEndpoint {
             subscriptions.add(one);
         }
         out.put("subscriptions", subscriptions);
+        Map<String, Object> share = ShareDescription.of(engine);
+        if (share != null) {
+            out.put("share", share);
+        }
         return out;
     }
 

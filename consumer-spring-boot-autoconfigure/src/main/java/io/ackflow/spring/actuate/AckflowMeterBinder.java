@@ -35,7 +35,7 @@ public class AckflowMeterBinder implements AckflowEngineCustomizer {
     public void customize(String consumerName, List<Subscription<?, ?>> subscriptions, AckflowEngine.Builder builder,
             Supplier<@Nullable AckflowEngine> engine) {
         AckflowMeters consumerMeters = this.meters.computeIfAbsent(consumerName,
-                (name) -> new AckflowMeters(this.registry, name, subscriptions, engine));
+                (name) -> new AckflowMeters(this.registry, name, subscriptions, engine, builder.isShareConsumer()));
         builder.metrics(consumerMeters).rebalanceListener(consumerMeters);
     }
 

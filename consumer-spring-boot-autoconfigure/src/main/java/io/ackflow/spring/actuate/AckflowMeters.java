@@ -47,7 +47,8 @@ import io.ackflow.consumer.state.SubscriptionSnapshot;
  * <p>
  * Threads: created on the context's thread; the callbacks come from the poll thread (rebalances,
  * commits) and handler threads (handler timings); meters are read by the registry's threads. The
- * only mutable state is the map of partition meters, a concurrent map.
+ * only mutable state is the map of partition meters, a concurrent map. A share consumer has, besides,
+ * the meters of {@link ShareMeters}.
  */
 final class AckflowMeters implements EngineMetrics, RebalanceListener {
 
@@ -74,11 +75,15 @@ final class AckflowMeters implements EngineMetrics, RebalanceListener {
     /** Meters of each assigned partition, removed with it. */
     private final Map<TopicPartition, List<Meter>> partitionMeters = new ConcurrentHashMap<>();
 
+    /** A share consumer's own meters; null for a consumer group. */
+    private final @Nullable ShareMeters share;
+
     AckflowMeters(MeterRegistry registry, String consumer, List<Subscription<?, ?>> subscriptions,
-            Supplier<@Nullable AckflowEngine> engine) {
+            Supplier<@Nullable AckflowEngine> engine, boolean share) {
         this.registry = registry;
         this.engine = engine;
         this.tags = Tags.of("consumer", consumer);
+        this.share = share ? new ShareMeters(registry, this.tags, engine) : null;
         engineCounter("ackflow.records.received", "Records fetched by poll", EngineStats::received);
         engineCounter("ackflow.records.acked", "Records released by every subscription of their topic", EngineStats::acked);
         engineCounter("ackflow.records.late", "Acks of records whose partition was revoked, lost or sought meanwhile (ignored)",
@@ -154,6 +159,13 @@ final class AckflowMeters implements EngineMetrics, RebalanceListener {
     @Override
     public void commitFinished(long durationNanos, boolean succeeded) {
         (succeeded ? this.commitSuccess : this.commitFailure).record(durationNanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void shareRecordAcquired(int deliveryCount) {
+        if (this.share != null) {
+            this.share.acquired(deliveryCount);
+        }
     }
 
     @Override

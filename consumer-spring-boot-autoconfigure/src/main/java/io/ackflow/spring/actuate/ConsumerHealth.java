@@ -14,6 +14,7 @@ import io.ackflow.consumer.EngineState;
 import io.ackflow.consumer.state.EngineSnapshot;
 import io.ackflow.consumer.state.PartitionSnapshot;
 import io.ackflow.consumer.state.ProgressSnapshot;
+import io.ackflow.consumer.state.ShareSnapshot;
 
 /**
  * The health of one Ackflow consumer and why: its engine {@value #FAILED}; a partition is
@@ -30,6 +31,9 @@ import io.ackflow.consumer.state.ProgressSnapshot;
  * details say {@code since} when it began (the last return from poll, the first failed commit,
  * the last heartbeat; the consumer's start when there was none), {@code for} how long and
  * {@code limit} how long is allowed.
+ * A share consumer's details also hold its records in hand and lock warning. A share consumer's
+ * poll thread does not poll while the records of its last poll are in hand; its progress counts
+ * each turn of its loop instead, which waits no longer than the poll timeout.
  * <p>
  * Threads: made on the health check's thread; it reads only what the engine publishes.
  */
@@ -65,6 +69,23 @@ final class ConsumerHealth {
             pollStalled(engine, snapshot.progress(), limits.pollStallTimeout());
             commitsFailing(snapshot, limits.commitFailureTimeout(engine.config().commitInterval()));
             coordinatorUnreachable(snapshot, limits.coordinatorTimeout(), limits.rebalanceTimeout());
+            share(engine);
+        }
+    }
+
+    /**
+     * A share consumer's records in hand and whether they were reported close to their lock's
+     * expiry: a detail, not a reason to be DOWN (the broker delivers an expired record again).
+     */
+    private void share(AckflowEngine engine) {
+        ShareSnapshot share = engine.shareSnapshot();
+        if (share != null) {
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("group", engine.shareGroup());
+            details.put("inHand", share.acquired());
+            details.put("lockWarning", share.lockWarning());
+            details.put("expired", engine.shareStats().expired());
+            this.found.put("share", details);
         }
     }
 
