@@ -42,6 +42,13 @@ final class ShareChecks {
                     + " transaction");
         }
         for (Subscription<?, ?> subscription : subscriptions) {
+            if (subscription.isBatch()) {
+                throw new IllegalArgumentException("Engine '" + name + "': subscription '" + subscription.id()
+                        + "' is a batch handler, which a share consumer does not run: in explicit acknowledgement"
+                        + " mode the consumer polls again only once every record of its last poll is settled, so a"
+                        + " batch waiting for max-wait or max-records would hold the whole consumer; use a record"
+                        + " handler, or a consumer group");
+            }
             if (subscription.ordering() != Ordering.UNORDERED) {
                 throw new IllegalArgumentException("Engine '" + name + "': subscription '" + subscription.id()
                         + "' orders by " + subscription.ordering() + ", but a share consumer can only run UNORDERED:"

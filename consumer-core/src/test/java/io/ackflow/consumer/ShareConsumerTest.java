@@ -176,6 +176,21 @@ class ShareConsumerTest {
     }
 
     @Test
+    void aShareConsumerRefusesBatchHandlers() {
+        assertThatIllegalArgumentException().isThrownBy(() -> AckflowEngine.builder().name("jobs")
+            .shareConsumer("workers", () -> this.consumer)
+            .subscription(Subscription.builder("rows").topics("jobs")
+                .ordering(Ordering.UNORDERED)
+                .batchHandler(BatchHandler.<byte[], byte[]>blocking((records) -> {
+                }))
+                .build())
+            .build())
+            .withMessageStartingWith("Engine 'jobs': subscription 'rows' is a batch handler, which a share consumer"
+                    + " does not run: in explicit acknowledgement mode the consumer polls again only once every record"
+                    + " of its last poll is settled");
+    }
+
+    @Test
     void aConsumerGroupRefusesShareRecoveries() {
         assertThatIllegalArgumentException().isThrownBy(() -> AckflowEngine.builder().name("orders")
             .consumerFactory(() -> null)
