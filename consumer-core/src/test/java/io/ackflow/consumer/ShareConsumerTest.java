@@ -162,6 +162,21 @@ class ShareConsumerTest {
     }
 
     @Test
+    void aWakeupLeftByTheStopDoesNotCostTheLastAcknowledgementsTheirCommit() {
+        start(ErrorPolicy.DEFAULT, 1);
+        this.consumer.addRecord(record("jobs", 0, 1));
+        this.loop.runOnce();
+        complete("0@0");
+        int commitsBefore = this.consumer.commits();
+        this.consumer.wakeupBeforeNextCommit();
+        this.loop.requestStop();
+        this.loop.run();
+        assertThat(this.consumer.commits()).as("the commit is asked again after the stray wakeup")
+            .isEqualTo(commitsBefore + 1);
+        assertThat(this.consumer.sent()).containsExactly("0@0=ACCEPT");
+    }
+
+    @Test
     void aShareConsumerRefusesOrderedSubscriptions() {
         assertThatIllegalArgumentException().isThrownBy(() -> AckflowEngine.builder().name("jobs")
             .shareConsumer("workers", () -> this.consumer)

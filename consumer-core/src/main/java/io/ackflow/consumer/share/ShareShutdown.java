@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +30,20 @@ final class ShareShutdown {
         this.loop = loop;
     }
 
+    /**
+     * Commits the last acknowledgements, once more after a stray wakeup: the stop wakes the
+     * consumer out of its poll, and a wakeup that the poll did not use is thrown by the next
+     * blocking call, this one, before anything is sent.
+     */
+    private void commitLast() {
+        try {
+            this.loop.consumer().commitSync(Duration.ofSeconds(10));
+        }
+        catch (WakeupException stray) {
+            this.loop.consumer().commitSync(Duration.ofSeconds(10));
+        }
+    }
+
     void run() {
         String name = this.loop.engineName();
         try {
@@ -50,7 +65,7 @@ final class ShareShutdown {
                     logger.info("Share consumer '{}' released {} acquired record(s) on stop", name, pending.size());
                 }
             }
-            this.loop.consumer().commitSync(Duration.ofSeconds(10));
+            commitLast();
         }
         catch (RuntimeException ex) {
             logger.warn("Share consumer '{}': committing the last acknowledgements on stop failed; the broker releases"

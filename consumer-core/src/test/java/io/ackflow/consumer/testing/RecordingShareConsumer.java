@@ -31,6 +31,9 @@ public final class RecordingShareConsumer extends MockShareConsumer<byte[], byte
 
     private int commits;
 
+    /** Whether the next commitSync throws a WakeupException without sending, as after an unused wakeup. */
+    private boolean wakeupPending;
+
     /** A record of {@code topic}, partition 0, at {@code offset}, for its {@code deliveryCount}-th delivery. */
     public static ConsumerRecord<byte[], byte[]> record(String topic, long offset, int deliveryCount) {
         byte[] value = ("v" + offset).getBytes();
@@ -67,6 +70,10 @@ public final class RecordingShareConsumer extends MockShareConsumer<byte[], byte
     @Override
     public synchronized java.util.Map<org.apache.kafka.common.TopicIdPartition,
             Optional<org.apache.kafka.common.KafkaException>> commitSync(java.time.Duration timeout) {
+        if (this.wakeupPending) {
+            this.wakeupPending = false;
+            throw new org.apache.kafka.common.errors.WakeupException();
+        }
         this.commits++;
         send();
         return java.util.Map.of();
@@ -80,6 +87,11 @@ public final class RecordingShareConsumer extends MockShareConsumer<byte[], byte
 
     private void send() {
         this.sent.addAll(this.acknowledgements.subList(this.sent.size(), this.acknowledgements.size()));
+    }
+
+    /** Makes the next {@code commitSync} throw a {@code WakeupException} and send nothing, as a wakeup that no poll used does. */
+    public synchronized void wakeupBeforeNextCommit() {
+        this.wakeupPending = true;
     }
 
     /** Every acknowledgement given, as {@code partition@offset=TYPE}, in order. */
