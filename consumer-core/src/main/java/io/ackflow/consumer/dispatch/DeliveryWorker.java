@@ -54,8 +54,19 @@ final class DeliveryWorker {
      */
     private volatile Thread asking;
 
+    /**
+     * Whether a worker runs the next delivery its lane scheduler starts itself, before any that
+     * waits in the hand-off: under {@code PARTITION}, whose lanes are few (one per partition), so a
+     * worker per busy partition costs few threads and saves a trip through the hand-off per record.
+     * Under {@code KEY} and {@code UNORDERED} the lanes with work outnumber the threads that quick
+     * handlers need, so what the scheduler starts queues behind what waits, and the few workers
+     * take turns at all of it.
+     */
+    private final boolean keepsNext;
+
     DeliveryWorker(Executor executor, RetryScheduler retries, LaneScheduler lanes, HandlerInvoker invoker,
-            Settlement settlement) {
+            Settlement settlement, boolean keepsNext) {
+        this.keepsNext = keepsNext;
         this.executor = executor;
         this.retries = retries;
         this.lanes = lanes;
@@ -184,9 +195,12 @@ final class DeliveryWorker {
         }
     }
 
-    /** What this worker runs next: the longest-waiting delivery, {@code next} queued behind those that wait. */
+    /**
+     * What this worker runs next: {@code next} itself when it {@link #keepsNext keeps} it, else the
+     * longest-waiting delivery, {@code next} queued behind those that wait.
+     */
     private Delivery take(Delivery next) {
-        if (this.handoff.isEmpty()) {
+        if ((next != null && this.keepsNext) || this.handoff.isEmpty()) {
             return next;
         }
         if (next != null) {

@@ -99,7 +99,8 @@ public final class SubscriptionRunner {
         @SuppressWarnings("unchecked")
         RecordHandler<Object, Object> handler = (RecordHandler<Object, Object>) subscription.handler();
         HandlerInvoker invoker = new HandlerInvoker(subscription.id(), handler, clock, metrics);
-        this.worker = new DeliveryWorker(executor, scheduler, this.lanes, invoker, settlement);
+        this.worker = new DeliveryWorker(executor, scheduler, this.lanes, invoker, settlement,
+                subscription.ordering() == io.ackflow.consumer.Ordering.PARTITION);
         this.batches = subscription.isBatch()
                 ? new BatchDispatch(subscription, executor, scheduler, clock, metrics, settlement, totals) : null;
     }
