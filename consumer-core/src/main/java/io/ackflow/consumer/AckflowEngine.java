@@ -266,10 +266,7 @@ public final class AckflowEngine {
      * the loop step by step on their own thread with a controlled clock.
      */
     PollLoop newLoop(Consumer<byte[], byte[]> consumer, Executor executor) {
-        RetryScheduler retries = (this.parts.retryScheduler() != null) ? this.parts.retryScheduler() : (task, delay) -> {
-            throw new IllegalStateException("Engine '" + this.parts.name() + "' has no retry scheduler");
-        };
-        return this.parts.newLoop(consumer, (subscription) -> executor, retries, this.stats);
+        return this.parts.newLoop(consumer, (subscription) -> executor, testRetries(), this.stats);
     }
 
     /**
@@ -277,10 +274,14 @@ public final class AckflowEngine {
      * thread, for tests that run it step by step on their own thread with a controlled clock.
      */
     ShareLoop newShareLoop(Executor executor) {
-        RetryScheduler retries = (this.parts.retryScheduler() != null) ? this.parts.retryScheduler() : (task, delay) -> {
+        return this.parts.newShareLoop((subscription) -> executor, testRetries(), this.stats, this.shareStats);
+    }
+
+    /** The builder's retry scheduler, or one that refuses every retry, for the step-by-step loops of tests. */
+    private RetryScheduler testRetries() {
+        return (this.parts.retryScheduler() != null) ? this.parts.retryScheduler() : (task, delay) -> {
             throw new IllegalStateException("Engine '" + this.parts.name() + "' has no retry scheduler");
         };
-        return this.parts.newShareLoop((subscription) -> executor, retries, this.stats, this.shareStats);
     }
 
     @Override
