@@ -44,6 +44,9 @@ public final class EngineProbe {
     private static final com.sun.management.OperatingSystemMXBean os =
             (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
+    /** The engine's in-flight bound, total and per partition; 0 keeps the defaults. */
+    private static int inFlight;
+
     private EngineProbe() {
     }
 
@@ -56,6 +59,7 @@ public final class EngineProbe {
         long records = Long.parseLong(args.getOrDefault("records", "3000000"));
         int rounds = Integer.parseInt(args.getOrDefault("rounds", "3"));
         int keys = Integer.parseInt(args.getOrDefault("keys", "10000"));
+        inFlight = Integer.parseInt(args.getOrDefault("inflight", "0"));
         List<String> arms = List.of(args.getOrDefault("arms",
                 "plain,PARTITION:1,KEY:1,UNORDERED:1,PARTITION:2,KEY:2,UNORDERED:2,PARTITION:4,UNORDERED:4").split(","));
         Map<String, List<double[]>> results = new LinkedHashMap<>();
@@ -102,7 +106,7 @@ public final class EngineProbe {
         AckflowEngine.Builder builder = AckflowEngine.builder()
             .name("probe")
             .consumerFactory(() -> new GeneratedConsumer(TOPIC, PARTITIONS, keys, value, 500))
-            .config(EngineConfig.builder().commitInterval(Duration.ofMillis(500)).build());
+            .config(config());
         for (int h = 0; h < handlers; h++) {
             builder.subscription(Subscription.builder("h" + h).topics(TOPIC)
                 .ordering(Ordering.valueOf(spec[0]))
@@ -126,6 +130,14 @@ public final class EngineProbe {
         long process = os.getProcessCpuTime() - processCpu;
         engine.stop();
         return new double[] { records * 1e9 / elapsed, (double) cpu / records, (double) process / records };
+    }
+
+    private static EngineConfig config() {
+        EngineConfig.Builder config = EngineConfig.builder().commitInterval(Duration.ofMillis(500));
+        if (inFlight > 0) {
+            config.maxInFlight(inFlight).maxInFlightPerPartition(inFlight);
+        }
+        return config.build();
     }
 
     private static double[] plain(long records, int keys, byte[] value) throws Exception {
