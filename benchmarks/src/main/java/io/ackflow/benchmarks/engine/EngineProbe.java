@@ -14,8 +14,10 @@ import java.util.concurrent.atomic.LongAdder;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
+import io.ackflow.benchmarks.harness.Payload;
 import io.ackflow.consumer.AckflowEngine;
 import io.ackflow.consumer.EngineConfig;
 import io.ackflow.consumer.Ordering;
@@ -31,6 +33,10 @@ import io.ackflow.consumer.Subscription;
  * rounds), the poll thread's CPU per record and the whole process's (every thread, the garbage
  * collector's included), which moves less than records/s when other work shares the machine.
  * <p>
+ * {@code payload=json} gives every record the harness's order of about 1 KB, read by its Jackson
+ * deserializer in every arm (the plain loop on its one thread); {@code inflight=} sets the
+ * engine's in-flight bound, total and per partition.
+ * <p>
  * {@code java -cp ... io.ackflow.benchmarks.engine.EngineProbe records=3000000 rounds=3 keys=10000}
  */
 public final class EngineProbe {
@@ -43,6 +49,9 @@ public final class EngineProbe {
 
     private static final com.sun.management.OperatingSystemMXBean os =
             (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+
+    /** What the records hold: a short String ({@code text}) or an order of about 1 KB ({@code json}). */
+    private static Payload payload;
 
     /** The engine's in-flight bound, total and per partition; 0 keeps the defaults. */
     private static int inFlight;
@@ -60,6 +69,7 @@ public final class EngineProbe {
         int rounds = Integer.parseInt(args.getOrDefault("rounds", "3"));
         int keys = Integer.parseInt(args.getOrDefault("keys", "10000"));
         inFlight = Integer.parseInt(args.getOrDefault("inflight", "0"));
+        payload = Payload.valueOf(args.getOrDefault("payload", "text").toUpperCase(Locale.ROOT));
         List<String> arms = List.of(args.getOrDefault("arms",
                 "plain,PARTITION:1,KEY:1,UNORDERED:1,PARTITION:2,KEY:2,UNORDERED:2,PARTITION:4,UNORDERED:4").split(","));
         Map<String, List<double[]>> results = new LinkedHashMap<>();
@@ -95,7 +105,8 @@ public final class EngineProbe {
 
     /** @return records/s and the poll thread's CPU nanoseconds per record */
     private static double[] run(String arm, long records, int keys) throws Exception {
-        byte[] value = "{\"id\":1}".getBytes(StandardCharsets.UTF_8);
+        byte[] value = (payload == Payload.TEXT) ? "{\"id\":1}".getBytes(StandardCharsets.UTF_8)
+                : payload.recordValues()[0];
         if (arm.equals("plain")) {
             return plain(records, keys, value);
         }
@@ -103,6 +114,7 @@ public final class EngineProbe {
         int handlers = Integer.parseInt(spec[1]);
         LongAdder handled = new LongAdder();
         StringDeserializer strings = new StringDeserializer();
+        Deserializer<Object> values = payload.deserializer();
         AckflowEngine.Builder builder = AckflowEngine.builder()
             .name("probe")
             .consumerFactory(() -> new GeneratedConsumer(TOPIC, PARTITIONS, keys, value, 500))
@@ -112,8 +124,13 @@ public final class EngineProbe {
                 .ordering(Ordering.valueOf(spec[0]))
                 .concurrency(100)
                 .keyDeserializer(strings)
-                .valueDeserializer(strings)
-                .handler(RecordHandler.<String, String>blocking((record) -> handled.increment()))
+                .valueDeserializer(values)
+                .handler(RecordHandler.<String, Object>blocking((record) -> {
+                    if (payload == Payload.JSON && !payload.valid(record.value())) {
+                        throw new IllegalStateException("not an order: " + record.value());
+                    }
+                    handled.increment();
+                }))
                 .build());
         }
         AckflowEngine engine = builder.build();
@@ -157,14 +174,15 @@ public final class EngineProbe {
                 }
             });
             StringDeserializer strings = new StringDeserializer();
+            Deserializer<Object> values = payload.deserializer();
             long count = 0;
             long sink = 0;
             while (count < records) {
                 ConsumerRecords<byte[], byte[]> batch = consumer.poll(Duration.ofMillis(100));
                 for (ConsumerRecord<byte[], byte[]> record : batch) {
                     String key = strings.deserialize(TOPIC, record.key());
-                    String text = strings.deserialize(TOPIC, record.value());
-                    sink += key.length() + text.length();
+                    Object read = values.deserialize(TOPIC, record.value());
+                    sink += key.length() + read.hashCode();
                     count++;
                 }
             }

@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -15,6 +16,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InterruptException;
+import org.apache.kafka.common.errors.WakeupException;
 
 /**
  * A consumer whose topic never ends: each poll returns up to {@code batch} new records of every
@@ -37,6 +40,9 @@ final class GeneratedConsumer extends MockConsumer<byte[], byte[]> {
     private final Map<TopicPartition, Long> next = new HashMap<>();
 
     private boolean assigned;
+
+    /** Set by {@link #wakeup}, cleared by the poll it ends; guarded by this consumer's monitor. */
+    private boolean wakeupRequested;
 
     GeneratedConsumer(String topic, int partitions, int keys, byte[] value, int batch) {
         super("earliest");
@@ -67,6 +73,9 @@ final class GeneratedConsumer extends MockConsumer<byte[], byte[]> {
             super.poll(Duration.ZERO);
         }
         Set<TopicPartition> paused = paused();
+        if (this.wakeupRequested || paused.containsAll(assignment())) {
+            return awaitWakeup(timeout);
+        }
         Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> records = new HashMap<>();
         Map<TopicPartition, OffsetAndMetadata> nextOffsets = new HashMap<>();
         for (TopicPartition partition : assignment()) {
@@ -84,6 +93,35 @@ final class GeneratedConsumer extends MockConsumer<byte[], byte[]> {
             nextOffsets.put(partition, new OffsetAndMetadata(from + this.batch));
         }
         return new ConsumerRecords<>(records, nextOffsets);
+    }
+
+    /**
+     * Every partition is paused: like a {@code KafkaConsumer}, waits out the timeout unless woken,
+     * instead of returning at once and letting the poll thread spin.
+     */
+    private ConsumerRecords<byte[], byte[]> awaitWakeup(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            for (long remaining; !this.wakeupRequested && (remaining = deadline - System.nanoTime()) > 0;) {
+                TimeUnit.NANOSECONDS.timedWait(this, remaining);
+            }
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new InterruptException(ex);
+        }
+        if (this.wakeupRequested) {
+            this.wakeupRequested = false;
+            throw new WakeupException();
+        }
+        return ConsumerRecords.empty();
+    }
+
+    /** Wakes a poll waiting for a partition to be resumed, or makes the next poll throw, as a {@code KafkaConsumer} does. Any thread. */
+    @Override
+    public synchronized void wakeup() {
+        this.wakeupRequested = true;
+        notifyAll();
     }
 
     @Override

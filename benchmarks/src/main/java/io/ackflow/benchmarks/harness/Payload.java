@@ -13,7 +13,7 @@ import tools.jackson.databind.json.JsonMapper;
  * String; {@code json} is an {@link Order} of about 1 KB, read with Jackson's {@link JsonMapper}
  * (the one the Spring module uses) through the same Kafka {@link Deserializer} in every arm.
  */
-enum Payload {
+public enum Payload {
 
     TEXT("text"),
 
@@ -33,7 +33,7 @@ enum Payload {
     }
 
     /** The values to produce, cycled over the records. */
-    byte[][] recordValues() {
+    public byte[][] recordValues() {
         if (this == TEXT) {
             byte[] value = new byte[TEXT_BYTES];
             Arrays.fill(value, (byte) 'x');
@@ -48,7 +48,7 @@ enum Payload {
 
     /** A new value deserializer; arms that fan out share one instance so it runs once per record. */
     @SuppressWarnings("unchecked")
-    Deserializer<Object> deserializer() {
+    public Deserializer<Object> deserializer() {
         if (this == TEXT) {
             return (Deserializer<Object>) (Deserializer<?>) new StringDeserializer();
         }
@@ -56,7 +56,7 @@ enum Payload {
     }
 
     /** Whether a handler received a value of the right kind: the cheap check every handler makes. */
-    boolean valid(Object value) {
+    public boolean valid(Object value) {
         if (this == TEXT) {
             return value instanceof String text && text.length() == TEXT_BYTES;
         }
