@@ -15,7 +15,8 @@ import io.ackflow.consumer.failure.RetryScheduler;
  * <p>
  * Threads: deliveries run on the handler executor. Started deliveries wait in the
  * {@link Handoff} for a worker thread; a worker is asked of the executor, one at a time, only
- * when every worker is inside a handler call, and a worker runs deliveries back to back: the next
+ * when every worker is inside a handler call, beyond as many workers as cores only when the
+ * {@link TurnWatch} finds that those calls block; and a worker runs deliveries back to back: the next
  * one its lane scheduler starts when it finishes one, those waiting in the hand-off, and after a
  * handler that returned a stage still running, whatever waits. A burst of quick handlers so costs
  * a few executor hand-offs rather than one per delivery, and blocking handlers still get a thread
@@ -40,6 +41,9 @@ final class DeliveryWorker {
 
     /** Started deliveries waiting for a worker thread. */
     private final Handoff handoff = new Handoff();
+
+    /** Asks for more workers when every worker is inside a call that blocks. */
+    private final TurnWatch watch;
 
     /** Where an asynchronous handler's end goes: made once, not per call. */
     private final BiConsumer<Delivery, Throwable> completed = this::completed;
@@ -72,6 +76,7 @@ final class DeliveryWorker {
         this.lanes = lanes;
         this.invoker = invoker;
         this.settlement = settlement;
+        this.watch = new TurnWatch(this.handoff, (count) -> askWorkers(count, false), lanes::isClosed);
     }
 
     /**
@@ -94,25 +99,46 @@ final class DeliveryWorker {
     }
 
     /**
-     * Asks the executor for a worker if a delivery waits and none is on its way.
+     * Asks the executor for a worker if a delivery waits, none is on its way and every worker is
+     * inside a turn. Under {@code KEY} and {@code UNORDERED}, only while fewer than
+     * {@link TurnWatch#EAGER_WORKERS} serve; beyond that, the watch decides whether the turns
+     * block. Under {@code PARTITION} (a worker {@link #keepsNext keeps} its next) no more
+     * deliveries run than partitions, and each waiting one gets a worker: a worker that keeps
+     * its partition's records would not take it.
      * @param fromWorker whether the caller is a worker about to run a delivery itself
      */
     private void requestWorker(boolean fromWorker) {
-        if (!this.handoff.needsWorker()) {
-            return;
+        if (this.handoff.needsWorker(this.keepsNext ? Integer.MAX_VALUE : TurnWatch.EAGER_WORKERS)) {
+            askWorkers(1, fromWorker);
         }
+        else if (!this.keepsNext && this.handoff.allBusyWhileWaiting()) {
+            this.watch.arm();
+        }
+    }
+
+    /**
+     * Asks the executor for {@code count} workers, counted as on their way. A rejection leaves
+     * what waits unreleased.
+     * @param fromWorker whether the caller is a worker about to run a delivery itself
+     */
+    private void askWorkers(int count, boolean fromWorker) {
+        int asked = 0;
         try {
             if (fromWorker) {
                 this.asking = Thread.currentThread();
             }
-            this.executor.execute(this.worker);
+            for (; asked < count; asked++) {
+                this.executor.execute(this.worker);
+            }
         }
         catch (RejectedExecutionException ex) {
             // Nobody may come for what waits. A rejected delivery stays unreleased (so
             // uncommitted, read again after a restart); its slots go to the next one, tried in turn.
             // A rejection while the runner is open means the executor cannot run this
             // subscription: the engine is asked to stop rather than let the partition stall unnoticed.
-            this.handoff.refused();
+            for (int refused = asked; refused < count; refused++) {
+                this.handoff.refused();
+            }
             for (Delivery delivery; (delivery = this.handoff.poll()) != null;) {
                 Delivery next = rejected(delivery, "the handler executor rejected it: " + ex);
                 if (next != null) {
@@ -179,7 +205,7 @@ final class DeliveryWorker {
             try {
                 // Others wait and every worker is in a turn: one more before this one may block.
                 requestWorker(true);
-                step = turn(delivery);
+                step = this.settlement.turn(delivery, this.invoker);
             }
             finally {
                 this.handoff.turnEnded();
@@ -264,33 +290,6 @@ final class DeliveryWorker {
                 this.lanes.halt(delivery);
                 return null;
         }
-    }
-
-    /**
-     * One turn of a delivery: deserializes the record if no handler of it has yet, calls the
-     * handler (or, for a record that could not be deserialized or whose recovery is under way,
-     * the error policy) and settles the turn, unless the handler returned a stage still running
-     * ({@link Step#ASYNC}).
-     */
-    private Step turn(Delivery delivery) {
-        if (delivery.tracked.isLate()) {
-            // Its partition was revoked, lost or sought away from while it waited: the next owner
-            // (or the new position) reads it again, so the handler is not called.
-            return this.settlement.release(delivery);
-        }
-        delivery.applyResumedRecovery();
-        if (delivery.recovering != null) {
-            return this.settlement.recover(delivery, delivery.recovering);
-        }
-        RuntimeException poisonPill = delivery.deserializationFailure();
-        if (poisonPill != null) {
-            return this.settlement.settle(delivery, poisonPill);
-        }
-        Throwable failure = this.invoker.call(delivery);
-        if (delivery.stage != null) {
-            return Step.ASYNC;
-        }
-        return this.settlement.settle(delivery, failure);
     }
 
 }

@@ -2,26 +2,35 @@ package io.ackflow.consumer.dispatch;
 
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The deliveries of one subscription that its {@link LaneScheduler} started (each holds its slots)
  * and that wait for a worker thread, and the workers that serve them: how many were asked of the
- * executor and have not arrived, how many are serving, and how many of those are inside a turn
- * (a handler call, which may block).
+ * executor and have not arrived, how many are serving, how many of those are inside a turn (a
+ * handler call, which may block), and how many turns were started.
  * <p>
- * A worker is asked for only when a delivery waits, none is on its way, and every worker serving
- * is inside a turn: a worker between turns takes the longest-waiting delivery itself. Handlers
- * that return at once are so run back to back by the few workers there are, instead of one new
- * thread (or one wake-up of a pooled thread) per delivery; handlers that block keep every worker
- * inside a turn, so each waiting delivery gets a worker of its own, as fast as the executor
- * starts them, up to the concurrency (the scheduler starts no more).
+ * A worker is asked for at once only when a delivery waits, none is on its way, every worker
+ * serving is inside a turn, and (under {@code KEY} and {@code UNORDERED}) fewer than
+ * {@link TurnWatch#EAGER_WORKERS} serve: a worker between turns takes the longest-waiting delivery
+ * itself. Beyond that, the {@link TurnWatch} decides
+ * whether the turns block (more workers, as fast as the executor starts them, up to the
+ * concurrency, which the scheduler starts no more than) or are quick (the workers there keep up).
+ * Handlers that return at once are so run back to back by the few workers there are, instead of
+ * one new thread (or one wake-up of a pooled thread) per delivery, and without more workers than
+ * cores contending for the lane scheduler.
  * <p>
  * Threads: any; lock-free. What keeps a delivery from waiting here forever: whoever adds one then
- * calls {@link #needsWorker} (and asks the executor when it says so); a worker calls it at the
- * start of each turn; and a worker that leaves looks again after it stopped counting as serving.
- * So while a delivery waits, a worker is on its way, or one serving is between turns and takes it.
+ * calls {@link #needsWorker} (and asks the executor when it says so, else arms the watch when
+ * {@link #allBusyWhileWaiting} says so); a worker does the same at the start of each turn; the
+ * watch looks again for as long as every worker is inside a turn while deliveries wait; and a
+ * worker that leaves looks again after it stopped counting as serving. So while a delivery waits,
+ * a worker is on its way, or one serving is between turns and takes it, or the watch looks.
  */
 final class Handoff {
+
+    /** One turn started, in {@link #turns}. */
+    private static final long TURN_STARTED = 1L << 32;
 
     private final ConcurrentLinkedQueue<Delivery> waiting = new ConcurrentLinkedQueue<>();
 
@@ -31,8 +40,8 @@ final class Handoff {
     /** Workers serving: arrived and not left. */
     private final AtomicInteger serving = new AtomicInteger();
 
-    /** Workers serving that are inside a turn. */
-    private final AtomicInteger inTurn = new AtomicInteger();
+    /** Low 32 bits: workers serving that are inside a turn; high 32 bits: turns started, wrapping. */
+    private final AtomicLong turns = new AtomicLong();
 
     void add(Delivery delivery) {
         this.waiting.add(delivery);
@@ -47,14 +56,34 @@ final class Handoff {
         return this.waiting.isEmpty();
     }
 
+    /** Deliveries waiting; counts them, so only for the watch's occasional look. */
+    int waiting() {
+        return this.waiting.size();
+    }
+
     /**
-     * Whether the caller must ask the executor for a worker: a delivery waits, no worker is on its
-     * way, and every worker serving is inside a turn. When true, the worker counts as on its way
-     * until it {@link #arrived arrives} (or is {@link #refused}).
+     * Whether the caller must ask the executor for a worker at once: a delivery waits, no worker
+     * is on its way, every worker serving is inside a turn, and fewer than {@code eager} serve.
+     * When true, the worker counts as on its way until it {@link #arrived arrives} (or is
+     * {@link #refused}).
      */
-    boolean needsWorker() {
-        return !this.waiting.isEmpty() && this.coming.get() == 0 && this.inTurn.get() >= this.serving.get()
+    boolean needsWorker(int eager) {
+        int serving = this.serving.get();
+        return serving < eager && !this.waiting.isEmpty() && this.coming.get() == 0 && inTurn() >= serving
                 && this.coming.compareAndSet(0, 1);
+    }
+
+    /** Whether a delivery waits while every worker serving is inside a turn: the watch's question. */
+    boolean allBusyWhileWaiting() {
+        return !this.waiting.isEmpty() && inTurn() >= this.serving.get();
+    }
+
+    /**
+     * Counts {@code count} workers as on their way if none is: the caller then asks the executor
+     * for them, and each {@link #arrived arrives} or is {@link #refused}.
+     */
+    boolean reserve(int count) {
+        return this.coming.get() == 0 && this.coming.compareAndSet(0, count);
     }
 
     /** A worker asked for arrived: it serves from now on. */
@@ -63,7 +92,7 @@ final class Handoff {
         this.coming.decrementAndGet();
     }
 
-    /** The executor refused the worker asked for. */
+    /** The executor refused a worker asked for. */
     void refused() {
         this.coming.decrementAndGet();
     }
@@ -78,12 +107,25 @@ final class Handoff {
         this.serving.decrementAndGet();
     }
 
+    int serving() {
+        return this.serving.get();
+    }
+
     void turnStarted() {
-        this.inTurn.incrementAndGet();
+        this.turns.getAndAdd(TURN_STARTED + 1);
     }
 
     void turnEnded() {
-        this.inTurn.decrementAndGet();
+        this.turns.getAndDecrement();
+    }
+
+    /** Turns started so far, modulo 2^32: subtract two readings and mask with {@code 0xFFFFFFFFL}. */
+    long turnsStarted() {
+        return this.turns.get() >>> 32;
+    }
+
+    private int inTurn() {
+        return (int) this.turns.get();
     }
 
 }

@@ -31,7 +31,9 @@ import io.ackflow.consumer.tracking.RecordOutcome;
  * takes it over ({@link AttemptMemory}); under at-least-once ({@link FailedAttempts#IN_PLACE}) it
  * never does.
  * <p>
- * Threads: {@link #settle} and {@link #recover} run on the thread that runs the delivery. A
+ * {@link #turn} makes an attempt through the {@link HandlerInvoker} and settles it.
+ * <p>
+ * Threads: {@link #turn}, {@link #settle} and {@link #recover} run on the thread that runs the delivery. A
  * failed asynchronous attempt is settled on the executor, never on the thread that completed its
  * stage (which may be a client's I/O thread, where a blocking dead-letter send must not run); a
  * successful one is released on the completing thread. {@link #cannotRun} runs on the thread
@@ -66,6 +68,33 @@ final class Settlement {
         this.attempts = attempts;
         this.stopper = stopper;
         this.stopping = stopping;
+    }
+
+    /**
+     * One turn of a delivery: deserializes the record if no handler of it has yet, calls the
+     * handler (or, for a record that could not be deserialized or whose recovery is under way,
+     * the error policy) and settles the turn, unless the handler returned a stage still running
+     * ({@link Step#ASYNC}). The thread that runs the delivery.
+     */
+    Step turn(Delivery delivery, HandlerInvoker invoker) {
+        if (delivery.tracked.isLate()) {
+            // Its partition was revoked, lost or sought away from while it waited: the next owner
+            // (or the new position) reads it again, so the handler is not called.
+            return release(delivery);
+        }
+        delivery.applyResumedRecovery();
+        if (delivery.recovering != null) {
+            return recover(delivery, delivery.recovering);
+        }
+        RuntimeException poisonPill = delivery.deserializationFailure();
+        if (poisonPill != null) {
+            return settle(delivery, poisonPill);
+        }
+        Throwable failure = invoker.call(delivery);
+        if (delivery.stage != null) {
+            return Step.ASYNC;
+        }
+        return settle(delivery, failure);
     }
 
     /** Decides what follows an attempt that ended with {@code failure} (null for success). */

@@ -88,6 +88,37 @@ class HandoffWorkersTest {
     }
 
     @Test
+    void blockingHandlersBeyondTheCoresGetAWorkerEachOnceTheWatchSeesThemBlock() throws Exception {
+        int concurrency = TurnWatch.EAGER_WORKERS * 4;
+        CountDownLatch allInside = new CountDownLatch(concurrency);
+        CountDownLatch release = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger workers = new java.util.concurrent.atomic.AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(concurrency);
+        try {
+            SubscriptionRunner runner = runner(Ordering.UNORDERED, concurrency, (task) -> {
+                workers.incrementAndGet();
+                pool.execute(task);
+            }, RecordHandler.blocking((record) -> {
+                allInside.countDown();
+                release.await();
+            }));
+            List<Delivery> burst = new ArrayList<>();
+            for (int offset = 0; offset < concurrency; offset++) {
+                burst.add(delivery(0, offset));
+            }
+            runner.submitAll(burst);
+            assertThat(allInside.await(30, TimeUnit.SECONDS)).as("every slot's handler entered at once").isTrue();
+            assertThat(workers.get()).as("one worker per blocked call, no more").isEqualTo(concurrency);
+            release.countDown();
+            await().atMost(Duration.ofSeconds(30)).until(() -> this.acked.size() == concurrency);
+            assertThat(runner.backlog()).isZero();
+        }
+        finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void aWorkerWhoseHandlerReturnedAStageGoesOnWithWhatWaits() {
         Queue<Runnable> tasks = new ArrayDeque<>();
         List<java.util.concurrent.CompletableFuture<Void>> stages = new ArrayList<>();
