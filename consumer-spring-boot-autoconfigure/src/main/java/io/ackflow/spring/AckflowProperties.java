@@ -638,12 +638,12 @@ public class AckflowProperties {
         /**
          * Most in-flight records of the whole consumer; above it every partition is paused.
          */
-        private int total = 80_000;
+        private int total = 20_000;
 
         /**
          * Most in-flight records of one partition; above it that partition is paused.
          */
-        private int perPartition = 20_000;
+        private int perPartition = 10_000;
 
         /**
          * Fraction of a bound (above 0, below 1) at or below which paused partitions resume.

@@ -80,8 +80,8 @@ class AckflowAutoConfigurationTests {
             assertThat(config.commitEvery()).isEqualTo(10_000);
             assertThat(config.commitLivelockSoftTimeout()).isEqualTo(Duration.ofSeconds(300));
             assertThat(config.shutdownTimeout()).as("Spring Boot's shutdown phase less 5s").isEqualTo(Duration.ofSeconds(25));
-            assertThat(config.maxInFlight()).isEqualTo(80_000);
-            assertThat(config.maxInFlightPerPartition()).isEqualTo(20_000);
+            assertThat(config.maxInFlight()).isEqualTo(20_000);
+            assertThat(config.maxInFlightPerPartition()).isEqualTo(10_000);
         });
     }
 
