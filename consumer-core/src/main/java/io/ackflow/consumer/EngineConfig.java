@@ -27,14 +27,9 @@ public final class EngineConfig {
     /** Faust's default commit livelock soft timeout. */
     public static final Duration DEFAULT_COMMIT_LIVELOCK_SOFT_TIMEOUT = Duration.ofSeconds(300);
 
-    /**
-     * Enough for 1,000 handlers at once with records to spare. Records in flight survive young
-     * collections and are copied by each, so a deeper default costs the collector more than it
-     * gains (docs/performance.md: 80,000 cost large records' CPU-bound handlers a third more CPU).
-     */
+    /** Room for 1,000 handlers at once, as every collection copies what is in flight (docs/performance.md). */
     public static final int DEFAULT_MAX_IN_FLIGHT = 20_000;
 
-    /** Above what one fetch of small records brings (1 MiB is about 8,000 records of 100 bytes). */
     public static final int DEFAULT_MAX_IN_FLIGHT_PER_PARTITION = 10_000;
 
     public static final double DEFAULT_LOW_MARK = 0.5;
