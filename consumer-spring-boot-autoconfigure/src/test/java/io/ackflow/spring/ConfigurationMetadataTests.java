@@ -66,7 +66,7 @@ class ConfigurationMetadataTests {
             .isEqualTo("Longest time between two commits of acked records.");
         assertThat(properties.get("ackflow.ordering").get("type").asString()).isEqualTo("io.ackflow.consumer.Ordering");
         assertThat(properties.get("ackflow.processing-guarantee").get("defaultValue").asString()).isEqualTo("at-least-once");
-        assertThat(properties.get("ackflow.max-in-flight.per-partition").get("defaultValue").asInt()).isEqualTo(20000);
+        assertThat(properties.get("ackflow.max-in-flight.per-partition").get("defaultValue").asInt()).isEqualTo(10000);
         assertThat(properties.get("ackflow.commit-every").get("defaultValue").asInt()).isEqualTo(10000);
         assertThat(properties.get("ackflow.shutdown-timeout").has("defaultValue"))
             .as("derived from spring.lifecycle.timeout-per-shutdown-phase, so no fixed default").isFalse();
